@@ -1,0 +1,200 @@
+// Request and response bodies: which request bodies can be replayed, their length, and reading
+// and decoding response streams with a byte limit. Shared by both transports so they behave alike.
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { ExtapiError, ResponseTooLargeError } from './errors.js';
+import type { Progress, RequestBody } from './types.js';
+
+/**
+ * Whether a request body can be sent again (retry, 307/308 redirect).
+ * Strings, bytes, forms and Blobs can; streams and async iterables are consumed by the first send.
+ */
+export function isReplayableBody(body: RequestBody | undefined | null): boolean {
+  if (body === undefined || body === null) return true;
+  if (typeof body === 'string' || body instanceof Uint8Array || body instanceof ArrayBuffer) return true;
+  if (body instanceof URLSearchParams || body instanceof Blob || body instanceof FormData) return true;
+  return false;
+}
+
+/** The byte length of a body when it is known without reading it, else `undefined`. */
+export function bodyLength(body: RequestBody | undefined | null): number | undefined {
+  if (body === undefined || body === null) return 0;
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (body instanceof Uint8Array || body instanceof ArrayBuffer) return body.byteLength;
+  if (body instanceof Blob) return body.size;
+  return undefined;
+}
+
+/** Content codings both transports decode, innermost last as in the header. */
+const DECODERS: Record<string, () => Transform> = {
+  gzip: () => zlib.createGunzip({ finishFlush: zlib.constants.Z_SYNC_FLUSH }),
+  'x-gzip': () => zlib.createGunzip({ finishFlush: zlib.constants.Z_SYNC_FLUSH }),
+  deflate: () => createInflate(),
+  br: () => zlib.createBrotliDecompress({ finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH }),
+};
+
+/** At most this many stacked codings are decoded; more is refused (undici CVE-2026-22036). */
+export const MAX_CONTENT_CODINGS = 5;
+
+/**
+ * The codings of a `content-encoding` header, in the order to undo them, or `undefined` when
+ * there is nothing to decode. Unknown codings leave the body as it is, as browsers do.
+ * Throws when more than {@link MAX_CONTENT_CODINGS} codings are stacked.
+ */
+export function contentCodings(header: string | null): string[] | undefined {
+  if (header === null || header === '' || header === 'identity') return undefined;
+  const codings = header
+    .toLowerCase()
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '' && c !== 'identity');
+  if (codings.length > MAX_CONTENT_CODINGS) {
+    throw new ExtapiError(
+      `Refusing ${codings.length} stacked content codings (at most ${MAX_CONTENT_CODINGS})`,
+      'ERR_CONTENT_ENCODING',
+    );
+  }
+  if (codings.length === 0 || codings.some((c) => !(c in DECODERS))) return undefined;
+  return codings.reverse();
+}
+
+/** Pipes `source` through the decoders for `codings` (see {@link contentCodings}). */
+export function decodeStream(source: Readable, codings: string[]): Readable {
+  let stream = source;
+  for (const coding of codings) {
+    const decoder = DECODERS[coding]!();
+    stream.on('error', (error) => decoder.destroy(error));
+    stream = stream.pipe(decoder);
+  }
+  // Destroying the decoded end must also release the socket underneath.
+  stream.on('close', () => {
+    if (!source.destroyed) source.destroy();
+  });
+  return stream;
+}
+
+// deflate as sent by servers is sometimes raw DEFLATE without the zlib wrapper; look at the
+// first byte to tell (0x78 is the zlib header), as curl and browsers do.
+function createInflate(): Transform {
+  let inner: Transform | undefined;
+  return new Transform({
+    transform(chunk: Buffer, _enc, callback) {
+      if (!inner) {
+        inner = (chunk[0]! & 0x0f) === 0x08 ? zlib.createInflate() : zlib.createInflateRaw();
+        inner.on('data', (data) => this.push(data));
+        inner.on('error', (error) => this.destroy(error));
+      }
+      inner.write(chunk, callback);
+    },
+    flush(callback) {
+      if (!inner) return callback();
+      inner.once('end', () => callback());
+      inner.end();
+    },
+  });
+}
+
+/** Options for {@link readBody} and {@link limitStream}. */
+export interface BodyLimitOptions {
+  /** Fail past this many (decoded) bytes. */
+  maxBytes?: number | undefined;
+  /** The expected total, for progress (`content-length` when not encoded). */
+  totalBytes?: number | undefined;
+  /** Called at most every 50 ms while reading, and once at the end. */
+  onProgress?: ((progress: Progress) => void) | undefined;
+  /** For the error message of {@link ResponseTooLargeError}. */
+  method?: string;
+  url?: string;
+}
+
+const PROGRESS_INTERVAL_MS = 50;
+
+function progressReporter(options: BodyLimitOptions): ((bytes: number, done: boolean) => void) | undefined {
+  const { onProgress, totalBytes } = options;
+  if (!onProgress) return undefined;
+  let last = 0;
+  return (bytes, done) => {
+    const now = Date.now();
+    if (!done && now - last < PROGRESS_INTERVAL_MS) return;
+    last = now;
+    const progress: Progress = { transferredBytes: bytes };
+    if (totalBytes !== undefined) {
+      progress.totalBytes = totalBytes;
+      progress.percent = totalBytes === 0 ? 100 : Math.min(100, (bytes / totalBytes) * 100);
+    }
+    onProgress(progress);
+  };
+}
+
+/**
+ * Reads a whole stream into one Buffer, failing with {@link ResponseTooLargeError} past `maxBytes`
+ * (the stream is destroyed then, so the socket is not reused half-read).
+ */
+export async function readBody(
+  source: AsyncIterable<Uint8Array> & { destroy?: (error?: Error) => void },
+  options: BodyLimitOptions = {},
+): Promise<Buffer> {
+  const { maxBytes } = options;
+  const report = progressReporter(options);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of source) {
+    size += chunk.byteLength;
+    if (maxBytes !== undefined && size > maxBytes) {
+      const error = new ResponseTooLargeError(maxBytes, { method: options.method, url: options.url });
+      source.destroy?.(error);
+      throw error;
+    }
+    chunks.push(chunk);
+    report?.(size, false);
+  }
+  report?.(size, true);
+  if (chunks.length === 1) {
+    const only = chunks[0]!;
+    return Buffer.isBuffer(only) ? only : Buffer.from(only.buffer, only.byteOffset, only.byteLength);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/**
+ * A stream that passes `source` through, counting bytes: past `maxBytes` it errors with
+ * {@link ResponseTooLargeError} and destroys `source`. Reports progress like {@link readBody}.
+ */
+export function limitStream(source: Readable, options: BodyLimitOptions): Readable {
+  const { maxBytes } = options;
+  const report = progressReporter(options);
+  if (maxBytes === undefined && !report) return source;
+  let size = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, callback: TransformCallback) {
+      size += chunk.byteLength;
+      if (maxBytes !== undefined && size > maxBytes) {
+        callback(new ResponseTooLargeError(maxBytes, { method: options.method, url: options.url }));
+        return;
+      }
+      report?.(size, false);
+      callback(null, chunk);
+    },
+    flush(callback) {
+      report?.(size, true);
+      callback();
+    },
+  });
+  source.on('error', (error) => counter.destroy(error));
+  counter.on('close', () => {
+    if (!source.destroyed) source.destroy();
+  });
+  return source.pipe(counter);
+}
+
+/** Turns any request body into a Node `Readable` (for transports that need one). */
+export function toReadable(body: RequestBody): Readable {
+  if (body instanceof Readable) return body;
+  if (typeof body === 'string' || body instanceof Uint8Array) return Readable.from([body]);
+  if (body instanceof ArrayBuffer) return Readable.from([new Uint8Array(body)]);
+  if (body instanceof Blob) return Readable.fromWeb(body.stream() as never);
+  if (typeof (body as ReadableStream).getReader === 'function') {
+    return Readable.fromWeb(body as never);
+  }
+  return Readable.from(body as AsyncIterable<Uint8Array>);
+}

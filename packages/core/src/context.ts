@@ -1,0 +1,87 @@
+// The Context implementation: one per call, cloned per attempt and per redirect hop.
+// A class rather than a closure because a call may clone it several times and the prototype method is cheaper.
+import type { Context, HttpRequest, Progress, RequestMeta } from './types.js';
+
+/** Fields to build a {@link Context} from; everything but `request` has a default. */
+export interface ContextInit {
+  request: HttpRequest;
+  signal?: AbortSignal;
+  attempt?: number;
+  meta?: RequestMeta;
+  state?: Map<string | symbol, unknown>;
+  readBody?: boolean;
+  maxResponseBytes?: number;
+  sensitiveHeaders?: Iterable<string>;
+  onDownloadProgress?: (progress: Progress) => void;
+  onUploadProgress?: (progress: Progress) => void;
+}
+
+// A signal that never aborts, for contexts built without one (tests, direct handler calls).
+const NEVER = new AbortController().signal;
+
+class CallContext implements Context {
+  request: HttpRequest;
+  attempt: number;
+  signal: AbortSignal;
+  meta: RequestMeta;
+  state: Map<string | symbol, unknown>;
+  readBody: boolean;
+  maxResponseBytes?: number;
+  sensitiveHeaders: Set<string>;
+  onDownloadProgress?: (progress: Progress) => void;
+  onUploadProgress?: (progress: Progress) => void;
+
+  constructor(init: ContextInit) {
+    this.request = init.request;
+    this.attempt = init.attempt ?? 1;
+    this.signal = init.signal ?? NEVER;
+    this.meta = init.meta ?? {};
+    this.state = init.state ?? new Map();
+    this.readBody = init.readBody ?? true;
+    if (init.maxResponseBytes !== undefined) this.maxResponseBytes = init.maxResponseBytes;
+    this.sensitiveHeaders = new Set(init.sensitiveHeaders);
+    if (init.onDownloadProgress) this.onDownloadProgress = init.onDownloadProgress;
+    if (init.onUploadProgress) this.onUploadProgress = init.onUploadProgress;
+  }
+
+  clone(patch: Parameters<Context['clone']>[0] = {}): Context {
+    const request = patch.request;
+    return new CallContext({
+      request: {
+        method: request?.method ?? this.request.method,
+        url: request?.url ?? this.request.url,
+        headers: new Headers(request?.headers ?? this.request.headers),
+        body: request && 'body' in request ? request.body : this.request.body,
+      },
+      attempt: patch.attempt ?? this.attempt,
+      signal: patch.signal ?? this.signal,
+      readBody: patch.readBody ?? this.readBody,
+      meta: this.meta,
+      state: this.state,
+      maxResponseBytes: this.maxResponseBytes,
+      sensitiveHeaders: this.sensitiveHeaders,
+      onDownloadProgress: this.onDownloadProgress,
+      onUploadProgress: this.onUploadProgress,
+    });
+  }
+}
+
+/**
+ * Builds a {@link Context}. The client does this for every call; middleware authors use it in unit tests.
+ * @example
+ * const ctx = createContext({ request: { method: 'GET', url: new URL('http://x/'), headers: new Headers(), body: undefined } });
+ */
+export function createContext(init: ContextInit): Context {
+  return new CallContext(init);
+}
+
+/**
+ * Marks a header as a credential: it is dropped when a redirect leaves the origin, like `Authorization`.
+ * Auth middleware call it for every header they set.
+ * @example
+ * ctx.request.headers.set('x-partner-key', key);
+ * markSensitiveHeader(ctx, 'x-partner-key');
+ */
+export function markSensitiveHeader(ctx: Context, name: string): void {
+  ctx.sensitiveHeaders.add(name.toLowerCase());
+}

@@ -1,0 +1,194 @@
+// The one error family of extapi: every error any package throws is an ExtapiError subclass.
+// Guards use a global brand rather than bare instanceof, since two copies of core can be installed.
+import type { HttpResponse } from './types.js';
+import { redactUrl } from './redact.js';
+
+const BRAND = Symbol.for('extapi.error');
+
+/** Where an error happened: method and a redacted URL (no userinfo, no secret query values). */
+export interface RequestInfo {
+  method?: string;
+  url?: string | URL;
+  attempt?: number;
+}
+
+/** Options shared by every extapi error. */
+export interface ExtapiErrorOptions extends RequestInfo {
+  cause?: unknown;
+}
+
+/** The base of every error thrown by extapi. `code` is stable and safe to switch on. */
+export class ExtapiError extends Error {
+  /** A stable machine-readable code, e.g. `ERR_TIMEOUT`. */
+  readonly code: string;
+  /** The request method, when the error belongs to a request. */
+  readonly method: string | undefined;
+  /** The request URL with userinfo removed and secret query values redacted. */
+  readonly url: string | undefined;
+  /** The attempt on which the error happened, when known. */
+  readonly attempt: number | undefined;
+
+  constructor(message: string, code: string, options: ExtapiErrorOptions = {}) {
+    const url = options.url === undefined ? undefined : redactUrl(options.url);
+    const where = options.method && url ? ` (${options.method} ${url})` : url ? ` (${url})` : '';
+    super(message + where, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.method = options.method;
+    this.url = url;
+    this.attempt = options.attempt;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /** A plain summary without the response object or the cause's internals, safe to log. */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      method: this.method,
+      url: this.url,
+      attempt: this.attempt,
+    };
+  }
+}
+
+/** Thrown by `expectStatus` (or the caller) for an unexpected status; carries the response. */
+export class HttpStatusError extends ExtapiError {
+  readonly status: number;
+  /** The response, body already read when `readBody` was on. Not enumerable, so logs stay small. */
+  declare readonly response: HttpResponse;
+  constructor(response: HttpResponse, options: ExtapiErrorOptions & { expected?: string } = {}) {
+    const expected = options.expected ? `, expected ${options.expected}` : '';
+    super(`Unexpected HTTP status ${response.status}${expected}`, 'ERR_HTTP_STATUS', {
+      method: response.method,
+      url: response.url,
+      ...options,
+    });
+    this.status = response.status;
+    // Not enumerable so that logging or inspecting the error does not dump the response.
+    Object.defineProperty(this, 'response', { value: response, enumerable: false });
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), status: this.status };
+  }
+}
+
+/** A deadline passed: `timeoutMs` of the client or request, or a `timeout()` middleware. */
+export class TimeoutError extends ExtapiError {
+  /** The deadline that passed, in milliseconds. */
+  readonly timeoutMs: number;
+  /** Which deadline: `request` (client/request `timeoutMs`), `middleware`, `connect`, `headers` or `body`. */
+  readonly phase: string;
+  constructor(timeoutMs: number, options: ExtapiErrorOptions & { phase?: string } = {}) {
+    const phase = options.phase ?? 'request';
+    super(`Timed out after ${timeoutMs} ms (${phase} deadline)`, 'ERR_TIMEOUT', options);
+    this.timeoutMs = timeoutMs;
+    this.phase = phase;
+  }
+}
+
+/** The network failed: refused, reset, DNS, TLS. `code` is normalised across transports (`ECONNRESET`…). */
+export class TransportError extends ExtapiError {
+  constructor(message: string, code: string, options: ExtapiErrorOptions = {}) {
+    super(message, code, options);
+  }
+}
+
+/** `retry()` gave up after errors: `errors` holds one per failed attempt, `cause` the last. */
+export class RetryError extends ExtapiError {
+  readonly attempts: number;
+  readonly errors: unknown[];
+  constructor(errors: unknown[], options: ExtapiErrorOptions = {}) {
+    const last = errors[errors.length - 1];
+    const reason = last instanceof Error ? `: ${last.message}` : '';
+    super(`Gave up after ${errors.length} attempt(s)${reason}`, 'ERR_RETRY_EXHAUSTED', {
+      cause: last,
+      ...options,
+    });
+    this.attempts = errors.length;
+    this.errors = errors;
+  }
+}
+
+/** A limiter's queue is full; the call was not sent. */
+export class QueueFullError extends ExtapiError {
+  constructor(maxQueue: number, options: ExtapiErrorOptions = {}) {
+    super(`Queue is full (maxQueue ${maxQueue})`, 'ERR_QUEUE_FULL', options);
+  }
+}
+
+/** The circuit breaker is open for this upstream; the call was not sent. */
+export class CircuitOpenError extends ExtapiError {
+  constructor(key: string, options: ExtapiErrorOptions = {}) {
+    super(`Circuit is open for ${key}`, 'ERR_CIRCUIT_OPEN', options);
+  }
+}
+
+/** The decoded response body exceeded `maxResponseBytes`. */
+export class ResponseTooLargeError extends ExtapiError {
+  readonly maxResponseBytes: number;
+  constructor(maxResponseBytes: number, options: ExtapiErrorOptions = {}) {
+    super(`Response body exceeds maxResponseBytes ${maxResponseBytes}`, 'ERR_RESPONSE_TOO_LARGE', options);
+    this.maxResponseBytes = maxResponseBytes;
+  }
+}
+
+/** More redirects than `maxRedirects`, or a redirect where `redirect: 'error'` forbids one. */
+export class TooManyRedirectsError extends ExtapiError {
+  readonly maxRedirects: number;
+  constructor(maxRedirects: number, options: ExtapiErrorOptions & { detail?: string } = {}) {
+    super(options.detail ?? `More than ${maxRedirects} redirect(s)`, 'ERR_TOO_MANY_REDIRECTS', options);
+    this.maxRedirects = maxRedirects;
+  }
+}
+
+/** Invalid options or an invalid request, found before anything is sent. Names the option and the value. */
+export class ConfigError extends ExtapiError {
+  /** The option at fault, e.g. `timeoutMs` or `retry.maxAttempts`. */
+  readonly option: string;
+  constructor(option: string, value: unknown, expected: string, options: ExtapiErrorOptions = {}) {
+    super(`Invalid option ${option}: ${describeValue(value)} (${expected})`, 'ERR_CONFIG', options);
+    this.option = option;
+  }
+}
+
+/** A short, safe rendering of a bad option value for error messages. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null || typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return `array(${value.length})`;
+  return Object.prototype.toString.call(value);
+}
+
+function hasBrand(error: unknown): error is ExtapiError {
+  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true;
+}
+
+function guard<T extends ExtapiError>(name: string): (error: unknown) => error is T {
+  return (error: unknown): error is T => hasBrand(error) && (error as Error).name === name;
+}
+
+/** Whether `error` is any extapi error, from any installed copy of core. */
+export const isExtapiError = (error: unknown): error is ExtapiError => hasBrand(error);
+/** Whether `error` is an {@link HttpStatusError}. */
+export const isHttpStatusError = guard<HttpStatusError>('HttpStatusError');
+/** Whether `error` is a {@link TimeoutError}. */
+export const isTimeoutError = guard<TimeoutError>('TimeoutError');
+/** Whether `error` is a {@link TransportError}. */
+export const isTransportError = guard<TransportError>('TransportError');
+/** Whether `error` is a {@link RetryError}. */
+export const isRetryError = guard<RetryError>('RetryError');
+/** Whether `error` is a {@link QueueFullError}. */
+export const isQueueFullError = guard<QueueFullError>('QueueFullError');
+/** Whether `error` is a {@link CircuitOpenError}. */
+export const isCircuitOpenError = guard<CircuitOpenError>('CircuitOpenError');
+/** Whether `error` is a {@link ResponseTooLargeError}. */
+export const isResponseTooLargeError = guard<ResponseTooLargeError>('ResponseTooLargeError');
+/** Whether `error` is a {@link TooManyRedirectsError}. */
+export const isTooManyRedirectsError = guard<TooManyRedirectsError>('TooManyRedirectsError');
+/** Whether `error` is a {@link ConfigError}. */
+export const isConfigError = guard<ConfigError>('ConfigError');

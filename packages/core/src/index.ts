@@ -1,0 +1,42 @@
+// @extapi/core: the contract (types), compose, createClient, responses, errors and helpers.
+// Middleware and backends depend on this package only.
+export type {
+  Context,
+  Handler,
+  HttpRequest,
+  HttpResponse,
+  Middleware,
+  Next,
+  Progress,
+  RequestBody,
+  RequestMeta,
+  Transport,
+} from './types.js';
+export { compose } from './compose.js';
+export { createContext, markSensitiveHeader, type ContextInit } from './context.js';
+export {
+  createClient,
+  DEFAULT_CLIENT_OPTIONS,
+  type Client,
+  type ClientOptions,
+  type QueryValue,
+  type RequestOptions,
+} from './client.js';
+export { REDIRECT_COUNT, type RedirectMode } from './redirect.js';
+export { createResponse, type ResponseInit } from './response.js';
+export {
+  bodyLength,
+  contentCodings,
+  decodeStream,
+  isReplayableBody,
+  limitStream,
+  MAX_CONTENT_CODINGS,
+  readBody,
+  toReadable,
+  type BodyLimitOptions,
+} from './body.js';
+export { linkSignal, sleep, type LinkedSignal } from './signal.js';
+export { DEFAULT_REDACT_HEADERS, isSecretQueryName, REDACTED, redactHeaders, redactUrl } from './redact.js';
+export type { Logger } from './logger.js';
+export { defineTransport, type TransportInit } from './transport.js';
+export * from './errors.js';

@@ -1,0 +1,131 @@
+// The last step before the transport: checks the outgoing request and follows redirects, one
+// policy for every transport. Credentials never leave the origin the call was made for.
+import { bodyLength, isReplayableBody } from './body.js';
+import { ConfigError, ExtapiError, TooManyRedirectsError } from './errors.js';
+import type { Context, Handler, HttpRequest, HttpResponse, Transport } from './types.js';
+
+/** `follow` redirects, hand them back to the caller (`manual`), or fail on one (`error`). */
+export type RedirectMode = 'follow' | 'manual' | 'error';
+
+/** `ctx.state` key: the origin the call was made for; credentials never leave it. */
+export const ORIGIN = Symbol.for('extapi.origin');
+/** `ctx.state` key: a per-call redirect mode. */
+export const REDIRECT = Symbol.for('extapi.redirect');
+/** `ctx.state` key: a per-call redirect limit. */
+export const MAX_REDIRECTS = Symbol.for('extapi.maxRedirects');
+/** `ctx.state` key: how many redirect hops the call has followed (for telemetry). */
+export const REDIRECT_COUNT = Symbol.for('extapi.redirectCount');
+
+/** Headers that carry credentials and are always dropped on a change of origin. */
+const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'cookie2'];
+/** Headers that describe a body, dropped when a redirect turns the request into a GET. */
+const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'];
+
+interface RedirectPolicy {
+  redirect: RedirectMode;
+  maxRedirects: number;
+  sensitiveHeaders: string[];
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+/** Drops every credential header: the fixed list, the client's, and those middleware marked. */
+function stripCredentials(ctx: Context, policy: RedirectPolicy): void {
+  const headers = ctx.request.headers;
+  for (const name of CREDENTIAL_HEADERS) headers.delete(name);
+  for (const name of policy.sensitiveHeaders) headers.delete(name);
+  for (const name of ctx.sensitiveHeaders) headers.delete(name);
+}
+
+/** Refuses what must never reach the wire: other schemes, and framing headers that lie. */
+function checkRequest(request: HttpRequest): void {
+  const { url, headers } = request;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError('url', url.href, 'only http: and https: URLs are allowed');
+  }
+  const contentLength = headers.get('content-length');
+  if (contentLength !== null) {
+    const known = bodyLength(request.body);
+    // A merged duplicate ("5, 5") or a value that disagrees with the body is request smuggling material.
+    if (!/^\d+$/.test(contentLength) || (known !== undefined && Number(contentLength) !== known)) {
+      throw new ConfigError('headers.content-length', contentLength, `conflicts with the body (${known ?? 'unknown'} bytes)`);
+    }
+  }
+  const host = headers.get('host');
+  if (host !== null && host.toLowerCase() !== url.host) {
+    throw new ConfigError('headers.host', host, `conflicts with the URL host ${url.host}`);
+  }
+}
+
+/**
+ * The handler that ends every client's onion: it checks the request, calls the transport and
+ * follows redirects by the policy (`redirect`, `maxRedirects`). 303, and 301/302 after a POST,
+ * continue as GET without a body; 307/308 keep method and body. Any hop to another origin (scheme,
+ * host or port) carries no credential header.
+ */
+export function createRedirectStep(transport: Transport, policy: RedirectPolicy): Handler {
+  return async function redirects(ctx: Context): Promise<HttpResponse> {
+    if (ctx.request.url.origin !== ctx.state.get(ORIGIN)) stripCredentials(ctx, policy);
+    checkRequest(ctx.request);
+    let response = await transport(ctx);
+    if (!isRedirect(response.status)) return response;
+    const mode = (ctx.state.get(REDIRECT) as RedirectMode | undefined) ?? policy.redirect;
+    if (mode === 'manual') return response;
+    const max = (ctx.state.get(MAX_REDIRECTS) as number | undefined) ?? policy.maxRedirects;
+
+    let hop = ctx;
+    for (let count = 1; isRedirect(response.status); count++) {
+      const location = response.headers.get('location');
+      if (location === null) return response;
+      const from = hop.request;
+      await response.discard();
+      if (mode === 'error') {
+        throw new TooManyRedirectsError(0, {
+          method: from.method,
+          url: from.url,
+          detail: `Redirect (${response.status}) refused by redirect: 'error'`,
+        });
+      }
+      if (count > max) throw new TooManyRedirectsError(max, { method: from.method, url: from.url });
+      let url: URL;
+      try {
+        url = new URL(location, from.url);
+      } catch (cause) {
+        throw new ExtapiError('Redirect to an invalid URL', 'ERR_UNSAFE_REDIRECT', { method: from.method, url: from.url, cause });
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new ExtapiError(`Refusing redirect to ${url.protocol} URL`, 'ERR_UNSAFE_REDIRECT', {
+          method: from.method,
+          url: from.url,
+        });
+      }
+      // Userinfo in a Location header never becomes credentials.
+      url.username = '';
+      url.password = '';
+
+      const status = response.status;
+      const toGet = status === 303 ? from.method !== 'HEAD' : (status === 301 || status === 302) && from.method === 'POST';
+      let method = from.method;
+      let body = from.body;
+      if (toGet) {
+        method = 'GET';
+        body = undefined;
+      } else if (!isReplayableBody(body)) {
+        throw new ExtapiError(
+          `Cannot follow a ${status} redirect with a stream body (it was already sent)`,
+          'ERR_REDIRECT_BODY',
+          { method: from.method, url: from.url },
+        );
+      }
+      hop = hop.clone({ request: { url, method, body } });
+      if (toGet) for (const name of BODY_HEADERS) hop.request.headers.delete(name);
+      if (url.origin !== from.url.origin) stripCredentials(hop, policy);
+      hop.state.set(REDIRECT_COUNT, count);
+      checkRequest(hop.request);
+      response = await transport(hop);
+    }
+    return response;
+  };
+}

@@ -1,0 +1,130 @@
+// HttpResponse: one implementation for every transport, buffered or streaming.
+// A buffered body can be read many times; a streaming one once, and discard() always releases it.
+import type { Readable } from 'node:stream';
+import { readBody } from './body.js';
+import { ExtapiError } from './errors.js';
+import type { HttpResponse } from './types.js';
+
+/** What a transport hands to {@link createResponse}. */
+export interface ResponseInit {
+  status: number;
+  statusText?: string;
+  headers: Headers;
+  url: string;
+  method: string;
+  /** Buffered bytes, a stream still to read, or `null` for no body. */
+  body: Uint8Array | Readable | null;
+  raw?: unknown;
+  /** How to release an unread stream (e.g. drain small bodies, destroy large ones). Default: destroy. */
+  discard?: (stream: Readable) => Promise<void>;
+}
+
+const EMPTY = new Uint8Array(0);
+const decoder = new TextDecoder();
+
+function destroyStream(stream: Readable): Promise<void> {
+  stream.on('error', () => {});
+  stream.destroy();
+  return Promise.resolve();
+}
+
+class Response implements HttpResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: Headers;
+  readonly url: string;
+  readonly method: string;
+  readonly raw: unknown;
+  #bytes: Uint8Array | undefined;
+  #stream: Readable | null;
+  #reading: Promise<Uint8Array> | undefined;
+  #discard: (stream: Readable) => Promise<void>;
+
+  constructor(init: ResponseInit) {
+    this.status = init.status;
+    this.statusText = init.statusText ?? '';
+    this.headers = init.headers;
+    this.url = init.url;
+    this.method = init.method;
+    this.raw = init.raw;
+    this.#discard = init.discard ?? destroyStream;
+    if (init.body === null || init.body instanceof Uint8Array) {
+      this.#bytes = init.body ?? EMPTY;
+      this.#stream = null;
+    } else {
+      this.#stream = init.body;
+    }
+  }
+
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  get body(): Readable | null {
+    return this.#stream;
+  }
+
+  get bodyRead(): boolean {
+    return this.#bytes !== undefined;
+  }
+
+  bytes(): Promise<Uint8Array> {
+    if (this.#bytes !== undefined) return Promise.resolve(this.#bytes);
+    if (!this.#reading) {
+      const stream = this.#stream!;
+      if (stream.readableDidRead || stream.destroyed) {
+        return Promise.reject(
+          new ExtapiError('Response body was already consumed', 'ERR_BODY_USED', this),
+        );
+      }
+      this.#reading = readBody(stream).then((bytes) => {
+        this.#bytes = bytes;
+        this.#stream = null;
+        return bytes;
+      });
+    }
+    return this.#reading;
+  }
+
+  async text(): Promise<string> {
+    return decoder.decode(await this.bytes());
+  }
+
+  async json<T = unknown>(): Promise<T> {
+    const text = await this.text();
+    try {
+      return JSON.parse(text) as T;
+    } catch (cause) {
+      const start = text.length > 64 ? `${text.slice(0, 64)}…` : text;
+      throw new ExtapiError(
+        `Invalid JSON in response with status ${this.status}: ${JSON.stringify(start)}`,
+        'ERR_INVALID_JSON',
+        { method: this.method, url: this.url, cause },
+      );
+    }
+  }
+
+  discard(): Promise<void> {
+    const stream = this.#stream;
+    if (stream === null || this.#reading) return Promise.resolve();
+    this.#stream = null;
+    this.#bytes = EMPTY;
+    if (stream.destroyed || stream.readableEnded) return Promise.resolve();
+    return this.#discard(stream).catch(() => {});
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.discard();
+  }
+}
+
+/**
+ * Builds an {@link HttpResponse}. Transports and the test kit use it; so can middleware that answer
+ * from a cache or a fallback.
+ * @example
+ * return createResponse({ status: 200, headers: new Headers({ 'content-type': 'text/plain' }),
+ *   url: ctx.request.url.href, method: ctx.request.method, body: Buffer.from('cached') });
+ */
+export function createResponse(init: ResponseInit): HttpResponse {
+  return new Response(init);
+}

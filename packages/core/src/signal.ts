@@ -1,0 +1,53 @@
+// Helpers for middleware authors: abortable sleep and signal combination.
+// Every wait in extapi goes through these so that a caller's abort always ends it at once.
+
+/**
+ * Resolves after `ms`, or rejects with `signal.reason` as soon as `signal` aborts.
+ * The timer and the listener are always removed.
+ * @example
+ * await sleep(backoffMs, ctx.signal);
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** A signal derived from others, with `dispose()` to detach it when the work is done. */
+export interface LinkedSignal {
+  readonly signal: AbortSignal;
+  /** Aborts the derived signal with `reason` (others are unaffected). */
+  abort(reason: unknown): void;
+  /** Removes the listeners on the parent signals. Call it in `finally`. */
+  dispose(): void;
+}
+
+/**
+ * A signal that aborts when `parent` aborts (with its reason) or when `abort()` is called.
+ * Unlike `AbortSignal.any`, the link is removed by `dispose()`, so a long-lived parent does not
+ * collect one listener per call.
+ * @example
+ * const linked = linkSignal(ctx.signal);
+ * const timer = setTimeout(() => linked.abort(new TimeoutError(ms)), ms);
+ * try { return await next(ctx.clone({ signal: linked.signal })); } finally { clearTimeout(timer); linked.dispose(); }
+ */
+export function linkSignal(parent: AbortSignal | undefined): LinkedSignal {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(parent!.reason);
+  if (parent?.aborted) controller.abort(parent.reason);
+  else parent?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    abort: (reason) => controller.abort(reason),
+    dispose: () => parent?.removeEventListener('abort', onAbort),
+  };
+}

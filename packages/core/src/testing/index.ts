@@ -1,0 +1,4 @@
+// @extapi/core/testing: the test kit for middleware authors and backend packages.
+// A scripted mock transport, a real local test server, and the transport conformance suite.
+export { mockTransport, type MockAnswer, type MockStep, type MockTransport, type MockTransportOptions, type RecordedRequest } from './mock-transport.js';
+export { startTestServer, type TestServer } from './test-server.js';

@@ -1,0 +1,132 @@
+// A scripted transport for unit tests of middleware: answers from a script and records what it saw.
+// It is the seam middleware authors test against without a server.
+import type { Readable } from 'node:stream';
+import { createResponse } from '../response.js';
+import { sleep } from '../signal.js';
+import { defineTransport } from '../transport.js';
+import type { Context, HttpResponse, Transport } from '../types.js';
+
+/** A scripted answer: a response (status, headers, body) or, with `error`, a rejection. */
+export interface MockAnswer {
+  /** @default 200 */
+  status?: number;
+  statusText?: string;
+  headers?: Record<string, string | string[]>;
+  /** A string, bytes or object (sent as JSON), or a stream for `readBody: false` tests. */
+  body?: string | Uint8Array | Readable | object | null;
+  /** Wait this long (abortable by `ctx.signal`) before answering. */
+  delayMs?: number;
+  /** Reject with this instead of answering. */
+  error?: unknown;
+}
+
+/** One step of a script: an answer, or a function of the context that returns one (or a response). */
+export type MockStep =
+  | MockAnswer
+  | ((ctx: Context, call: number) => MockAnswer | HttpResponse | Promise<MockAnswer | HttpResponse>);
+
+/** What the mock transport saw for one call. */
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: unknown;
+  attempt: number;
+  /** The context itself, for assertions on meta, state or signal. */
+  ctx: Context;
+}
+
+/** Options of {@link mockTransport}. */
+export interface MockTransportOptions {
+  /** What to answer once the script is used up. @default the last step again, or 200 with no body */
+  fallback?: MockStep;
+}
+
+/** A transport that answers from a script, with the requests it recorded. */
+export interface MockTransport extends Transport {
+  /** Every request seen, in order. */
+  readonly requests: RecordedRequest[];
+  /** How many calls are in progress right now. */
+  readonly inFlight: number;
+  /** The largest number of calls in progress at once. */
+  readonly maxInFlight: number;
+}
+
+function isResponse(value: unknown): value is HttpResponse {
+  return typeof value === 'object' && value !== null && 'status' in value && 'discard' in value;
+}
+
+/**
+ * A scripted transport: call n gets `script[n]` (the last step repeats when the script runs out).
+ * @example
+ * const transport = mockTransport([{ status: 503 }, { status: 200, body: { ok: true } }]);
+ * const client = createClient([retry(), transport]);
+ * await client.get('http://api.test/items');
+ * expect(transport.requests).toHaveLength(2);
+ */
+export function mockTransport(script: MockStep[] = [], options: MockTransportOptions = {}): MockTransport {
+  const requests: RecordedRequest[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let calls = 0;
+
+  async function answer(ctx: Context): Promise<HttpResponse> {
+    const call = calls++;
+    const { method, url, headers, body } = ctx.request;
+    requests.push({
+      method,
+      url: url.href,
+      headers: Object.fromEntries(headers),
+      body,
+      attempt: ctx.attempt,
+      ctx,
+    });
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    let step: MockStep | MockAnswer | HttpResponse =
+      script[call] ?? options.fallback ?? script[script.length - 1] ?? { status: 200 };
+    if (typeof step === 'function') step = await step(ctx, call);
+    if (isResponse(step)) return step;
+    if (step.delayMs) await sleep(step.delayMs, ctx.signal);
+    if ('error' in step && step.error !== undefined) throw step.error;
+    const responseHeaders = new Headers();
+    for (const [name, value] of Object.entries(step.headers ?? {})) {
+      for (const item of Array.isArray(value) ? value : [value]) responseHeaders.append(name, item);
+    }
+    let responseBody: Uint8Array | Readable | null = null;
+    const raw = step.body;
+    if (typeof raw === 'string') responseBody = Buffer.from(raw);
+    else if (raw instanceof Uint8Array) responseBody = raw;
+    else if (raw && typeof (raw as Readable).pipe === 'function') responseBody = raw as Readable;
+    else if (raw !== undefined && raw !== null) {
+      responseBody = Buffer.from(JSON.stringify(raw));
+      if (!responseHeaders.has('content-type')) responseHeaders.set('content-type', 'application/json');
+    }
+    return createResponse({
+      status: step.status ?? 200,
+      statusText: step.statusText ?? '',
+      headers: responseHeaders,
+      url: url.href,
+      method,
+      body: responseBody,
+      raw: step,
+    });
+  }
+
+  const transport = defineTransport(
+    async (ctx: Context) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      try {
+        return await answer(ctx);
+      } finally {
+        inFlight--;
+      }
+    },
+    { name: 'mock', extra: { requests } },
+  );
+  Object.defineProperties(transport, {
+    inFlight: { get: () => inFlight },
+    maxInFlight: { get: () => maxInFlight },
+  });
+  return transport as unknown as MockTransport;
+}

@@ -1,0 +1,30 @@
+// defineTransport(): how backend packages (and tests) turn a handler into a Transport.
+// The marker lets createClient tell the terminal from middleware and name both backends in errors.
+import type { Handler, Transport } from './types.js';
+
+/** What {@link defineTransport} needs besides the handler. */
+export interface TransportInit<Extra extends object = {}> {
+  /** A short name: `undici`, `fetch`, `mock`. */
+  name: string;
+  /** Releases connections the transport owns. @default a no-op */
+  close?: () => Promise<void>;
+  /** Extra read-only properties, e.g. `dispatcher` or `fetch`, reachable as `client.transport.x`. */
+  extra?: Extra;
+}
+
+/**
+ * Marks a handler as a transport: the terminal of a stack.
+ * @example
+ * const constant = defineTransport(async (ctx) => createResponse({ status: 204, headers: new Headers(),
+ *   url: ctx.request.url.href, method: ctx.request.method, body: null }), { name: 'constant' });
+ */
+export function defineTransport<Extra extends object = {}>(
+  handler: Handler,
+  init: TransportInit<Extra>,
+): Transport & Readonly<Extra> {
+  const close = init.close ?? (() => Promise.resolve());
+  const transport = (ctx: Parameters<Handler>[0]) => handler(ctx);
+  Object.defineProperty(transport, 'name', { value: `${init.name}Transport` });
+  return Object.assign(transport, { isTransport: true as const, transportName: init.name, close }, init.extra) as Transport &
+    Readonly<Extra>;
+}

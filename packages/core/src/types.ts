@@ -1,0 +1,124 @@
+// The core contract: Context, Next, Middleware, Handler/Transport and HttpResponse.
+// Every other file in every package is written against these types; changing them is a major version.
+import type { Readable } from 'node:stream';
+
+/** A request body as the client accepts it. Streams and async iterables are sent once and cannot be replayed. */
+export type RequestBody =
+  | string
+  | Uint8Array
+  | ArrayBuffer
+  | URLSearchParams
+  | FormData
+  | Blob
+  | ReadableStream<Uint8Array>
+  | Readable
+  | AsyncIterable<Uint8Array>;
+
+/**
+ * Free-form data that travels with a call, for middleware (metrics, tracing, third parties).
+ * Extend it with declaration merging: `declare module '@extapi/core' { interface RequestMeta { tenant?: string } }`.
+ */
+export interface RequestMeta {
+  /** A low-cardinality route such as `/items/:id`, for metric labels and span names. */
+  pathTemplate?: string;
+  [key: string]: unknown;
+}
+
+/** The request that one pass through the pipeline sends. Middleware treat it as a value: change it on `ctx.clone()`. */
+export interface HttpRequest {
+  /** Upper-case method token, e.g. `GET`. */
+  method: string;
+  /** The absolute URL, query included. */
+  url: URL;
+  /** The request headers (case-insensitive, WHATWG `Headers`). */
+  headers: Headers;
+  /** The body, already normalised by the client (`json` serialised, forms encoded). */
+  body: RequestBody | undefined;
+}
+
+/** Progress of an upload or a download, as given to `onUploadProgress` / `onDownloadProgress`. */
+export interface Progress {
+  transferredBytes: number;
+  totalBytes?: number;
+  percent?: number;
+}
+
+/**
+ * The state of one call as it passes through the onion.
+ * `state` and `meta` are shared by every attempt of a call; `request` and `sensitiveHeaders`
+ * belong to one attempt (see {@link Context.clone}).
+ */
+export interface Context {
+  /** What this pass sends. */
+  request: HttpRequest;
+  /** 1-based attempt number; `retry()` sets it on each clone. */
+  attempt: number;
+  /** Aborts when the caller aborts or a deadline passes; every wait and I/O must listen to it. */
+  signal: AbortSignal;
+  /** Caller-supplied data (`pathTemplate` and anything third-party middleware need). */
+  meta: RequestMeta;
+  /** Per-call scratch space for middleware, shared by every attempt of the call. */
+  state: Map<string | symbol, unknown>;
+  /** Whether the transport reads the body before the response travels back out. */
+  readBody: boolean;
+  /** Per-call override of the transport's `maxResponseBytes`. */
+  maxResponseBytes?: number;
+  /** Lower-case names of headers that must not follow a redirect to another origin. */
+  sensitiveHeaders: Set<string>;
+  /** Called as the response body is read; only the transports call it. */
+  onDownloadProgress?: (progress: Progress) => void;
+  /** Called as the request body is sent; only the transports call it. */
+  onUploadProgress?: (progress: Progress) => void;
+  /**
+   * A copy for a new attempt or hop: its own `request` (with its own `Headers`) and its own
+   * `sensitiveHeaders`, the same `signal`, `meta` and `state`. `patch` overrides fields of the copy.
+   */
+  clone(patch?: Partial<Pick<Context, 'attempt' | 'signal' | 'readBody'>> & { request?: Partial<HttpRequest> }): Context;
+}
+
+/** A response as every middleware and the caller see it, whichever transport produced it. */
+export interface HttpResponse {
+  readonly status: number;
+  readonly statusText: string;
+  /** `true` for 200–299. */
+  readonly ok: boolean;
+  /** Case-insensitive, multi-valued (`getSetCookie()` for `set-cookie`). */
+  readonly headers: Headers;
+  /** The final URL, after redirects. */
+  readonly url: string;
+  readonly method: string;
+  /** The body as a stream when it was not read (`readBody: false`), else `null`. */
+  readonly body: Readable | null;
+  /** Whether the body is already buffered (so `bytes()`/`text()`/`json()` can be called again). */
+  readonly bodyRead: boolean;
+  /** The backend's own response object (undici's `ResponseData`, or fetch's `Response`). */
+  readonly raw: unknown;
+  /** The decoded body bytes. */
+  bytes(): Promise<Uint8Array>;
+  /** The body decoded as UTF-8. */
+  text(): Promise<string>;
+  /** The body parsed as JSON; an invalid body rejects with an error naming the status and the first bytes. */
+  json<T = unknown>(): Promise<T>;
+  /** Drains (small bodies) or destroys (large ones) an unread body so its connection is released. Never rejects. */
+  discard(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Calls the rest of the pipeline. Without an argument it passes the same `ctx`. */
+export type Next = (ctx?: Context) => Promise<HttpResponse>;
+
+/** One layer of the onion: may act before and after `next`, call it again, or answer without it. */
+export type Middleware = (ctx: Context, next: Next) => Promise<HttpResponse>;
+
+/** The end of a pipeline: answers a context and never calls `next`. */
+export type Handler = (ctx: Context) => Promise<HttpResponse>;
+
+/** A terminal handler that owns connections, made by a backend package. */
+export interface Transport extends Handler {
+  /** Marks the function as a transport so `createClient` can tell it from middleware. */
+  readonly isTransport: true;
+  /** A short name (`undici`, `fetch`, `mock`) for `client.describe()` and errors. */
+  readonly transportName: string;
+  /** Releases the transport's connections; resources passed in by the user are left open. */
+  close(): Promise<void>;
+}

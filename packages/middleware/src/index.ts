@@ -1,0 +1,3 @@
+// @extapi/middleware: every middleware, each also importable on its own subpath
+// (@extapi/middleware/retry…). Optional peers load only from their own subpaths.
+export {};
