@@ -11,8 +11,10 @@ import type { Progress, RequestBody } from './types.js';
  */
 export function isReplayableBody(body: RequestBody | undefined | null): boolean {
   if (body === undefined || body === null) return true;
-  if (typeof body === 'string' || body instanceof Uint8Array || body instanceof ArrayBuffer) return true;
-  if (body instanceof URLSearchParams || body instanceof Blob || body instanceof FormData) return true;
+  if (typeof body === 'string' || body instanceof Uint8Array || body instanceof ArrayBuffer)
+    return true;
+  if (body instanceof URLSearchParams || body instanceof Blob || body instanceof FormData)
+    return true;
   return false;
 }
 
@@ -109,7 +111,9 @@ export interface BodyLimitOptions {
 
 const PROGRESS_INTERVAL_MS = 50;
 
-function progressReporter(options: BodyLimitOptions): ((bytes: number, done: boolean) => void) | undefined {
+function progressReporter(
+  options: BodyLimitOptions,
+): ((bytes: number, done: boolean) => void) | undefined {
   const { onProgress, totalBytes } = options;
   if (!onProgress) return undefined;
   let last = 0;
@@ -141,7 +145,10 @@ export async function readBody(
   for await (const chunk of source) {
     size += chunk.byteLength;
     if (maxBytes !== undefined && size > maxBytes) {
-      const error = new ResponseTooLargeError(maxBytes, { method: options.method, url: options.url });
+      const error = new ResponseTooLargeError(maxBytes, {
+        method: options.method,
+        url: options.url,
+      });
       source.destroy?.(error);
       throw error;
     }
@@ -151,7 +158,9 @@ export async function readBody(
   report?.(size, true);
   if (chunks.length === 1) {
     const only = chunks[0]!;
-    return Buffer.isBuffer(only) ? only : Buffer.from(only.buffer, only.byteOffset, only.byteLength);
+    return Buffer.isBuffer(only)
+      ? only
+      : Buffer.from(only.buffer, only.byteOffset, only.byteLength);
   }
   return Buffer.concat(chunks, size);
 }

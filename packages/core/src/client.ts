@@ -5,7 +5,13 @@ import { compose } from './compose.js';
 import { createContext } from './context.js';
 import { ConfigError, TimeoutError } from './errors.js';
 import type { Logger } from './logger.js';
-import { createRedirectStep, MAX_REDIRECTS, ORIGIN, REDIRECT, type RedirectMode } from './redirect.js';
+import {
+  createRedirectStep,
+  MAX_REDIRECTS,
+  ORIGIN,
+  REDIRECT,
+  type RedirectMode,
+} from './redirect.js';
 import type {
   Context,
   Handler,
@@ -151,7 +157,12 @@ function parseHttpUrl(option: string, value: string | URL, base?: string): URL {
 function toHeaders(option: string, init: unknown): Headers {
   try {
     // Own enumerable keys only: a polluted Object.prototype must not inject headers.
-    if (init !== null && typeof init === 'object' && !(init instanceof Headers) && !Array.isArray(init)) {
+    if (
+      init !== null &&
+      typeof init === 'object' &&
+      !(init instanceof Headers) &&
+      !Array.isArray(init)
+    ) {
       const headers = new Headers();
       for (const name of Object.keys(init)) {
         const value = (init as Record<string, unknown>)[name];
@@ -191,7 +202,10 @@ function resolveClientOptions(options: ClientOptions = {}): ResolvedClientOption
   const base = baseUrl === undefined ? undefined : parseHttpUrl('baseUrl', baseUrl);
   const headers = own(options, 'headers');
   const sensitive = own(options, 'sensitiveHeaders');
-  if (sensitive !== undefined && (!Array.isArray(sensitive) || sensitive.some((h) => typeof h !== 'string'))) {
+  if (
+    sensitive !== undefined &&
+    (!Array.isArray(sensitive) || sensitive.some((h) => typeof h !== 'string'))
+  ) {
     throw new ConfigError('sensitiveHeaders', sensitive, 'expected an array of header names');
   }
   const logger = own(options, 'logger');
@@ -201,11 +215,16 @@ function resolveClientOptions(options: ClientOptions = {}): ResolvedClientOption
     headers: headers === undefined ? undefined : toHeaders('headers', headers),
     timeoutMs: checkMs('timeoutMs', own(options, 'timeoutMs')) ?? DEFAULT_CLIENT_OPTIONS.timeoutMs,
     readBody: own(options, 'readBody') ?? DEFAULT_CLIENT_OPTIONS.readBody,
-    redirect: checkRedirect('redirect', own(options, 'redirect')) ?? DEFAULT_CLIENT_OPTIONS.redirect,
+    redirect:
+      checkRedirect('redirect', own(options, 'redirect')) ?? DEFAULT_CLIENT_OPTIONS.redirect,
     maxRedirects:
-      checkCount('maxRedirects', own(options, 'maxRedirects')) ?? DEFAULT_CLIENT_OPTIONS.maxRedirects,
-    sensitiveHeaders: (sensitive ?? DEFAULT_CLIENT_OPTIONS.sensitiveHeaders).map((h) => h.toLowerCase()),
-    allowAbsoluteUrls: own(options, 'allowAbsoluteUrls') ?? DEFAULT_CLIENT_OPTIONS.allowAbsoluteUrls,
+      checkCount('maxRedirects', own(options, 'maxRedirects')) ??
+      DEFAULT_CLIENT_OPTIONS.maxRedirects,
+    sensitiveHeaders: (sensitive ?? DEFAULT_CLIENT_OPTIONS.sensitiveHeaders).map((h) =>
+      h.toLowerCase(),
+    ),
+    allowAbsoluteUrls:
+      own(options, 'allowAbsoluteUrls') ?? DEFAULT_CLIENT_OPTIONS.allowAbsoluteUrls,
     logger,
   };
 }
@@ -243,14 +262,26 @@ function appendQuery(url: URL, query: NonNullable<RequestOptions['query']>): voi
  * const res = await client.get('/items/42', { pathTemplate: '/items/:id' });
  * console.log(await res.json());
  */
-export function createClient(stack: ReadonlyArray<Middleware | Transport>, options?: ClientOptions): Client {
-  if (!Array.isArray(stack)) throw new ConfigError('stack', stack, 'expected an array of middleware ending in a transport');
+export function createClient(
+  stack: ReadonlyArray<Middleware | Transport>,
+  options?: ClientOptions,
+): Client {
+  if (!Array.isArray(stack))
+    throw new ConfigError('stack', stack, 'expected an array of middleware ending in a transport');
   stack.forEach((element, i) => {
     if (typeof element !== 'function') {
-      throw new ConfigError(`stack[${i}]`, element, 'expected a middleware function or a transport');
+      throw new ConfigError(
+        `stack[${i}]`,
+        element,
+        'expected a middleware function or a transport',
+      );
     }
     if (isTransport(element) && i !== stack.length - 1) {
-      throw new ConfigError(`stack[${i}]`, element, 'the transport must be the last element of the stack');
+      throw new ConfigError(
+        `stack[${i}]`,
+        element,
+        'the transport must be the last element of the stack',
+      );
     }
   });
   const transport = stack[stack.length - 1];
@@ -282,7 +313,11 @@ function buildClient(
     if (input instanceof URL || /^[a-z][a-z0-9+.-]*:/i.test(text) || text.startsWith('//')) {
       const url = parseHttpUrl('url', text, resolved.base.href);
       if (url.origin !== resolved.base.origin && !resolved.allowAbsoluteUrls) {
-        throw new ConfigError('url', text, `another origin than baseUrl ${resolved.base.origin} (set allowAbsoluteUrls to allow)`);
+        throw new ConfigError(
+          'url',
+          text,
+          `another origin than baseUrl ${resolved.base.origin} (set allowAbsoluteUrls to allow)`,
+        );
       }
       return url;
     }
@@ -298,7 +333,8 @@ function buildClient(
       userSignal = own(options, 'signal');
       if (userSignal?.aborted) return Promise.reject(userSignal.reason);
       const method = (own(options, 'method') ?? 'GET').toUpperCase();
-      if (!TOKEN.test(method)) throw new ConfigError('method', method, 'expected an HTTP method token');
+      if (!TOKEN.test(method))
+        throw new ConfigError('method', method, 'expected an HTTP method token');
       const url = resolveUrl(input);
       const query = own(options, 'query');
       if (query !== undefined) appendQuery(url, query);
@@ -306,7 +342,12 @@ function buildClient(
       const headers = resolved.headers ? new Headers(resolved.headers) : new Headers();
       const extra = own(options, 'headers');
       if (extra !== undefined) {
-        if (extra !== null && typeof extra === 'object' && !(extra instanceof Headers) && !Array.isArray(extra)) {
+        if (
+          extra !== null &&
+          typeof extra === 'object' &&
+          !(extra instanceof Headers) &&
+          !Array.isArray(extra)
+        ) {
           // A null or undefined value removes a client default header.
           for (const name of Object.keys(extra)) {
             const value = (extra as Record<string, unknown>)[name];
@@ -314,7 +355,12 @@ function buildClient(
               if (value === undefined || value === null) headers.delete(name);
               else headers.set(name, String(value));
             } catch (cause) {
-              throw new ConfigError(`headers.${name}`, value, 'invalid header name or value (CR, LF or NUL?)', { cause });
+              throw new ConfigError(
+                `headers.${name}`,
+                value,
+                'invalid header name or value (CR, LF or NUL?)',
+                { cause },
+              );
             }
           }
         } else {
@@ -325,7 +371,8 @@ function buildClient(
       let body = own(options, 'body');
       const json = own(options, 'json');
       if (json !== undefined) {
-        if (body !== undefined) throw new ConfigError('json', '[json and body]', 'give either json or body, not both');
+        if (body !== undefined)
+          throw new ConfigError('json', '[json and body]', 'give either json or body, not both');
         body = JSON.stringify(json);
         if (!headers.has('content-type')) headers.set('content-type', 'application/json');
       } else if (body instanceof URLSearchParams) {
@@ -335,7 +382,11 @@ function buildClient(
         }
       }
       if (body !== undefined && bodyLength(body) === undefined && !isStreamLike(body)) {
-        throw new ConfigError('body', body, 'expected a string, bytes, URLSearchParams, FormData, Blob, stream or async iterable');
+        throw new ConfigError(
+          'body',
+          body,
+          'expected a string, bytes, URLSearchParams, FormData, Blob, stream or async iterable',
+        );
       }
 
       timeoutMs = checkMs('timeoutMs', own(options, 'timeoutMs')) ?? resolved.timeoutMs;
@@ -407,7 +458,10 @@ function buildClient(
     (url: string | URL, options?: Omit<RequestOptions, 'method'>): Promise<HttpResponse> =>
       request(url, { ...options, method: name });
 
-  const names = [...middleware.map((fn) => fn.name || 'anonymous'), `${transport.transportName}Transport`];
+  const names = [
+    ...middleware.map((fn) => fn.name || 'anonymous'),
+    `${transport.transportName}Transport`,
+  ];
 
   const client: Client = {
     request,

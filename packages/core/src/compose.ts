@@ -16,7 +16,8 @@ type Layer = (ctx: Context, final: Next) => Promise<HttpResponse>;
  */
 export function compose(...middleware: Middleware[]): Middleware {
   middleware.forEach((fn, i) => {
-    if (typeof fn !== 'function') throw new ConfigError(`middleware[${i}]`, fn, 'expected a function');
+    if (typeof fn !== 'function')
+      throw new ConfigError(`middleware[${i}]`, fn, 'expected a function');
   });
   let layer: Layer = (ctx, final) => final(ctx);
   for (let i = middleware.length - 1; i >= 0; i--) {

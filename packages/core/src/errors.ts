@@ -130,7 +130,11 @@ export class CircuitOpenError extends ExtapiError {
 export class ResponseTooLargeError extends ExtapiError {
   readonly maxResponseBytes: number;
   constructor(maxResponseBytes: number, options: ExtapiErrorOptions = {}) {
-    super(`Response body exceeds maxResponseBytes ${maxResponseBytes}`, 'ERR_RESPONSE_TOO_LARGE', options);
+    super(
+      `Response body exceeds maxResponseBytes ${maxResponseBytes}`,
+      'ERR_RESPONSE_TOO_LARGE',
+      options,
+    );
     this.maxResponseBytes = maxResponseBytes;
   }
 }
@@ -139,7 +143,11 @@ export class ResponseTooLargeError extends ExtapiError {
 export class TooManyRedirectsError extends ExtapiError {
   readonly maxRedirects: number;
   constructor(maxRedirects: number, options: ExtapiErrorOptions & { detail?: string } = {}) {
-    super(options.detail ?? `More than ${maxRedirects} redirect(s)`, 'ERR_TOO_MANY_REDIRECTS', options);
+    super(
+      options.detail ?? `More than ${maxRedirects} redirect(s)`,
+      'ERR_TOO_MANY_REDIRECTS',
+      options,
+    );
     this.maxRedirects = maxRedirects;
   }
 }
@@ -156,7 +164,8 @@ export class ConfigError extends ExtapiError {
 
 /** A short, safe rendering of a bad option value for error messages. */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   if (typeof value === 'bigint') return `${value}n`;
   if (value === null || typeof value !== 'object') return String(value);
@@ -165,7 +174,11 @@ export function describeValue(value: unknown): string {
 }
 
 function hasBrand(error: unknown): error is ExtapiError {
-  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true;
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as Record<symbol, unknown>)[BRAND] === true
+  );
 }
 
 function guard<T extends ExtapiError>(name: string): (error: unknown) => error is T {

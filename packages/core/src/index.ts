@@ -36,7 +36,13 @@ export {
   type BodyLimitOptions,
 } from './body.js';
 export { linkSignal, sleep, type LinkedSignal } from './signal.js';
-export { DEFAULT_REDACT_HEADERS, isSecretQueryName, REDACTED, redactHeaders, redactUrl } from './redact.js';
+export {
+  DEFAULT_REDACT_HEADERS,
+  isSecretQueryName,
+  REDACTED,
+  redactHeaders,
+  redactUrl,
+} from './redact.js';
 export type { Logger } from './logger.js';
 export { defineTransport, type TransportInit } from './transport.js';
 export * from './errors.js';

@@ -21,7 +21,7 @@ const SECRET_QUERY = /token|key|secret|passw|signature|^sig$|^auth$|credential/i
 
 /** Whether a query parameter with this name holds a secret (`token`, `api_key`, `sig`…), plus `extra` names. */
 export function isSecretQueryName(name: string, extra?: ReadonlySet<string>): boolean {
-  return SECRET_QUERY.test(name) || (extra !== undefined && extra.has(name.toLowerCase()));
+  return SECRET_QUERY.test(name) || extra?.has(name.toLowerCase()) === true;
 }
 
 /**
@@ -40,17 +40,15 @@ export function redactUrl(input: string | URL, extraQuery?: ReadonlySet<string>)
   url.username = '';
   url.password = '';
   if (url.search !== '') {
+    // Rebuilt by hand to keep the parameters' order and leave the marker unescaped.
     let changed = false;
-    const params = url.searchParams;
-    for (const name of new Set(params.keys())) {
-      if (isSecretQueryName(name, extraQuery)) {
-        const count = params.getAll(name).length;
-        params.delete(name);
-        for (let i = 0; i < count; i++) params.append(name, REDACTED);
-        changed = true;
-      }
+    const parts: string[] = [];
+    for (const [name, value] of url.searchParams) {
+      const secret = isSecretQueryName(name, extraQuery);
+      changed ||= secret;
+      parts.push(`${encodeURIComponent(name)}=${secret ? REDACTED : encodeURIComponent(value)}`);
     }
-    if (changed) url.search = params.toString().replaceAll('%5BREDACTED%5D', REDACTED);
+    if (changed) url.search = parts.join('&');
   }
   return url.href;
 }

@@ -19,7 +19,13 @@ export const REDIRECT_COUNT = Symbol.for('extapi.redirectCount');
 /** Headers that carry credentials and are always dropped on a change of origin. */
 const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'cookie2'];
 /** Headers that describe a body, dropped when a redirect turns the request into a GET. */
-const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'];
+const BODY_HEADERS = [
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'content-language',
+  'content-location',
+];
 
 interface RedirectPolicy {
   redirect: RedirectMode;
@@ -50,7 +56,11 @@ function checkRequest(request: HttpRequest): void {
     const known = bodyLength(request.body);
     // A merged duplicate ("5, 5") or a value that disagrees with the body is request smuggling material.
     if (!/^\d+$/.test(contentLength) || (known !== undefined && Number(contentLength) !== known)) {
-      throw new ConfigError('headers.content-length', contentLength, `conflicts with the body (${known ?? 'unknown'} bytes)`);
+      throw new ConfigError(
+        'headers.content-length',
+        contentLength,
+        `conflicts with the body (${known ?? 'unknown'} bytes)`,
+      );
     }
   }
   const host = headers.get('host');
@@ -93,7 +103,11 @@ export function createRedirectStep(transport: Transport, policy: RedirectPolicy)
       try {
         url = new URL(location, from.url);
       } catch (cause) {
-        throw new ExtapiError('Redirect to an invalid URL', 'ERR_UNSAFE_REDIRECT', { method: from.method, url: from.url, cause });
+        throw new ExtapiError('Redirect to an invalid URL', 'ERR_UNSAFE_REDIRECT', {
+          method: from.method,
+          url: from.url,
+          cause,
+        });
       }
       if (url.protocol !== 'http:' && url.protocol !== 'https:') {
         throw new ExtapiError(`Refusing redirect to ${url.protocol} URL`, 'ERR_UNSAFE_REDIRECT', {
@@ -106,11 +120,13 @@ export function createRedirectStep(transport: Transport, policy: RedirectPolicy)
       url.password = '';
 
       const status = response.status;
-      const toGet = status === 303 ? from.method !== 'HEAD' : (status === 301 || status === 302) && from.method === 'POST';
+      // RFC 9110 §15.4: 303 (and, by long practice, 301/302 after POST) continue as GET without body.
+      const toGet =
+        status === 303 || ((status === 301 || status === 302) && from.method === 'POST');
       let method = from.method;
       let body = from.body;
       if (toGet) {
-        method = 'GET';
+        if (method !== 'HEAD') method = 'GET';
         body = undefined;
       } else if (!isReplayableBody(body)) {
         throw new ExtapiError(

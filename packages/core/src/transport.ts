@@ -25,6 +25,9 @@ export function defineTransport<Extra extends object = {}>(
   const close = init.close ?? (() => Promise.resolve());
   const transport = (ctx: Parameters<Handler>[0]) => handler(ctx);
   Object.defineProperty(transport, 'name', { value: `${init.name}Transport` });
-  return Object.assign(transport, { isTransport: true as const, transportName: init.name, close }, init.extra) as Transport &
-    Readonly<Extra>;
+  return Object.assign(
+    transport,
+    { isTransport: true as const, transportName: init.name, close },
+    init.extra,
+  ) as Transport & Readonly<Extra>;
 }

@@ -73,7 +73,11 @@ export interface Context {
    * A copy for a new attempt or hop: its own `request` (with its own `Headers`) and its own
    * `sensitiveHeaders`, the same `signal`, `meta` and `state`. `patch` overrides fields of the copy.
    */
-  clone(patch?: Partial<Pick<Context, 'attempt' | 'signal' | 'readBody'>> & { request?: Partial<HttpRequest> }): Context;
+  clone(
+    patch?: Partial<Pick<Context, 'attempt' | 'signal' | 'readBody'>> & {
+      request?: Partial<HttpRequest>;
+    },
+  ): Context;
 }
 
 /** A response as every middleware and the caller see it, whichever transport produced it. */

@@ -23,7 +23,10 @@ export interface MockAnswer {
 /** One step of a script: an answer, or a function of the context that returns one (or a response). */
 export type MockStep =
   | MockAnswer
-  | ((ctx: Context, call: number) => MockAnswer | HttpResponse | Promise<MockAnswer | HttpResponse>);
+  | ((
+      ctx: Context,
+      call: number,
+    ) => MockAnswer | HttpResponse | Promise<MockAnswer | HttpResponse>);
 
 /** What the mock transport saw for one call. */
 export interface RecordedRequest {
@@ -64,7 +67,10 @@ function isResponse(value: unknown): value is HttpResponse {
  * await client.get('http://api.test/items');
  * expect(transport.requests).toHaveLength(2);
  */
-export function mockTransport(script: MockStep[] = [], options: MockTransportOptions = {}): MockTransport {
+export function mockTransport(
+  script: MockStep[] = [],
+  options: MockTransportOptions = {},
+): MockTransport {
   const requests: RecordedRequest[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
@@ -82,8 +88,9 @@ export function mockTransport(script: MockStep[] = [], options: MockTransportOpt
       ctx,
     });
     if (ctx.signal.aborted) throw ctx.signal.reason;
-    let step: MockStep | MockAnswer | HttpResponse =
-      script[call] ?? options.fallback ?? script[script.length - 1] ?? { status: 200 };
+    let step: MockStep | MockAnswer | HttpResponse = script[call] ??
+      options.fallback ??
+      script[script.length - 1] ?? { status: 200 };
     if (typeof step === 'function') step = await step(ctx, call);
     if (isResponse(step)) return step;
     if (step.delayMs) await sleep(step.delayMs, ctx.signal);
@@ -99,7 +106,8 @@ export function mockTransport(script: MockStep[] = [], options: MockTransportOpt
     else if (raw && typeof (raw as Readable).pipe === 'function') responseBody = raw as Readable;
     else if (raw !== undefined && raw !== null) {
       responseBody = Buffer.from(JSON.stringify(raw));
-      if (!responseHeaders.has('content-type')) responseHeaders.set('content-type', 'application/json');
+      if (!responseHeaders.has('content-type'))
+        responseHeaders.set('content-type', 'application/json');
     }
     return createResponse({
       status: step.status ?? 200,

@@ -1,0 +1,484 @@
+import { Readable } from 'node:stream';
+import { createClient } from './client.js';
+import { markSensitiveHeader } from './context.js';
+import {
+  ConfigError,
+  isConfigError,
+  isTimeoutError,
+  isTooManyRedirectsError,
+  TimeoutError,
+  TooManyRedirectsError,
+} from './errors.js';
+import { mockTransport } from './testing/index.js';
+import type { Middleware } from './types.js';
+
+describe('createClient: the stack', () => {
+  it('refuses a stack without a transport, naming both backends', () => {
+    const noop: Middleware = (_ctx, next) => next();
+    expect(() => createClient([noop])).toThrow(ConfigError);
+    expect(() => createClient([noop])).toThrow(/undiciTransport\(\).*fetchTransport\(\)/);
+    expect(() => createClient([])).toThrow(/last element must be a transport/);
+  });
+
+  it('refuses a transport that is not last', () => {
+    const noop: Middleware = (_ctx, next) => next();
+    expect(() => createClient([mockTransport(), noop, mockTransport()])).toThrow(
+      /stack\[0\].*must be the last/,
+    );
+  });
+
+  it('refuses an element that is not a function', () => {
+    expect(() => createClient(['retry' as unknown as Middleware, mockTransport()])).toThrow(
+      /Invalid option stack\[0\]: "retry"/,
+    );
+  });
+
+  it('describes the pipeline by name, outside-in', () => {
+    const client = createClient([
+      async function retry(_c, n) {
+        return n();
+      },
+      mockTransport(),
+    ]);
+    expect(client.describe()).toEqual(['retry', 'mockTransport']);
+  });
+
+  it('exposes the transport and closes it', async () => {
+    const transport = mockTransport();
+    const close = jest.spyOn(transport, 'close');
+    const client = createClient([transport]);
+    expect(client.transport).toBe(transport);
+    await client.close();
+    await client[Symbol.asyncDispose]();
+    expect(close).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('createClient: options are validated at creation', () => {
+  it.each([
+    ['baseUrl', { baseUrl: 'not a url' }, /baseUrl: "not a url"/],
+    ['baseUrl scheme', { baseUrl: 'ftp://x/' }, /baseUrl: "ftp:\/\/x\/"/],
+    ['timeoutMs negative', { timeoutMs: -1 }, /timeoutMs: -1/],
+    ['timeoutMs infinite', { timeoutMs: Number.POSITIVE_INFINITY }, /timeoutMs: Infinity/],
+    ['timeoutMs NaN', { timeoutMs: Number.NaN }, /timeoutMs: NaN/],
+    ['redirect', { redirect: 'sometimes' }, /redirect: "sometimes"/],
+    ['maxRedirects', { maxRedirects: 1.5 }, /maxRedirects: 1.5/],
+    ['headers', { headers: { 'x-a': 'a\r\nb' } }, /Invalid option headers/],
+  ])('throws ConfigError for a bad %s', (_name, options, message) => {
+    expect(() => createClient([mockTransport()], options as never)).toThrow(ConfigError);
+    expect(() => createClient([mockTransport()], options as never)).toThrow(message);
+  });
+});
+
+describe('createClient: requests', () => {
+  const setup = (options = {}) => {
+    const transport = mockTransport([{ status: 200, body: 'ok' }]);
+    return { transport, client: createClient([transport], options) };
+  };
+
+  it('appends relative URLs to baseUrl, keeping its path', async () => {
+    const { transport, client } = setup({ baseUrl: 'https://api.test/v1/' });
+    await client.get('/items/1');
+    await client.get('items/2');
+    await client.get('');
+    expect(transport.requests.map((r) => r.url)).toEqual([
+      'https://api.test/v1/items/1',
+      'https://api.test/v1/items/2',
+      'https://api.test/v1',
+    ]);
+  });
+
+  it('refuses absolute and protocol-relative URLs to another origin than baseUrl', async () => {
+    const { transport, client } = setup({ baseUrl: 'https://api.test/v1' });
+    await expect(client.get('https://evil.test/x')).rejects.toThrow(/another origin than baseUrl/);
+    await expect(client.get('//evil.test/x')).rejects.toThrow(ConfigError);
+    await expect(client.get(new URL('http://api.test/v1'))).rejects.toThrow(ConfigError);
+    await client.get('https://api.test/other');
+    expect(transport.requests.map((r) => r.url)).toEqual(['https://api.test/other']);
+  });
+
+  it('allows absolute URLs to other origins with allowAbsoluteUrls', async () => {
+    const { transport, client } = setup({
+      baseUrl: 'https://api.test/v1',
+      allowAbsoluteUrls: true,
+    });
+    await client.get('https://cdn.test/file');
+    expect(transport.requests[0]!.url).toBe('https://cdn.test/file');
+  });
+
+  it('refuses URLs that are not http or https', async () => {
+    const { client } = setup();
+    await expect(client.get('file:///etc/passwd')).rejects.toThrow(/only http: and https:/);
+    await expect(client.get('data:text/plain,hi')).rejects.toThrow(ConfigError);
+    await expect(client.get('not a url')).rejects.toThrow(/Invalid option url/);
+  });
+
+  it('encodes query parameters: arrays repeat the key, undefined is dropped', async () => {
+    const { transport, client } = setup();
+    await client.get('http://api.test/s?x=1', {
+      query: { q: 'a b&c', tag: ['x', 'y'], skip: undefined, n: 0, on: true, empty: null },
+    });
+    expect(transport.requests[0]!.url).toBe(
+      'http://api.test/s?x=1&q=a+b%26c&tag=x&tag=y&n=0&on=true&empty=',
+    );
+  });
+
+  it('serialises json and sets content-type unless given', async () => {
+    const { transport, client } = setup();
+    await client.post('http://api.test/', { json: { a: 1 } });
+    await client.post('http://api.test/', {
+      json: [1],
+      headers: { 'content-type': 'application/vnd.x+json' },
+    });
+    expect(transport.requests[0]!.body).toBe('{"a":1}');
+    expect(transport.requests[0]!.headers['content-type']).toBe('application/json');
+    expect(transport.requests[1]!.headers['content-type']).toBe('application/vnd.x+json');
+  });
+
+  it('refuses json together with body', async () => {
+    const { client } = setup();
+    await expect(client.post('http://api.test/', { json: {}, body: 'x' })).rejects.toThrow(
+      /either json or body/,
+    );
+  });
+
+  it('encodes URLSearchParams bodies as a form', async () => {
+    const { transport, client } = setup();
+    await client.post('http://api.test/', { body: new URLSearchParams({ a: '1 2' }) });
+    expect(transport.requests[0]!.body).toBe('a=1+2');
+    expect(transport.requests[0]!.headers['content-type']).toMatch(
+      /^application\/x-www-form-urlencoded/,
+    );
+  });
+
+  it('passes every other body type through', async () => {
+    const { transport, client } = setup();
+    const bodies = [
+      'text',
+      new Uint8Array([1, 2]),
+      new Blob(['b']),
+      new FormData(),
+      Readable.from(['s']),
+      new ReadableStream(),
+      (async function* () {
+        yield new Uint8Array([1]);
+      })(),
+    ];
+    for (const body of bodies) await client.post('http://api.test/', { body });
+    expect(transport.requests.map((r) => r.body)).toEqual(bodies);
+  });
+
+  it('refuses a body of an unknown type', async () => {
+    const { client } = setup();
+    await expect(client.post('http://api.test/', { body: 42 as never })).rejects.toThrow(
+      /Invalid option body/,
+    );
+  });
+
+  it('merges headers over the defaults, and null removes a default', async () => {
+    const { transport, client } = setup({ headers: { 'x-app': 'a', 'x-env': 'prod' } });
+    await client.get('http://api.test/', { headers: { 'x-app': 'b', 'x-env': null } });
+    expect(transport.requests[0]!.headers).toEqual({ 'x-app': 'b' });
+  });
+
+  it('refuses CR, LF or NUL in a header name or value', async () => {
+    const { transport, client } = setup();
+    await expect(
+      client.get('http://api.test/', { headers: { 'x-a': 'v\r\nx-injected: 1' } }),
+    ).rejects.toThrow(ConfigError);
+    await expect(client.get('http://api.test/', { headers: { 'x\na': 'v' } })).rejects.toThrow(
+      ConfigError,
+    );
+    await expect(client.get('http://api.test/', { headers: [['x-a', 'a\0b']] })).rejects.toThrow(
+      ConfigError,
+    );
+    expect(transport.requests).toHaveLength(0);
+  });
+
+  it('refuses content-length or host headers that conflict with the body or URL', async () => {
+    const { transport, client } = setup();
+    await expect(
+      client.post('http://api.test/', { body: 'abc', headers: { 'content-length': '5' } }),
+    ).rejects.toThrow(/content-length/);
+    await expect(
+      client.post('http://api.test/', {
+        body: 'abc',
+        headers: [
+          ['content-length', '3'],
+          ['Content-Length', '3'],
+        ],
+      }),
+    ).rejects.toThrow(/content-length/);
+    await expect(
+      client.get('http://api.test/', { headers: { host: 'other.test' } }),
+    ).rejects.toThrow(/headers.host/);
+    await client.post('http://api.test/', {
+      body: 'abc',
+      headers: { 'content-length': '3', host: 'api.test' },
+    });
+    expect(transport.requests).toHaveLength(1);
+  });
+
+  it('validates and upper-cases the method', async () => {
+    const { transport, client } = setup();
+    await client.request('http://api.test/', { method: 'patch' });
+    expect(transport.requests[0]!.method).toBe('PATCH');
+    await expect(
+      client.request('http://api.test/', { method: 'GET /x HTTP/1.1\r\n' }),
+    ).rejects.toThrow(/Invalid option method/);
+  });
+
+  it('has a method for each verb', async () => {
+    const { transport, client } = setup();
+    for (const verb of ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'] as const) {
+      await client[verb]('http://api.test/');
+    }
+    expect(transport.requests.map((r) => r.method)).toEqual([
+      'GET',
+      'POST',
+      'PUT',
+      'PATCH',
+      'DELETE',
+      'HEAD',
+      'OPTIONS',
+    ]);
+  });
+
+  it('puts pathTemplate and meta on the context, and a fresh state map per call', async () => {
+    const { transport, client } = setup();
+    await client.get('http://api.test/items/1', {
+      pathTemplate: '/items/:id',
+      meta: { tenant: 't1' },
+    });
+    await client.get('http://api.test/items/2');
+    const [first, second] = transport.requests.map((r) => r.ctx);
+    expect(first!.meta).toEqual({ tenant: 't1', pathTemplate: '/items/:id' });
+    expect(first!.state).not.toBe(second!.state);
+    expect(first!.readBody).toBe(true);
+  });
+
+  it('reads options from own properties only, so a polluted prototype injects nothing', async () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.baseUrl = 'http://evil.test';
+    proto.headers = { 'x-injected': '1' };
+    try {
+      const { transport, client } = setup();
+      await client.get('http://api.test/');
+      expect(transport.requests[0]!.url).toBe('http://api.test/');
+      expect(transport.requests[0]!.headers).toEqual({});
+    } finally {
+      delete proto.baseUrl;
+      delete proto.headers;
+    }
+  });
+
+  it('extends into a new client with merged options, leaving the original unchanged', async () => {
+    const { transport, client } = setup({ baseUrl: 'http://a.test', headers: { 'x-a': '1' } });
+    const derived = client.extend({ baseUrl: 'http://b.test' });
+    await derived.get('/x');
+    await client.get('/x');
+    expect(transport.requests.map((r) => [r.url, r.headers['x-a']])).toEqual([
+      ['http://b.test/x', '1'],
+      ['http://a.test/x', '1'],
+    ]);
+  });
+});
+
+describe('createClient: deadlines and aborts', () => {
+  it('rejects with TimeoutError naming the deadline when timeoutMs passes', async () => {
+    const client = createClient([mockTransport([{ status: 200, delayMs: 1_000 }])], {
+      timeoutMs: 20,
+    });
+    const started = Date.now();
+    const error = await client.get('http://api.test/').catch((e) => e);
+    expect(isTimeoutError(error)).toBe(true);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error.message).toMatch(/20 ms/);
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
+  it('lets a request override the client timeout, and 0 disables it', async () => {
+    const client = createClient([mockTransport([{ status: 200, delayMs: 40 }])], { timeoutMs: 10 });
+    await expect(client.get('http://api.test/', { timeoutMs: 0 })).resolves.toHaveProperty(
+      'status',
+      200,
+    );
+    await expect(client.get('http://api.test/', { timeoutMs: -5 })).rejects.toThrow(
+      /timeoutMs: -5/,
+    );
+  });
+
+  it('rejects at once with the reason of an already aborted signal, sending nothing', async () => {
+    const transport = mockTransport();
+    const client = createClient([transport]);
+    const reason = new Error('caller gave up');
+    await expect(
+      client.get('http://api.test/', { signal: AbortSignal.abort(reason) }),
+    ).rejects.toBe(reason);
+    expect(transport.requests).toHaveLength(0);
+  });
+
+  it('rejects with the signal reason when aborted during the call, and removes its listener', async () => {
+    const client = createClient([mockTransport([{ status: 200, delayMs: 1_000 }])]);
+    const controller = new AbortController();
+    const reason = new Error('stop');
+    const add = jest.spyOn(controller.signal, 'addEventListener');
+    const remove = jest.spyOn(controller.signal, 'removeEventListener');
+    setTimeout(() => controller.abort(reason), 10);
+    await expect(client.get('http://api.test/', { signal: controller.signal })).rejects.toBe(
+      reason,
+    );
+    expect(remove.mock.calls.length).toBe(add.mock.calls.length);
+  });
+
+  it('does not collect listeners on a long-lived signal across calls', async () => {
+    const client = createClient([mockTransport([{ status: 200 }])]);
+    const controller = new AbortController();
+    const add = jest.spyOn(controller.signal, 'addEventListener');
+    const remove = jest.spyOn(controller.signal, 'removeEventListener');
+    for (let i = 0; i < 5; i++) await client.get('http://api.test/', { signal: controller.signal });
+    expect(add).toHaveBeenCalledTimes(5);
+    expect(remove).toHaveBeenCalledTimes(5);
+  });
+});
+
+describe('createClient: redirects', () => {
+  const redirect = (status: number, location: string) => ({ status, headers: { location } });
+
+  it('follows a relative redirect and reports the final URL', async () => {
+    const transport = mockTransport([redirect(302, '/b'), { status: 200, body: 'done' }]);
+    const res = await createClient([transport]).get('http://api.test/a');
+    expect(res.status).toBe(200);
+    expect(res.url).toBe('http://api.test/b');
+    expect(await res.text()).toBe('done');
+  });
+
+  it.each([
+    [301, 'POST', 'GET', undefined],
+    [302, 'POST', 'GET', undefined],
+    [303, 'PUT', 'GET', undefined],
+    [303, 'HEAD', 'HEAD', undefined],
+    [307, 'POST', 'POST', 'payload'],
+    [308, 'PUT', 'PUT', 'payload'],
+    [301, 'PUT', 'PUT', 'payload'],
+  ])('%i after %s continues as %s', async (status, method, nextMethod, nextBody) => {
+    const transport = mockTransport([redirect(status, '/next'), { status: 200 }]);
+    await createClient([transport]).request('http://api.test/', {
+      method,
+      body: 'payload',
+      headers: { 'content-type': 'text/plain' },
+    });
+    const hop = transport.requests[1]!;
+    expect([hop.method, hop.body]).toEqual([nextMethod, nextBody]);
+    expect(hop.headers['content-type']).toBe(nextBody === undefined ? undefined : 'text/plain');
+  });
+
+  it('refuses to follow a 307 with a stream body', async () => {
+    const transport = mockTransport([redirect(307, '/next'), { status: 200 }]);
+    const client = createClient([transport]);
+    await expect(client.post('http://api.test/', { body: Readable.from(['x']) })).rejects.toThrow(
+      /stream body/,
+    );
+  });
+
+  it('keeps credentials on the same origin and drops every one on another origin', async () => {
+    const transport = mockTransport([
+      redirect(302, '/same'),
+      redirect(302, 'http://other.test:8080/x'),
+      { status: 200 },
+    ]);
+    const markPartnerKey: Middleware = (ctx, next) => {
+      ctx.request.headers.set('x-partner-key', 'k');
+      markSensitiveHeader(ctx, 'x-partner-key');
+      return next();
+    };
+    const client = createClient([markPartnerKey, transport], {
+      headers: {
+        authorization: 'Bearer s3cret',
+        'proxy-authorization': 'Basic p',
+        cookie: 'sid=1',
+        'x-api-key': 'key',
+        'x-custom-secret': 'c',
+        accept: 'application/json',
+      },
+      sensitiveHeaders: ['x-custom-secret', 'x-api-key'],
+    });
+    await client.get('http://api.test/start');
+    const [first, same, other] = transport.requests;
+    expect(same!.headers).toEqual(first!.headers);
+    expect(other!.headers).toEqual({ accept: 'application/json' });
+  });
+
+  it('treats https to http on the same host as another origin', async () => {
+    const transport = mockTransport([redirect(301, 'http://api.test/x'), { status: 200 }]);
+    await createClient([transport], { headers: { authorization: 'Bearer t' } }).get(
+      'https://api.test/',
+    );
+    expect(transport.requests[1]!.headers.authorization).toBeUndefined();
+  });
+
+  it('never turns userinfo in a Location into credentials', async () => {
+    const transport = mockTransport([
+      redirect(302, 'http://user:pass@api.test/x'),
+      { status: 200 },
+    ]);
+    await createClient([transport]).get('http://api.test/');
+    expect(transport.requests[1]!.url).toBe('http://api.test/x');
+    expect(transport.requests[1]!.headers.authorization).toBeUndefined();
+  });
+
+  it('strips credentials when a middleware rewrites the URL to another origin', async () => {
+    const transport = mockTransport([{ status: 200 }]);
+    const rewrite: Middleware = (ctx, next) =>
+      next(ctx.clone({ request: { url: new URL('http://elsewhere.test/') } }));
+    await createClient([rewrite, transport], { headers: { authorization: 'Bearer t' } }).get(
+      'http://api.test/',
+    );
+    expect(transport.requests[0]!.headers.authorization).toBeUndefined();
+  });
+
+  it.each(['file:///etc/passwd', 'data:text/plain,x', 'unix:/var/run/docker.sock'])(
+    'refuses a redirect to %s',
+    async (location) => {
+      const transport = mockTransport([redirect(302, location), { status: 200 }]);
+      await expect(createClient([transport]).get('http://api.test/')).rejects.toThrow(
+        /Refusing redirect/,
+      );
+      expect(transport.requests).toHaveLength(1);
+    },
+  );
+
+  it('fails with TooManyRedirectsError past maxRedirects (a loop A -> B -> A)', async () => {
+    const transport = mockTransport([redirect(302, '/b'), redirect(302, '/a')]);
+    const error = await createClient([transport], { maxRedirects: 3 })
+      .get('http://api.test/a')
+      .catch((e) => e);
+    expect(isTooManyRedirectsError(error)).toBe(true);
+    expect(error).toBeInstanceOf(TooManyRedirectsError);
+    expect(transport.requests).toHaveLength(4);
+  });
+
+  it("hands redirects back with redirect: 'manual' and fails on them with 'error'", async () => {
+    const transport = mockTransport([redirect(302, '/b')]);
+    const client = createClient([transport]);
+    const res = await client.get('http://api.test/a', { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    await expect(client.get('http://api.test/a', { redirect: 'error' })).rejects.toThrow(
+      /refused by redirect: 'error'/,
+    );
+  });
+
+  it('returns a redirect without a Location as it is', async () => {
+    const transport = mockTransport([{ status: 301 }]);
+    expect((await createClient([transport]).get('http://api.test/')).status).toBe(301);
+  });
+});
+
+describe('ConfigError', () => {
+  it('is recognised by its guard and names option and value', () => {
+    const error = new ConfigError('retry.maxAttempts', 0, 'expected an integer >= 1');
+    expect(isConfigError(error)).toBe(true);
+    expect(error.option).toBe('retry.maxAttempts');
+    expect(error.message).toBe('Invalid option retry.maxAttempts: 0 (expected an integer >= 1)');
+  });
+});
