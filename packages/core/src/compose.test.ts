@@ -30,7 +30,7 @@ const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('compose', () => {
   it('runs middleware outside-in and unwinds inside-out', async () => {
     const order: number[] = [];
-    const stack: Middleware[] = [1, 2, 3].map((n) => async (ctx, next) => {
+    const stack: Middleware[] = [1, 2, 3].map((n) => async (_ctx, next) => {
       order.push(n);
       await wait(1);
       const res = await next();
