@@ -1,0 +1,11 @@
+// @extapi/backend-fetch: the fetch transport, the last element of a createClient stack.
+// It depends on @extapi/core only; any fetch (global, undici's, instrumented) can be plugged in.
+export {
+  DEFAULT_FETCH_TRANSPORT_OPTIONS,
+  type FetchFunction,
+  type FetchTransport,
+  type FetchTransportOptions,
+  fetchTransport,
+  resolveFetchTransportOptions,
+} from './transport.js';
+export { mapFetchError } from './map-error.js';

@@ -1,0 +1,287 @@
+// fetchTransport(): the terminal of a stack on globalThis.fetch, or on any fetch you pass.
+// It sits last in createClient's array; core follows redirects, so fetch is always called with redirect: 'manual'.
+import type { Readable } from 'node:stream';
+import { Readable as NodeReadable } from 'node:stream';
+import {
+  ConfigError,
+  type Context,
+  contentCodings,
+  createResponse,
+  defineTransport,
+  ExtapiError,
+  type HttpResponse,
+  isExtapiError,
+  limitStream,
+  readBody,
+  type RequestBody,
+  type Transport,
+} from '@extapi/core';
+import { mapFetchError } from './map-error.js';
+
+/** The `fetch` signature the transport calls. */
+export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
+
+/** Options of {@link fetchTransport}. Every field is optional; `undefined` means the default. */
+export interface FetchTransportOptions {
+  /** The fetch to call, e.g. undici's `fetch` or an instrumented wrapper. @default globalThis.fetch (read at creation) */
+  fetch?: FetchFunction;
+  /**
+   * Fail with `ResponseTooLargeError` once the decoded body passes this many bytes. A request's own
+   * `maxResponseBytes` overrides it. @default undefined (unlimited)
+   */
+  maxResponseBytes?: number;
+  /**
+   * Extra `RequestInit` fields for every call, such as undici's `dispatcher`. The transport's own fields
+   * (`method`, `headers`, `body`, `signal`, `redirect`, `duplex`) are set per call and cannot be given here.
+   * @default {}
+   */
+  init?: RequestInit & Record<string, unknown>;
+}
+
+/** The defaults of {@link FetchTransportOptions}; `fetch` is `globalThis.fetch` as found at creation. */
+export const DEFAULT_FETCH_TRANSPORT_OPTIONS: Readonly<{
+  fetch: FetchFunction | undefined;
+  maxResponseBytes: number | undefined;
+  init: Readonly<Record<string, unknown>>;
+}> = Object.freeze({ fetch: undefined, maxResponseBytes: undefined, init: Object.freeze({}) });
+
+interface ResolvedFetchTransportOptions {
+  fetch: FetchFunction;
+  maxResponseBytes: number | undefined;
+  init: Record<string, unknown>;
+}
+
+/** Fields the transport sets on every call; giving them in `init` would be silently overridden. */
+const OWN_INIT_FIELDS = ['method', 'headers', 'body', 'signal', 'redirect', 'duplex'];
+
+/** Validates and fills {@link FetchTransportOptions}; throws `ConfigError` naming the option and value. */
+export function resolveFetchTransportOptions(
+  options: FetchTransportOptions = {},
+): ResolvedFetchTransportOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new ConfigError('options', options, 'expected an object');
+  }
+  const fetch =
+    options.fetch === undefined
+      ? (DEFAULT_FETCH_TRANSPORT_OPTIONS.fetch ?? globalThis.fetch)
+      : options.fetch;
+  if (typeof fetch !== 'function') {
+    throw new ConfigError(
+      'fetch',
+      fetch,
+      'expected a fetch function (globalThis.fetch is missing)',
+    );
+  }
+  const maxResponseBytes =
+    options.maxResponseBytes === undefined
+      ? DEFAULT_FETCH_TRANSPORT_OPTIONS.maxResponseBytes
+      : options.maxResponseBytes;
+  if (
+    maxResponseBytes !== undefined &&
+    (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 0)
+  ) {
+    throw new ConfigError(
+      'maxResponseBytes',
+      maxResponseBytes,
+      'expected an integer number of bytes >= 0',
+    );
+  }
+  const init = options.init === undefined ? DEFAULT_FETCH_TRANSPORT_OPTIONS.init : options.init;
+  if (init === null || typeof init !== 'object' || Array.isArray(init)) {
+    throw new ConfigError('init', init, 'expected a RequestInit object');
+  }
+  for (const field of OWN_INIT_FIELDS) {
+    if ((init as Record<string, unknown>)[field] !== undefined) {
+      throw new ConfigError(
+        `init.${field}`,
+        (init as Record<string, unknown>)[field],
+        'set per call by the transport (headers and redirects belong to createClient)',
+      );
+    }
+  }
+  return { fetch: fetch as FetchFunction, maxResponseBytes, init: { ...init } };
+}
+
+/** A transport on fetch; `fetch` is the function in use (`client.transport.fetch`). */
+export type FetchTransport = Transport & { readonly fetch: FetchFunction };
+
+function isStreamBody(
+  body: RequestBody,
+): body is ReadableStream<Uint8Array> | Readable | AsyncIterable<Uint8Array> {
+  return (
+    typeof body === 'object' &&
+    (typeof (body as ReadableStream).getReader === 'function' ||
+      typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function')
+  );
+}
+
+/** A web ReadableStream for fetch: Node streams and async iterables are adapted, web streams pass. */
+function toWebStream(
+  body: ReadableStream<Uint8Array> | Readable | AsyncIterable<Uint8Array>,
+): ReadableStream<Uint8Array> {
+  if (typeof (body as ReadableStream).getReader === 'function')
+    return body as ReadableStream<Uint8Array>;
+  // ReadableStream.from (Node >= 20.6) cancels by calling the iterator's return(), which destroys a Readable.
+  return (
+    ReadableStream as unknown as {
+      from(iterable: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array>;
+    }
+  ).from(body as AsyncIterable<Uint8Array>);
+}
+
+/**
+ * A Node Readable over fetch's body. Written by hand rather than with Readable.fromWeb so that errors
+ * (fetch's `terminated`, an abort) are mapped like every other transport error, and destroying the
+ * Readable cancels fetch's stream, which releases or closes its connection.
+ */
+function toNodeStream(
+  body: ReadableStream<Uint8Array>,
+  mapError: (error: unknown) => unknown,
+): Readable {
+  const reader = body.getReader();
+  return new NodeReadable({
+    read() {
+      reader.read().then(
+        ({ done, value }) => {
+          if (done) this.push(null);
+          else this.push(value);
+        },
+        (error: unknown) => this.destroy(mapError(error) as Error),
+      );
+    },
+    destroy(error, callback) {
+      reader.cancel(error ?? undefined).catch(() => {});
+      callback(error);
+    },
+  });
+}
+
+function withRequest(error: unknown, ctx: Context): unknown {
+  // core's contentCodings() throws without knowing the request; the caller needs method and URL.
+  if (isExtapiError(error) && error.url === undefined) {
+    return new ExtapiError(error.message, error.code, {
+      method: ctx.request.method,
+      url: ctx.request.url,
+      cause: error,
+    });
+  }
+  return error;
+}
+
+function cancel(res: Response): void {
+  res.body?.cancel().catch(() => {});
+}
+
+/**
+ * A transport on `fetch`: `globalThis.fetch` by default, or the `fetch` you pass (undici's with a
+ * `ProxyAgent` dispatcher, an instrumented one…). Redirects are followed by `createClient`, never by fetch.
+ * fetch decodes gzip/deflate/br itself; the transport still refuses more than 5 stacked codings and
+ * counts decoded bytes against `maxResponseBytes`. An unread body that is discarded is cancelled.
+ * Options: `fetch` (default `globalThis.fetch`), `maxResponseBytes` (default unlimited), `init` (default `{}`).
+ * @example
+ * import { createClient } from '@extapi/core';
+ * import { fetchTransport } from '@extapi/backend-fetch';
+ *
+ * const client = createClient([fetchTransport({ maxResponseBytes: 10 * 1024 * 1024 })], {
+ *   baseUrl: 'https://api.partner.example/v1',
+ * });
+ * const res = await client.get('/items/42');
+ * console.log(res.status, await res.json(), client.transport.fetch === globalThis.fetch);
+ */
+export function fetchTransport(options: FetchTransportOptions = {}): FetchTransport {
+  const { fetch, maxResponseBytes, init } = resolveFetchTransportOptions(options);
+
+  async function fetchRequest(ctx: Context): Promise<HttpResponse> {
+    const { method, url, headers, body } = ctx.request;
+    const requestInit: RequestInit & Record<string, unknown> = {
+      ...init,
+      method,
+      headers,
+      signal: ctx.signal,
+      redirect: 'manual',
+    };
+    if (body !== undefined && body !== null) {
+      if (isStreamBody(body)) {
+        requestInit.body = toWebStream(body);
+        // Required by fetch for a stream body: the request is sent while the response may already arrive.
+        requestInit.duplex = 'half';
+      } else {
+        requestInit.body = body as BodyInit;
+      }
+    }
+
+    let res: Response;
+    try {
+      res = await fetch(url.href, requestInit);
+    } catch (error) {
+      throw mapFetchError(error, ctx);
+    }
+
+    const status = res.status;
+    // A copy: fetch's own Headers are immutable, and iteration keeps each set-cookie apart.
+    const responseHeaders = new Headers(res.headers);
+    const base = {
+      status,
+      statusText: res.statusText,
+      headers: responseHeaders,
+      url: url.href,
+      method,
+      raw: res,
+    };
+    if (res.body === null || method === 'HEAD' || status === 204 || status === 304) {
+      cancel(res);
+      return createResponse({ ...base, body: null });
+    }
+    try {
+      // fetch has decoded the body already; the header still says how many codings were stacked.
+      contentCodings(responseHeaders.get('content-encoding'));
+    } catch (error) {
+      cancel(res);
+      throw withRequest(error, ctx);
+    }
+
+    const maxBytes = ctx.maxResponseBytes ?? maxResponseBytes;
+    const onProgress = ctx.onDownloadProgress;
+    if (ctx.readBody && maxBytes === undefined && onProgress === undefined) {
+      // The fast path: no limit to count against, so let fetch buffer the body in one piece.
+      try {
+        return createResponse({ ...base, body: Buffer.from(await res.arrayBuffer()) });
+      } catch (error) {
+        throw mapFetchError(error, ctx);
+      }
+    }
+    const contentLength = responseHeaders.get('content-length');
+    const limits = {
+      maxBytes,
+      onProgress,
+      // Before decoding, content-length says nothing about the decoded size.
+      totalBytes:
+        contentLength !== null && !responseHeaders.has('content-encoding')
+          ? Number(contentLength)
+          : undefined,
+      method,
+      url: url.href,
+    };
+    if (ctx.readBody) {
+      try {
+        // A web ReadableStream is async-iterable; leaving the loop early cancels fetch's body.
+        return createResponse({
+          ...base,
+          body: await readBody(res.body as unknown as AsyncIterable<Uint8Array>, limits),
+        });
+      } catch (error) {
+        throw mapFetchError(error, ctx);
+      }
+    }
+    const stream = limitStream(
+      toNodeStream(res.body, (error) => mapFetchError(error, ctx)),
+      limits,
+    );
+    return createResponse({ ...base, body: stream });
+  }
+
+  return defineTransport<{ fetch: FetchFunction }>(fetchRequest, {
+    name: 'fetch',
+    extra: { fetch },
+  });
+}
