@@ -30,7 +30,14 @@ function parseSeconds(text: string): number | undefined {
   return Number(text);
 }
 
-function utc(year: number, month: string, day: number, h: string, m: string, s: string): number | undefined {
+function utc(
+  year: number,
+  month: string,
+  day: number,
+  h: string,
+  m: string,
+  s: string,
+): number | undefined {
   const monthIndex = MONTHS.indexOf(month.toLowerCase());
   const hours = Number(h);
   const minutes = Number(m);
@@ -52,7 +59,8 @@ function utc(year: number, month: string, day: number, h: string, m: string, s: 
 export function parseHttpDate(text: string, nowMs: number = Date.now()): number | undefined {
   if (text.length > MAX_DATE_LENGTH) return undefined;
   let match = IMF_FIXDATE.exec(text);
-  if (match) return utc(Number(match[3]), match[2]!, Number(match[1]), match[4]!, match[5]!, match[6]!);
+  if (match)
+    return utc(Number(match[3]), match[2]!, Number(match[1]), match[4]!, match[5]!, match[6]!);
   match = RFC850_DATE.exec(text);
   if (match) {
     // RFC 9110 §5.6.7: a two-digit year more than 50 years in the future is in the past century.
@@ -62,7 +70,8 @@ export function parseHttpDate(text: string, nowMs: number = Date.now()): number 
     return utc(year, match[2]!, Number(match[1]), match[4]!, match[5]!, match[6]!);
   }
   match = ASCTIME_DATE.exec(text);
-  if (match) return utc(Number(match[7]), match[1]!, Number(match[2]), match[3]!, match[4]!, match[5]!);
+  if (match)
+    return utc(Number(match[6]), match[1]!, Number(match[2]), match[3]!, match[4]!, match[5]!);
   return undefined;
 }
 
@@ -140,7 +149,11 @@ function structuredReset(value: string): number | undefined {
   if (dictionary.reset !== undefined) policies.push(dictionary);
   if (policies.length === 0) return undefined;
   const exhausted = policies.filter((p) => p.remaining === 0);
-  return Math.max(...(exhausted.length > 0 ? exhausted : policies).map((p) => p.reset!));
+  // A loop rather than Math.max(...spread): a hostile header can hold tens of thousands of members.
+  let max = 0;
+  for (const policy of exhausted.length > 0 ? exhausted : policies)
+    max = Math.max(max, policy.reset!);
+  return max;
 }
 
 /**
