@@ -1,4 +1,16 @@
 // @extapi/core/testing: the test kit for middleware authors and backend packages.
 // A scripted mock transport, a real local test server, and the transport conformance suite.
-export { mockTransport, type MockAnswer, type MockStep, type MockTransport, type MockTransportOptions, type RecordedRequest } from './mock-transport.js';
+export {
+  mockTransport,
+  type MockAnswer,
+  type MockStep,
+  type MockTransport,
+  type MockTransportOptions,
+  type RecordedRequest,
+} from './mock-transport.js';
 export { startTestServer, type TestServer } from './test-server.js';
+export {
+  describeTransportConformance,
+  type ConformanceTransportOptions,
+  type TransportConformanceOptions,
+} from './conformance.js';
