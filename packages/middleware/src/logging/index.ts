@@ -1,0 +1,310 @@
+// Logs one line when a request is sent and one when its response or error comes back, secrets redacted.
+// Placed before retry() it logs once per call; placed after it, once per attempt (with `attempt`).
+import {
+  ConfigError,
+  type Context,
+  type HttpResponse,
+  isExtapiError,
+  isHttpStatusError,
+  isTimeoutError,
+  type Logger,
+  type Middleware,
+  type Next,
+  redactHeaders,
+  redactUrl,
+} from '@extapi/core';
+import { previewBody, redactText } from './redact.js';
+
+/** Options of {@link logging}. Every field is optional; an explicit `undefined` means the default. */
+export interface LoggingOptions {
+  /**
+   * A pino-style logger (`debug`/`info`/`warn`/`error`, each `(object, message)`).
+   * @default none: silent, unless `NODE_DEBUG` names `extapi`, then compact lines on stderr
+   */
+  logger?: Logger;
+  /**
+   * Add request and response headers (redacted) and bodies up to `maxBodyBytes`. Only a response
+   * body already buffered (`readBody: true`) is shown; a streamed one is never read. Request bodies
+   * are shown only when they are a string or bytes.
+   * @default false
+   */
+  verbose?: boolean;
+  /** How many bytes of each body a verbose line shows. @default 1024 */
+  maxBodyBytes?: number;
+  /**
+   * More header names whose values show as `[REDACTED]` (any letter case), on top of
+   * `authorization`, `proxy-authorization`, `cookie`, `set-cookie`, `x-api-key`, `x-auth-token`
+   * and any header an auth middleware marked sensitive on the context.
+   * @default []
+   */
+  redactHeaders?: readonly string[];
+  /**
+   * More query parameter (and JSON/form body field) names whose values show as `[REDACTED]`, on top
+   * of names like `token`, `key`, `secret`, `password`, `signature`.
+   * @default []
+   */
+  redactQuery?: readonly string[];
+}
+
+/** The defaults of {@link logging}. */
+export const DEFAULT_LOGGING_OPTIONS = Object.freeze({
+  logger: undefined as Logger | undefined,
+  verbose: false,
+  maxBodyBytes: 1024,
+  redactHeaders: Object.freeze([]) as readonly string[],
+  redactQuery: Object.freeze([]) as readonly string[],
+});
+
+/** {@link LoggingOptions} after validation: names lower-cased into sets. */
+export interface ResolvedLoggingOptions {
+  logger: Logger | undefined;
+  verbose: boolean;
+  maxBodyBytes: number;
+  redactHeaders: ReadonlySet<string>;
+  redactQuery: ReadonlySet<string>;
+}
+
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+type Level = (typeof LEVELS)[number];
+
+/**
+ * Validates {@link LoggingOptions} and fills in the defaults.
+ * @throws ConfigError naming the option and the value
+ * @example
+ * resolveLoggingOptions({ maxBodyBytes: 256 }).maxBodyBytes; // 256
+ */
+export function resolveLoggingOptions(options: LoggingOptions = {}): ResolvedLoggingOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new ConfigError('logging', options, 'expected an options object');
+  }
+  const d = DEFAULT_LOGGING_OPTIONS;
+  const logger = options.logger ?? d.logger;
+  if (logger !== undefined) {
+    const ok =
+      logger !== null &&
+      typeof logger === 'object' &&
+      LEVELS.every(
+        (level) => typeof (logger as unknown as Record<string, unknown>)[level] === 'function',
+      );
+    if (!ok)
+      throw new ConfigError(
+        'logger',
+        logger,
+        'expected a pino-style logger with debug, info, warn and error',
+      );
+  }
+  const verbose = options.verbose ?? d.verbose;
+  if (typeof verbose !== 'boolean') throw new ConfigError('verbose', verbose, 'expected a boolean');
+  const maxBodyBytes = options.maxBodyBytes ?? d.maxBodyBytes;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 0) {
+    throw new ConfigError('maxBodyBytes', maxBodyBytes, 'expected an integer >= 0');
+  }
+  return {
+    logger,
+    verbose,
+    maxBodyBytes,
+    redactHeaders: nameSet('redactHeaders', options.redactHeaders ?? d.redactHeaders),
+    redactQuery: nameSet('redactQuery', options.redactQuery ?? d.redactQuery),
+  };
+}
+
+function nameSet(option: string, names: unknown): ReadonlySet<string> {
+  if (!Array.isArray(names)) throw new ConfigError(option, names, 'expected an array of names');
+  const set = new Set<string>();
+  for (const name of names) {
+    if (typeof name !== 'string' || name.trim() === '') {
+      throw new ConfigError(option, name, 'expected non-empty strings');
+    }
+    set.add(name.trim().toLowerCase());
+  }
+  return set;
+}
+
+/** Whether `NODE_DEBUG` (comma-separated, `*` wildcards, any case, like util.debuglog) names `extapi`. */
+export function nodeDebugEnabled(value: string | undefined = process.env.NODE_DEBUG): boolean {
+  if (!value) return false;
+  return value.split(',').some((pattern) => {
+    const glob = pattern
+      .trim()
+      .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+      .replaceAll('*', '.*');
+    return glob !== '' && new RegExp(`^${glob}$`, 'i').test('extapi');
+  });
+}
+
+// The NODE_DEBUG sink: util.debuglog's `EXTAPI <pid>:` prefix, the message, then verbose fields as JSON.
+// Written here rather than through util.debuglog because that one reads NODE_DEBUG only at startup.
+function stderrLogger(): Logger {
+  const write = (level: Level) => (obj: object, msg?: string) => {
+    const { event, method, url, attempt, status, durationMs, err, ...extra } = obj as Record<
+      string,
+      unknown
+    >;
+    const tail = Object.keys(extra).length > 0 ? ` ${JSON.stringify(extra)}` : '';
+    process.stderr.write(
+      `EXTAPI ${process.pid}: ${level === 'debug' ? '' : `${level.toUpperCase()} `}${msg ?? ''}${tail}\n`,
+    );
+  };
+  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+/**
+ * Logs each request and its outcome to a pino-style logger, with secrets redacted.
+ *
+ * - One `debug` line when the request is sent (method, URL, attempt) and one when the response
+ *   arrives (plus status and duration in ms, measured to the headers for a streamed body).
+ *   Responses with status >= 500 and errors are logged at `error`.
+ * - A call the caller aborted is logged at `debug` as `aborted`: it is the caller's decision, not
+ *   an upstream failure (a deadline from `timeoutMs` or `timeout()` is a `TimeoutError`, at `error`).
+ * - Secrets never reach a line: credential headers (and `redactHeaders`) show as `[REDACTED]`,
+ *   secret-looking query parameters (and `redactQuery`) too, and URL userinfo is dropped.
+ * - Position: before `retry()` one line pair per call; after it, one pair per attempt.
+ *
+ * State: none shared between calls. Logger errors are swallowed so logging never fails a call.
+ * @example
+ * const client = createClient([logging({ logger: pino(), verbose: true }), retry(), undiciTransport()]);
+ */
+export function logging(options: LoggingOptions = {}): Middleware {
+  const resolved = resolveLoggingOptions(options);
+  const logger = resolved.logger ?? (nodeDebugEnabled() ? stderrLogger() : undefined);
+  if (logger === undefined) {
+    return async function logging(ctx: Context, next: Next): Promise<HttpResponse> {
+      return next(ctx);
+    };
+  }
+  const { verbose, maxBodyBytes, redactQuery } = resolved;
+
+  const emit = (level: Level, obj: object, msg: string) => {
+    try {
+      logger[level](obj, msg);
+    } catch {
+      // A broken logger must not turn a good response into a failure.
+    }
+  };
+
+  return async function logging(ctx: Context, next: Next): Promise<HttpResponse> {
+    const { method } = ctx.request;
+    const url = redactUrl(ctx.request.url, redactQuery);
+    const attempt = ctx.attempt;
+    const hidden = verbose ? headerSet(resolved.redactHeaders, ctx.sensitiveHeaders) : undefined;
+
+    const sent: Record<string, unknown> = { event: 'request', method, url, attempt };
+    if (hidden) {
+      sent.headers = redactHeaders(ctx.request.headers, hidden);
+      const body = requestBodyBytes(ctx.request.body, maxBodyBytes);
+      if (body && maxBodyBytes > 0) {
+        const type = ctx.request.headers.get('content-type');
+        Object.assign(sent, previewBody(body.bytes, maxBodyBytes, type, redactQuery, body.total));
+      }
+    }
+    emit('debug', sent, `request ${method} ${url}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
+
+    const start = performance.now();
+    let response: HttpResponse;
+    try {
+      response = await next(ctx);
+    } catch (error) {
+      const durationMs = Math.round(performance.now() - start);
+      const aborted =
+        ctx.signal.aborted && !isTimeoutError(error) && !isTimeoutError(ctx.signal.reason);
+      if (aborted) {
+        emit(
+          'debug',
+          { event: 'abort', method, url, attempt, durationMs },
+          `aborted ${method} ${url} after ${durationMs} ms`,
+        );
+      } else {
+        const fields: Record<string, unknown> = {
+          event: 'error',
+          method,
+          url,
+          attempt,
+          durationMs,
+          err: summarise(error, redactQuery),
+        };
+        if (isHttpStatusError(error)) fields.status = error.status;
+        emit(
+          'error',
+          fields,
+          `failed ${method} ${url} after ${durationMs} ms: ${(fields.err as { message: string }).message}`,
+        );
+      }
+      throw error;
+    }
+
+    const durationMs = Math.round(performance.now() - start);
+    const { status } = response;
+    const received: Record<string, unknown> = {
+      event: 'response',
+      method,
+      url,
+      attempt,
+      status,
+      durationMs,
+    };
+    if (response.url && response.url !== ctx.request.url.href)
+      received.finalUrl = redactUrl(response.url, redactQuery);
+    if (hidden) {
+      received.headers = redactHeaders(response.headers, hidden);
+      // Only a buffered body: reading a stream here would consume what the caller asked to stream.
+      if (response.bodyRead && maxBodyBytes > 0) {
+        const bytes = await response.bytes();
+        if (bytes.byteLength > 0) {
+          Object.assign(
+            received,
+            previewBody(bytes, maxBodyBytes, response.headers.get('content-type'), redactQuery),
+          );
+        }
+      }
+    }
+    emit(
+      status >= 500 ? 'error' : 'debug',
+      received,
+      `response ${status} ${method} ${url} ${durationMs} ms`,
+    );
+    return response;
+  };
+}
+
+function headerSet(extra: ReadonlySet<string>, marked: ReadonlySet<string>): ReadonlySet<string> {
+  if (marked.size === 0) return extra;
+  const set = new Set(extra);
+  for (const name of marked) set.add(name.toLowerCase());
+  return set;
+}
+
+// Streams, forms and blobs are not shown: reading them would consume or copy what is being sent.
+function requestBodyBytes(
+  body: unknown,
+  max: number,
+): { bytes: Uint8Array; total: number } | undefined {
+  if (typeof body === 'string') {
+    // `max` UTF-16 units encode to at least `max` bytes, so a huge string is never encoded whole.
+    const head = body.length > max ? body.slice(0, max) : body;
+    return { bytes: Buffer.from(head), total: Buffer.byteLength(body) };
+  }
+  if (body instanceof Uint8Array) return { bytes: body, total: body.byteLength };
+  if (body instanceof ArrayBuffer) return { bytes: new Uint8Array(body), total: body.byteLength };
+  return undefined;
+}
+
+// A small, safe view of an error: extapi errors already redact their URL; other messages are scrubbed.
+function summarise(error: unknown, redactQuery: ReadonlySet<string>): Record<string, unknown> {
+  if (isExtapiError(error)) {
+    // Core already redacts the default secrets; this adds the caller's redactQuery names.
+    const json = error.toJSON();
+    if (typeof json.url === 'string') json.url = redactUrl(json.url, redactQuery);
+    json.message = redactText(error.message, redactQuery);
+    return json;
+  }
+  if (error instanceof Error) {
+    const out: Record<string, unknown> = {
+      name: error.name,
+      message: redactText(error.message, redactQuery),
+    };
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string') out.code = code;
+    return out;
+  }
+  return { name: typeof error, message: redactText(String(error), redactQuery) };
+}
