@@ -1,0 +1,248 @@
+// prometheusMetrics(): the old library's four request metrics (counters and histograms) in prom-client.
+// Outside retry() it counts calls; inside it, attempts. prom-client is imported only from this subpath.
+import {
+  ConfigError,
+  isHttpStatusError,
+  type Context,
+  type Logger,
+  type Middleware,
+} from '@extapi/core';
+import { Counter, Histogram, register, type Registry, type RegistryContentType } from 'prom-client';
+import { createPathCap, effectivePort, errorClassName } from './labels.js';
+
+export { createPathCap, effectivePort, errorClassName, OTHER_PATH } from './labels.js';
+
+/** Options of {@link prometheusMetrics}. Every field is optional. */
+export interface PrometheusMetricsOptions {
+  /** Where the metrics are registered. Two middleware on one registry with one prefix share them. @default prom-client's global `register` */
+  registry?: Registry<RegistryContentType>;
+  /** Prepended to every metric name, e.g. `billing_`. @default '' */
+  prefix?: string;
+  /** Histogram upper bounds in seconds (`+Inf` is implicit). Ignored when the metrics already exist. @default DEFAULT_BUCKETS */
+  buckets?: readonly number[];
+  /** The most distinct `path` label values; new paths past it are labelled `other`. @default 1000 */
+  maxPathValues?: number;
+  /** Receives the one-time warning about calls without `pathTemplate`. @default process.emitWarning */
+  logger?: Logger;
+}
+
+/** The old library's histogram buckets, in seconds. */
+export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([
+  0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 7.5, 10, 12.5, 15, 17.5, 20, 22.5, 25, 27.5, 30,
+]);
+
+/** Defaults of {@link prometheusMetrics}. */
+export const DEFAULT_PROMETHEUS_METRICS_OPTIONS = Object.freeze({
+  prefix: '',
+  buckets: DEFAULT_BUCKETS,
+  maxPathValues: 1000,
+});
+
+const REQUEST_LABELS = ['scheme', 'domain', 'port', 'method', 'path', 'status'] as const;
+const ERROR_LABELS = ['scheme', 'domain', 'port', 'method', 'path', 'error_type'] as const;
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+// Bounds the cache of label children; past it the oldest entry goes (prom-client keeps the series).
+const MAX_CACHED_SERIES = 4096;
+
+interface ResolvedOptions {
+  registry: Registry<RegistryContentType>;
+  prefix: string;
+  buckets: number[];
+  maxPathValues: number;
+  logger: Logger | undefined;
+}
+
+/** Validates the options once, at creation. An explicit `undefined` means the default. */
+export function resolvePrometheusMetricsOptions(
+  options: PrometheusMetricsOptions = {},
+): ResolvedOptions {
+  const registry = options.registry ?? register;
+  if (
+    typeof registry?.getSingleMetric !== 'function' ||
+    typeof registry.registerMetric !== 'function'
+  ) {
+    throw new ConfigError('registry', registry, 'expected a prom-client Registry');
+  }
+  const prefix = options.prefix ?? DEFAULT_PROMETHEUS_METRICS_OPTIONS.prefix;
+  if (typeof prefix !== 'string' || (prefix !== '' && !METRIC_NAME.test(prefix))) {
+    throw new ConfigError(
+      'prefix',
+      prefix,
+      'expected a metric name prefix of letters, digits, _ and :',
+    );
+  }
+  const buckets = options.buckets ?? DEFAULT_PROMETHEUS_METRICS_OPTIONS.buckets;
+  if (
+    !Array.isArray(buckets) ||
+    buckets.length === 0 ||
+    !buckets.every((bound, i) => Number.isFinite(bound) && (i === 0 || bound > buckets[i - 1]!))
+  ) {
+    throw new ConfigError(
+      'buckets',
+      buckets,
+      'expected a non-empty array of finite, increasing numbers',
+    );
+  }
+  const maxPathValues = options.maxPathValues ?? DEFAULT_PROMETHEUS_METRICS_OPTIONS.maxPathValues;
+  if (!Number.isInteger(maxPathValues) || maxPathValues < 1) {
+    throw new ConfigError('maxPathValues', maxPathValues, 'expected an integer ≥ 1');
+  }
+  const logger = options.logger;
+  if (logger !== undefined && typeof logger?.warn !== 'function') {
+    throw new ConfigError('logger', logger, 'expected a logger with a warn() method');
+  }
+  return { registry, prefix, buckets: [...buckets], maxPathValues, logger };
+}
+
+/** Returns the metric already registered under `name` (same type and labels), or registers a new one. */
+function reuseOrCreate<T>(
+  registry: Registry<RegistryContentType>,
+  name: string,
+  labelNames: readonly string[],
+  type: abstract new (...args: never[]) => T,
+  create: () => T,
+): T {
+  const existing = registry.getSingleMetric(name);
+  if (existing === undefined) return create();
+  const existingLabels = (existing as unknown as { labelNames?: string[] }).labelNames ?? [];
+  if (!(existing instanceof type) || existingLabels.join() !== labelNames.join()) {
+    throw new ConfigError(
+      'prefix',
+      name,
+      'a metric of this name is already registered with another type or labels',
+    );
+  }
+  return existing;
+}
+
+interface Series {
+  inc: (value?: number) => void;
+  observe: (value: number) => void;
+}
+
+/**
+ * Records every request in the old library's four Prometheus metrics (names and labels unchanged,
+ * so existing dashboards keep working):
+ * - `<prefix>external_service_request_total` (counter) and `<prefix>external_service_request_duration_seconds`
+ *   (histogram), labels `scheme`, `domain`, `port`, `method`, `path`, `status`, for every response;
+ * - `<prefix>external_service_errored_request_total` (counter) and
+ *   `<prefix>external_service_errored_request_duration_seconds` (histogram), labels `scheme`, `domain`,
+ *   `port`, `method`, `path`, `error_type` (the error's class name), for calls that got no response.
+ *
+ * An `HttpStatusError` (from `expectStatus` below this middleware) counts as a response with its status,
+ * not as an error: a response was received, as the old library counted it. `port` is the effective port
+ * (80/443 when the URL has none). `path` is the call's `pathTemplate`; without one the raw path is used,
+ * with a one-time warning per middleware, and past `maxPathValues` distinct values new paths become `other`.
+ *
+ * State: the metrics live in the registry and are shared by every middleware with the same registry and
+ * prefix (the first one's buckets win); the path cap and the label cache belong to this middleware.
+ * Placed above `retry()` it counts calls, below it attempts.
+ * @example
+ * import { Registry } from 'prom-client';
+ * const registry = new Registry();
+ * const client = createClient([prometheusMetrics({ registry, prefix: 'billing_' }), undiciTransport()]);
+ * await client.get('https://api.example.com/items/42', { pathTemplate: '/items/:id' });
+ * console.log(await registry.metrics());
+ */
+export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Middleware {
+  const { registry, prefix, buckets, maxPathValues, logger } =
+    resolvePrometheusMetricsOptions(options);
+  const counter = (name: string, help: string, labelNames: readonly string[]) =>
+    reuseOrCreate(
+      registry,
+      name,
+      labelNames,
+      Counter,
+      () => new Counter({ name, help, labelNames, registers: [registry] }),
+    );
+  const histogram = (name: string, help: string, labelNames: readonly string[]) =>
+    reuseOrCreate(
+      registry,
+      name,
+      labelNames,
+      Histogram,
+      () => new Histogram({ name, help, labelNames, buckets, registers: [registry] }),
+    );
+
+  const requestTotal = counter(
+    `${prefix}external_service_request_total`,
+    'Requests to external services that got a response, by status.',
+    REQUEST_LABELS,
+  );
+  const requestDuration = histogram(
+    `${prefix}external_service_request_duration_seconds`,
+    'Duration of requests to external services that got a response, in seconds.',
+    REQUEST_LABELS,
+  );
+  const erroredTotal = counter(
+    `${prefix}external_service_errored_request_total`,
+    'Requests to external services that failed without a response, by error class.',
+    ERROR_LABELS,
+  );
+  const erroredDuration = histogram(
+    `${prefix}external_service_errored_request_duration_seconds`,
+    'Duration of requests to external services that failed without a response, in seconds.',
+    ERROR_LABELS,
+  );
+
+  const capPath = createPathCap(maxPathValues);
+  // prom-client hashes a labels object on every inc/observe; the children built once per label set
+  // spare us rebuilding and validating that object on the hot path.
+  const series = new Map<string, Series>();
+  let warned = false;
+
+  function warnRawPath(ctx: Context): void {
+    warned = true;
+    const message =
+      'prometheusMetrics: a call without pathTemplate is labelled with its raw path; pass pathTemplate ' +
+      `(e.g. '/items/:id') to keep the path label low-cardinality (first one: ${ctx.request.method} ${ctx.request.url.pathname})`;
+    if (logger)
+      logger.warn({ method: ctx.request.method, path: ctx.request.url.pathname }, message);
+    else process.emitWarning(message, { type: 'ExtapiWarning', code: 'EXTAPI_NO_PATH_TEMPLATE' });
+  }
+
+  function pathOf(ctx: Context): string {
+    const template = ctx.meta.pathTemplate;
+    if (typeof template === 'string' && template !== '') return capPath(template);
+    if (!warned) warnRawPath(ctx);
+    return capPath(ctx.request.url.pathname);
+  }
+
+  function record(ctx: Context, outcome: string, errored: boolean, seconds: number): void {
+    const { method, url } = ctx.request;
+    const path = pathOf(ctx);
+    const key = `${errored ? 'e' : 'r'} ${method} ${url.protocol}//${url.host} ${path} ${outcome}`;
+    let child = series.get(key);
+    if (child === undefined) {
+      const labels = {
+        scheme: url.protocol.slice(0, -1),
+        domain: url.hostname,
+        port: effectivePort(url),
+        method,
+        path,
+        [errored ? 'error_type' : 'status']: outcome,
+      };
+      child = errored
+        ? { inc: erroredTotal.labels(labels).inc, observe: erroredDuration.labels(labels).observe }
+        : { inc: requestTotal.labels(labels).inc, observe: requestDuration.labels(labels).observe };
+      if (series.size >= MAX_CACHED_SERIES) series.delete(series.keys().next().value!);
+      series.set(key, child);
+    }
+    child.inc();
+    child.observe(seconds);
+  }
+
+  return async function prometheusMetrics(ctx, next) {
+    const start = performance.now();
+    try {
+      const response = await next();
+      record(ctx, String(response.status), false, (performance.now() - start) / 1000);
+      return response;
+    } catch (error) {
+      const seconds = (performance.now() - start) / 1000;
+      if (isHttpStatusError(error)) record(ctx, String(error.status), false, seconds);
+      else record(ctx, errorClassName(error), true, seconds);
+      throw error;
+    }
+  };
+}
