@@ -777,13 +777,15 @@ export function describeTransportConformance(
           } else res.end('ok');
         });
         const pooled = newClient({ baseUrl: counted.url });
-        for (let i = 0; i < 5; i++) {
+        for (let i = 0; i < 10; i++) {
           const res = await pooled.get('/small', { readBody: false });
           expect(res.body).toBeInstanceOf(Readable);
           await res.discard();
           expect(await (await pooled.get('/ok')).text()).toBe('ok');
         }
-        expect(counted.connections).toBe(1);
+        // undici (fetch's engine too) settles on two sockets for strictly sequential calls; a
+        // discard() that destroyed the socket would have opened one per iteration.
+        expect(counted.connections).toBeLessThanOrEqual(2);
       });
 
       test('discard() of an endless unread body destroys it instead of draining forever', async () => {
@@ -797,11 +799,11 @@ export function describeTransportConformance(
           res.end('x'.repeat(50_000));
         });
         const pooled = newClient({ baseUrl: counted.url });
-        for (let i = 0; i < 5; i++) {
+        for (let i = 0; i < 10; i++) {
           const res = await pooled.get('/', { readBody: false });
           expect((await res.text()).length).toBe(50_000);
         }
-        expect(counted.connections).toBe(1);
+        expect(counted.connections).toBeLessThanOrEqual(2);
       });
     });
 

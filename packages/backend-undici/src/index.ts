@@ -1,0 +1,9 @@
+// @extapi/backend-undici: the undici transport, the terminal of a stack built with createClient.
+// It sends requests with undici.request on a keep-alive Agent; core handles redirects and the rest.
+export {
+  DEFAULT_UNDICI_TRANSPORT_OPTIONS,
+  undiciTransport,
+  type UndiciTransport,
+  type UndiciTransportOptions,
+} from './transport.js';
+export { mapUndiciError, type UndiciTimeouts } from './map-error.js';

@@ -1,0 +1,70 @@
+// Turns undici and Node network errors into extapi's error family with normalised codes.
+// Used by the undici transport only; the fetch transport maps its own errors to the same codes.
+import { ExtapiError, isExtapiError, TimeoutError, TransportError } from '@extapi/core';
+import type { Context } from '@extapi/core';
+
+/** The deadlines the transport was built with, for the `timeoutMs` of a {@link TimeoutError}. */
+export interface UndiciTimeouts {
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+}
+
+// Node and undici codes for "the peer went away": one code for callers to switch on.
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+function codeOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') return code;
+  // Happy Eyeballs (autoSelectFamily) fails with an AggregateError of one error per address.
+  const errors = (error as { errors?: unknown }).errors;
+  return Array.isArray(errors) ? codeOf(errors[0]) : undefined;
+}
+
+/**
+ * The error a failed undici call rejects with: the caller's abort reason when `ctx.signal` aborted,
+ * extapi errors as they are, timeouts as {@link TimeoutError} (phase `connect`, `headers` or `body`),
+ * network failures as {@link TransportError} with a normalised `code`. `cause` is the original error.
+ * @example
+ * try { return await dispatcher.request(opts); } catch (error) { throw mapUndiciError(error, ctx, timeouts); }
+ */
+export function mapUndiciError(error: unknown, ctx: Context, timeouts: UndiciTimeouts): unknown {
+  if (ctx.signal.aborted) return ctx.signal.reason;
+  if (isExtapiError(error)) return error;
+  const info = {
+    method: ctx.request.method,
+    url: ctx.request.url,
+    attempt: ctx.attempt,
+    cause: error,
+  };
+  const code = codeOf(error);
+  const message = error instanceof Error ? error.message : String(error);
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return new TimeoutError(timeouts.connectTimeoutMs, { ...info, phase: 'connect' });
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return new TimeoutError(timeouts.headersTimeoutMs, { ...info, phase: 'headers' });
+    case 'UND_ERR_BODY_TIMEOUT':
+      return new TimeoutError(timeouts.bodyTimeoutMs, { ...info, phase: 'body' });
+    case 'UND_ERR_CLOSED':
+    case 'UND_ERR_DESTROYED':
+      return new TransportError(`Transport is closed: ${message}`, 'ERR_TRANSPORT_CLOSED', info);
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+    case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
+      return new TransportError(message, 'ERR_CONTENT_LENGTH_MISMATCH', info);
+    case 'UND_ERR_INVALID_ARG':
+    case 'UND_ERR_NOT_SUPPORTED':
+      return new ExtapiError(`Invalid request: ${message}`, 'ERR_INVALID_REQUEST', info);
+    case 'UND_ERR_ABORTED':
+    case 'ABORT_ERR':
+      // Aborted by something else than the caller's signal (a closing dispatcher).
+      return new TransportError(`Request aborted: ${message}`, 'ECONNABORTED', info);
+  }
+  if (code !== undefined && RESET_CODES.has(code)) {
+    return new TransportError(`Connection reset: ${message}`, 'ECONNRESET', info);
+  }
+  // Everything else keeps its code: ECONNREFUSED, ENOTFOUND, EAI_AGAIN, EHOSTUNREACH, HPE_* parser
+  // errors and TLS codes such as CERT_HAS_EXPIRED, the codes people already search for.
+  return new TransportError(message || 'Network error', code ?? 'ERR_NETWORK', info);
+}
