@@ -1,3 +1,5 @@
 // @extapi/middleware: every middleware, each also importable on its own subpath
 // (@extapi/middleware/retry…). Optional peers load only from their own subpaths.
 export {};
+export * from './logging/index.js';
+export * from './circuit-breaker.js';
