@@ -1,0 +1,271 @@
+// Tests of what only the undici transport has: its Agent, its options and its own deadlines,
+// against a real node:http server on 127.0.0.1. The shared behaviour is in the conformance suite.
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import {
+  ConfigError,
+  createClient,
+  createContext,
+  isConfigError,
+  isTimeoutError,
+  isTransportError,
+  type Progress,
+  type TimeoutError,
+  type TransportError,
+} from '@extapi/core';
+import { startTestServer, type TestServer } from '@extapi/core/testing';
+import { Agent, request } from 'undici';
+import {
+  DEFAULT_UNDICI_TRANSPORT_OPTIONS,
+  type UndiciTransport,
+  type UndiciTransportOptions,
+  undiciTransport,
+} from './index.js';
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer(async (req, res) => {
+    if (req.url === '/hang') return;
+    if (req.url === '/hang-body') {
+      res.writeHead(200, { 'content-length': 100 });
+      res.write('x');
+      return;
+    }
+    if (req.url === '/redirect') {
+      res.writeHead(302, { location: '/elsewhere' });
+      res.end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    res.end(`${req.method} ${req.url} ${Buffer.concat(chunks).length}`);
+  });
+});
+
+afterAll(() => server.close());
+
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('undiciTransport', () => {
+  it('is a transport named undici whose dispatcher is the Agent it owns', async () => {
+    const transport = undiciTransport();
+    const client = createClient([transport], { baseUrl: server.url });
+    try {
+      expect(client.transport).toBe(transport);
+      expect(client.transport.transportName).toBe('undici');
+      expect(transport.dispatcher).toBeInstanceOf(Agent);
+      expect(client.describe()).toEqual(['undiciTransport']);
+      const res = await client.get('/hello');
+      expect(await res.text()).toBe('GET /hello 0');
+      // raw is undici's own ResponseData.
+      expect((res.raw as { statusCode: number }).statusCode).toBe(200);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('closes its own Agent on client.close(); later calls fail with ERR_TRANSPORT_CLOSED', async () => {
+    const transport = undiciTransport();
+    const client = createClient([transport], { baseUrl: server.url });
+    await client.get('/warm');
+    await client.close();
+    expect((transport.dispatcher as Agent).closed).toBe(true);
+    const error = await rejectionOf(client.get('/after-close'));
+    expect(isTransportError(error)).toBe(true);
+    expect((error as TransportError).code).toBe('ERR_TRANSPORT_CLOSED');
+  });
+
+  it('sends through a dispatcher passed in and never closes it', async () => {
+    const agent = new Agent();
+    try {
+      const transport = undiciTransport({ dispatcher: agent, maxResponseBytes: 1000 });
+      const client = createClient([transport], { baseUrl: server.url });
+      expect((client.transport as UndiciTransport).dispatcher).toBe(agent);
+      expect(await (await client.get('/through')).text()).toBe('GET /through 0');
+      await client.close();
+      expect(agent.closed).toBe(false);
+      const { body } = await request(`${server.url}/still-open`, { dispatcher: agent });
+      expect(await body.text()).toBe('GET /still-open 0');
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('never follows a redirect itself: called directly it returns the 3xx', async () => {
+    const transport = undiciTransport();
+    try {
+      const ctx = createContext({
+        request: {
+          method: 'GET',
+          url: new URL(`${server.url}/redirect`),
+          headers: new Headers(),
+          body: undefined,
+        },
+      });
+      const res = await transport(ctx);
+      expect(res.status).toBe(302);
+      expect(res.headers.get('location')).toBe('/elsewhere');
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('reports upload progress for a body it sends, ending at the full size', async () => {
+    const client = createClient([undiciTransport()], { baseUrl: server.url });
+    try {
+      const seen: Progress[] = [];
+      const res = await client.post('/upload', {
+        body: 'x'.repeat(100_000),
+        onUploadProgress: (p) => seen.push(p),
+      });
+      expect(await res.text()).toBe('POST /upload 100000');
+      expect(seen[seen.length - 1]).toEqual({
+        transferredBytes: 100_000,
+        totalBytes: 100_000,
+        percent: 100,
+      });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('headersTimeoutMs rejects with TimeoutError phase headers', async () => {
+    const client = createClient([undiciTransport({ headersTimeoutMs: 50 })], {
+      baseUrl: server.url,
+    });
+    try {
+      const error = await rejectionOf(client.get('/hang'));
+      expect(isTimeoutError(error)).toBe(true);
+      expect((error as TimeoutError).phase).toBe('headers');
+      expect((error as TimeoutError).timeoutMs).toBe(50);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('bodyTimeoutMs rejects with TimeoutError phase body', async () => {
+    const client = createClient([undiciTransport({ bodyTimeoutMs: 50 })], { baseUrl: server.url });
+    try {
+      const error = await rejectionOf(client.get('/hang-body'));
+      expect(isTimeoutError(error)).toBe(true);
+      expect((error as TimeoutError).phase).toBe('body');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('headersTimeoutMs with a dispatcher passed in applies per request', async () => {
+    const agent = new Agent();
+    const client = createClient([undiciTransport({ dispatcher: agent, headersTimeoutMs: 50 })], {
+      baseUrl: server.url,
+    });
+    try {
+      const error = await rejectionOf(client.get('/hang'));
+      expect((error as TimeoutError).phase).toBe('headers');
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('connectTimeoutMs rejects with TimeoutError phase connect when the handshake never completes', async () => {
+    // A TCP server that accepts and stays silent: the TLS handshake of an https: call never ends.
+    const silent: TcpServer = createTcpServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const client = createClient([undiciTransport({ connectTimeoutMs: 50 })]);
+    try {
+      const error = await rejectionOf(client.get(`https://127.0.0.1:${port}/`));
+      expect(isTimeoutError(error)).toBe(true);
+      expect((error as TimeoutError).phase).toBe('connect');
+      expect((error as TimeoutError).timeoutMs).toBe(50);
+    } finally {
+      await client.close();
+      silent.close();
+    }
+  });
+
+  it('keeps the TLS error code when a TLS handshake fails', async () => {
+    const client = createClient([undiciTransport()]);
+    try {
+      // A plain HTTP server answering a TLS ClientHello: OpenSSL reports a protocol error.
+      const error = await rejectionOf(client.get(`https://127.0.0.1:${server.port}/`));
+      expect(isTransportError(error)).toBe(true);
+      expect((error as TransportError).code).toMatch(/^(ERR_SSL_|EPROTO|ECONNRESET)/);
+      expect((error as TransportError).cause).toBeDefined();
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('undiciTransport options', () => {
+  it('exports its defaults', () => {
+    expect(DEFAULT_UNDICI_TRANSPORT_OPTIONS).toEqual({
+      connections: Number.POSITIVE_INFINITY,
+      pipelining: 1,
+      keepAliveTimeoutMs: 4000,
+      connectTimeoutMs: 10_000,
+      headersTimeoutMs: 300_000,
+      bodyTimeoutMs: 300_000,
+      maxResponseBytes: Number.POSITIVE_INFINITY,
+    });
+  });
+
+  it('accepts explicit undefined as the default and valid values', async () => {
+    const transport = undiciTransport({
+      connections: 10,
+      pipelining: 0,
+      keepAliveTimeoutMs: undefined,
+      connectTimeoutMs: 1000,
+      headersTimeoutMs: 0,
+      bodyTimeoutMs: 0,
+      maxResponseBytes: Number.POSITIVE_INFINITY,
+    });
+    await transport.close();
+  });
+
+  const invalid: [string, UndiciTransportOptions | null, string][] = [
+    ['connections', { connections: 0 }, 'connections'],
+    ['connections', { connections: 1.5 }, 'connections'],
+    ['pipelining', { pipelining: -1 }, 'pipelining'],
+    ['keepAliveTimeoutMs', { keepAliveTimeoutMs: 0 }, 'keepAliveTimeoutMs'],
+    ['connectTimeoutMs', { connectTimeoutMs: Number.NaN }, 'connectTimeoutMs'],
+    ['headersTimeoutMs', { headersTimeoutMs: -5 }, 'headersTimeoutMs'],
+    ['bodyTimeoutMs', { bodyTimeoutMs: Number.POSITIVE_INFINITY }, 'bodyTimeoutMs'],
+    ['maxResponseBytes', { maxResponseBytes: -1 }, 'maxResponseBytes'],
+    ['maxResponseBytes', { maxResponseBytes: '10' as unknown as number }, 'maxResponseBytes'],
+    ['dispatcher', { dispatcher: {} as never }, 'dispatcher'],
+    ['options', null, 'options'],
+  ];
+  it.each(invalid)('throws ConfigError naming %s and the bad value', (_name, options, option) => {
+    let error: unknown;
+    try {
+      undiciTransport(options as UndiciTransportOptions);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isConfigError(error)).toBe(true);
+    expect((error as ConfigError).option).toBe(option);
+    expect((error as ConfigError).message).toContain(`Invalid option ${option}:`);
+  });
+
+  it('refuses Agent options together with a dispatcher passed in', async () => {
+    const agent = new Agent();
+    try {
+      expect(() => undiciTransport({ dispatcher: agent, connections: 4 })).toThrow(ConfigError);
+      expect(() => undiciTransport({ dispatcher: agent, connections: 4 })).toThrow(
+        /connections: 4/,
+      );
+    } finally {
+      await agent.close();
+    }
+  });
+});
