@@ -1,0 +1,284 @@
+// openTelemetry(): one CLIENT span per pass, with HTTP semantic-convention attributes, W3C trace context
+// injected, and the http.client.request.duration histogram. Below retry() a span per attempt; above it, per call.
+import {
+  ConfigError,
+  isHttpStatusError,
+  isTimeoutError,
+  REDIRECT_COUNT,
+  type Context,
+  type HttpResponse,
+  type Middleware,
+} from '@extapi/core';
+import {
+  context as otelContext,
+  createContextKey,
+  createNoopMeter,
+  isSpanContextValid,
+  metrics,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context as OtelContext,
+  type Exception,
+  type Histogram,
+  type Meter,
+  type MeterProvider,
+  type SpanOptions,
+  type TextMapPropagator,
+  type TextMapSetter,
+  type Tracer,
+} from '@opentelemetry/api';
+import {
+  defaultSpanName,
+  DURATION_BUCKETS,
+  errorType,
+  redirectHops,
+  requestAttributes,
+  semconvMethod,
+  serverPort,
+} from './attributes.js';
+
+export {
+  defaultSpanName,
+  DURATION_BUCKETS,
+  errorType,
+  redirectHops,
+  requestAttributes,
+  semconvMethod,
+  serverPort,
+  type RequestAttributes,
+} from './attributes.js';
+
+/** Options of {@link openTelemetry}. Every field is optional. */
+export interface OpenTelemetryOptions {
+  /** Makes the spans. @default the global tracer provider's tracer `@extapi/middleware` */
+  tracer?: Tracer;
+  /** Injects the trace context into the request headers. @default the global propagator */
+  propagator?: TextMapPropagator;
+  /** The span name of a pass. @default `{METHOD} {pathTemplate}`, or `{METHOD}` without a template */
+  spanName?: (ctx: Context) => string;
+  /** Set `traceparent` (and `tracestate`, `baggage`) on the request of each pass. @default true */
+  injectHeaders?: boolean;
+  /** Records `http.client.request.duration`; `false` records nothing. @default the global meter provider's meter */
+  meter?: Meter | false;
+  /**
+   * Runs everything below this middleware with tracing suppressed, so that
+   * @opentelemetry/instrumentation-undici (which also sees global fetch) adds no second span and no
+   * second `traceparent`. Spans that inner middleware would start are suppressed too. @default true
+   */
+  suppressInstrumentation?: boolean;
+}
+
+/** Defaults of {@link openTelemetry}. */
+export const DEFAULT_OPEN_TELEMETRY_OPTIONS = Object.freeze({
+  spanName: defaultSpanName,
+  injectHeaders: true,
+  suppressInstrumentation: true,
+});
+
+interface ResolvedOptions {
+  tracer: Tracer | undefined;
+  propagator: TextMapPropagator | undefined;
+  spanName: (ctx: Context) => string;
+  injectHeaders: boolean;
+  meter: Meter | false | undefined;
+  suppressInstrumentation: boolean;
+}
+
+/** Validates the options once, at creation. An explicit `undefined` means the default. */
+export function resolveOpenTelemetryOptions(options: OpenTelemetryOptions = {}): ResolvedOptions {
+  const { tracer, propagator, meter } = options;
+  if (tracer !== undefined && typeof tracer?.startSpan !== 'function') {
+    throw new ConfigError('tracer', tracer, 'expected an OpenTelemetry Tracer');
+  }
+  if (propagator !== undefined && typeof propagator?.inject !== 'function') {
+    throw new ConfigError('propagator', propagator, 'expected an OpenTelemetry TextMapPropagator');
+  }
+  if (meter !== undefined && meter !== false && typeof meter?.createHistogram !== 'function') {
+    throw new ConfigError('meter', meter, 'expected an OpenTelemetry Meter or false');
+  }
+  const spanName = options.spanName ?? DEFAULT_OPEN_TELEMETRY_OPTIONS.spanName;
+  if (typeof spanName !== 'function')
+    throw new ConfigError('spanName', spanName, 'expected a function of the context');
+  const flag = (name: 'injectHeaders' | 'suppressInstrumentation'): boolean => {
+    const value = options[name] ?? DEFAULT_OPEN_TELEMETRY_OPTIONS[name];
+    if (typeof value !== 'boolean') throw new ConfigError(name, value, 'expected a boolean');
+    return value;
+  };
+  return {
+    tracer,
+    propagator,
+    spanName,
+    injectHeaders: flag('injectHeaders'),
+    meter,
+    suppressInstrumentation: flag('suppressInstrumentation'),
+  };
+}
+
+const SCOPE = '@extapi/middleware';
+// The key @opentelemetry/core's suppressTracing() sets (createContextKey is Symbol.for), read by the SDK
+// tracer, the W3C propagators and every instrumentation; core itself is not a dependency of ours.
+const SUPPRESS_TRACING = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
+const SPAN_OPTIONS: SpanOptions = Object.freeze({ kind: SpanKind.CLIENT });
+const NOOP_HISTOGRAM = createNoopMeter().createHistogram('noop');
+const HISTOGRAM_OPTIONS = {
+  description: 'Duration of HTTP client requests.',
+  unit: 's',
+  advice: { explicitBucketBoundaries: [...DURATION_BUCKETS] },
+};
+
+// Propagators write here synchronously and we read it back at once, so one array serves every call
+// and a pass without anything to inject allocates nothing.
+const pending: string[] = [];
+const pendingSetter: TextMapSetter<string[]> = {
+  set(carrier, key, value) {
+    carrier.push(key, value);
+  },
+};
+
+function metricAttributes(
+  ctx: Context,
+  status: number | undefined,
+  error: string | undefined,
+): Attributes {
+  const { method, url } = ctx.request;
+  const attributes: Attributes = {
+    'http.request.method': semconvMethod(method),
+    'server.address': url.hostname,
+    'server.port': serverPort(url),
+    'url.scheme': url.protocol.slice(0, -1),
+  };
+  if (status !== undefined) attributes['http.response.status_code'] = status;
+  if (error !== undefined) attributes['error.type'] = error;
+  return attributes;
+}
+
+/**
+ * Traces every pass as one span of kind CLIENT, named `{METHOD} {pathTemplate}` (or `{METHOD}`), with
+ * `http.request.method`, `server.address`, `server.port`, `url.full` (no userinfo, secret query values
+ * redacted), `url.scheme`, `url.template`, `http.response.status_code`, `http.request.resend_count`
+ * (attempts and redirect hops before this one) and `error.type` (the status for ≥ 400, else the error's
+ * class). Status ERROR for ≥ 400 and for errors, with the exception recorded; a caller's abort leaves it
+ * unset. The W3C trace context is set (not appended) on the request of the pass, and the transport runs
+ * with tracing suppressed so instrumentation-undici adds no second span or header. With a meter (or a
+ * global meter provider) it records `http.client.request.duration` in seconds.
+ *
+ * Place it inside `retry()` for the span per attempt the conventions recommend; above `retry()` one
+ * span covers the whole call. The span ends when the response headers (and, with `readBody`, the body)
+ * arrived. Without a registered SDK a pass costs a no-op span and nothing else.
+ * State: the tracer and histogram are shared by every call through this middleware; spans are per pass.
+ * @example
+ * const client = createClient([retry(), openTelemetry(), undiciTransport()]);
+ * await client.get('https://api.example.com/items/42', { pathTemplate: '/items/:id' });
+ */
+export function openTelemetry(options: OpenTelemetryOptions = {}): Middleware {
+  const { propagator, spanName, injectHeaders, meter, suppressInstrumentation } =
+    resolveOpenTelemetryOptions(options);
+  // The global API's tracer is a proxy, so a provider registered after this line is still used.
+  const tracer = options.tracer ?? trace.getTracer(SCOPE);
+
+  const fixedHistogram = meter
+    ? meter.createHistogram('http.client.request.duration', HISTOGRAM_OPTIONS)
+    : undefined;
+  let globalProvider: MeterProvider | undefined;
+  let globalHistogram: Histogram = NOOP_HISTOGRAM;
+  // The global metrics API has no proxy: follow the registered provider, so one set later still counts.
+  function histogram(): Histogram | undefined {
+    if (meter === false) return undefined;
+    let result = fixedHistogram;
+    if (result === undefined) {
+      const provider = metrics.getMeterProvider();
+      if (provider !== globalProvider) {
+        globalProvider = provider;
+        globalHistogram = provider
+          .getMeter(SCOPE)
+          .createHistogram('http.client.request.duration', HISTOGRAM_OPTIONS);
+      }
+      result = globalHistogram;
+    }
+    return result === NOOP_HISTOGRAM ? undefined : result;
+  }
+
+  /** The context of the pass with the trace context set on a copy of its headers, or `ctx` when nothing to set. */
+  function inject(ctx: Context, carrier: OtelContext): Context {
+    if (!injectHeaders) return ctx;
+    if (propagator) propagator.inject(carrier, pending, pendingSetter);
+    else propagation.inject(carrier, pending, pendingSetter);
+    if (pending.length === 0) return ctx;
+    const pass = ctx.clone();
+    for (let i = 0; i < pending.length; i += 2)
+      pass.request.headers.set(pending[i]!, pending[i + 1]!);
+    pending.length = 0;
+    return pass;
+  }
+
+  return async function openTelemetry(ctx, next) {
+    const parent = otelContext.active();
+    const span = tracer.startSpan(spanName(ctx), SPAN_OPTIONS, parent);
+    const recording = span.isRecording();
+    const durations = histogram();
+    if (!recording && durations === undefined && !isSpanContextValid(span.spanContext())) {
+      // No SDK (or suppressed): nothing to time or describe; a propagator may still carry baggage.
+      span.end();
+      return next(inject(ctx, parent));
+    }
+
+    const start = performance.now();
+    if (recording) {
+      span.setAttributes(
+        requestAttributes(ctx.request, ctx.meta.pathTemplate) as unknown as Attributes,
+      );
+      if (ctx.attempt > 1) span.setAttribute('http.request.resend_count', ctx.attempt - 1);
+    }
+    const withSpan = trace.setSpan(parent, span);
+    const pass = inject(ctx, withSpan);
+    const redirectsBefore = ctx.state.get(REDIRECT_COUNT);
+    let status: number | undefined;
+    let failure: string | undefined;
+    try {
+      const response: HttpResponse = await otelContext.with(
+        suppressInstrumentation ? withSpan.setValue(SUPPRESS_TRACING, true) : withSpan,
+        next,
+        undefined,
+        pass,
+      );
+      status = response.status;
+      if (status >= 400) failure = String(status);
+      if (recording) {
+        span.setAttribute('http.response.status_code', status);
+        const hops = redirectHops(pass, redirectsBefore, response.url);
+        if (hops > 0) span.setAttribute('http.request.resend_count', ctx.attempt - 1 + hops);
+        const version = (response.raw as { httpVersion?: unknown } | null | undefined)?.httpVersion;
+        if (typeof version === 'string') span.setAttribute('network.protocol.version', version);
+        if (failure !== undefined) {
+          span.setAttribute('error.type', failure);
+          span.setStatus({ code: SpanStatusCode.ERROR });
+        }
+      }
+      return response;
+    } catch (error) {
+      // An HttpStatusError from an inner expectStatus still means a response arrived.
+      if (isHttpStatusError(error)) status = error.status;
+      failure = status !== undefined && status >= 400 ? String(status) : errorType(error);
+      if (recording) {
+        if (status !== undefined) span.setAttribute('http.response.status_code', status);
+        span.setAttribute('error.type', failure);
+        // The caller's own abort is not an upstream failure; a deadline (TimeoutError) is.
+        const callerAbort = ctx.signal.aborted && !isTimeoutError(ctx.signal.reason);
+        if (!callerAbort) {
+          span.recordException(error instanceof Error ? error : String(error as Exception));
+          span.setStatus({
+            code: SpanStatusCode.ERROR,
+            message: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }
+      throw error;
+    } finally {
+      span.end();
+      durations?.record((performance.now() - start) / 1000, metricAttributes(ctx, status, failure));
+    }
+  };
+}
