@@ -1,0 +1,234 @@
+// retry(): re-sends a call on network errors, timeouts and 408/429/5xx, honouring the server's delay.
+// Placed early in the stack: what sits before it runs once per call, what sits after it per attempt.
+import { randomUUID } from 'node:crypto';
+import {
+  type Context,
+  type HttpResponse,
+  HttpStatusError,
+  isHttpStatusError,
+  isReplayableBody,
+  isTimeoutError,
+  isTransportError,
+  type Middleware,
+  type Next,
+  parseRateLimitReset,
+  parseRetryAfter,
+  RetryError,
+  redactUrl,
+} from '@extapi/core';
+import { backoffDelay } from './backoff.js';
+import {
+  type ResolvedRetryOptions,
+  type RetryOptions,
+  type RetryOutcome,
+  resolveRetryOptions,
+} from './options.js';
+
+export { backoffDelay, type BackoffOptions } from './backoff.js';
+export {
+  createRetryBudget,
+  DEFAULT_RETRY_BUDGET_OPTIONS,
+  type RetryBudget,
+  type RetryBudgetOptions,
+} from './budget.js';
+export {
+  DEFAULT_RETRY_OPTIONS,
+  type ResolvedRetryOptions,
+  resolveRetryOptions,
+  type RetryInfo,
+  type RetryOptions,
+  type RetryOutcome,
+  type RetryPolicy,
+} from './options.js';
+
+// Methods that change state and carry no idempotency of their own (RFC 9110 §9.2.2).
+const UNSAFE_METHODS = new Set(['POST', 'PATCH']);
+
+/** Why and after how long to retry; `server` when the delay is the server's word. */
+interface Decision {
+  reason: string;
+  delayMs: number | undefined;
+  server: boolean;
+}
+
+/** The response an outcome carries: answered, or inside an `HttpStatusError` from `expectStatus`. */
+function responseOf(outcome: RetryOutcome): HttpResponse | undefined {
+  if (outcome.response) return outcome.response;
+  return isHttpStatusError(outcome.error) ? outcome.error.response : undefined;
+}
+
+/** Rejects with `signal.reason` as soon as `signal` aborts, even if `promise` ignores it. */
+function untilAborted(promise: Promise<HttpResponse>, signal: AbortSignal): Promise<HttpResponse> {
+  if (signal.aborted) {
+    promise.then(
+      (late) => late.discard(),
+      () => {},
+    );
+    return Promise.reject(signal.reason);
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      reject(signal.reason);
+      // An attempt that answers after the abort must still release its connection.
+      promise.then(
+        (late) => late.discard(),
+        () => {},
+      );
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (response) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(response);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * Re-sends a call that failed in a way worth retrying: a `TransportError`, a `TimeoutError` from a
+ * `timeout()` inside it, or a status in `statusCodes` (as a response or as the `HttpStatusError` of
+ * an inner `expectStatus`; any other `HttpStatusError` is thrown at once).
+ *
+ * - Idempotency: network errors, timeouts and 5xx other than 503 are retried only for `methods` or
+ *   a request with an `Idempotency-Key`; 429 and 503 (not processed) for any method.
+ * - Delay: `Retry-After` (seconds or HTTP-date) on any retried response, else on 429/503
+ *   `RateLimit-Reset` / `X-RateLimit-Reset` / `RateLimit`; a server delay above `maxRetryAfterMs`
+ *   returns that response at once. Otherwise exponential backoff with full jitter. No wait after
+ *   the last attempt.
+ * - A body that cannot be replayed (stream, async iterable) is sent once and never retried.
+ * - After the last attempt a response is returned as is; errors become a `RetryError` with
+ *   `attempts`, `errors` (one per failed attempt; a retried response appears as an
+ *   `HttpStatusError`) and `cause` (the last). An abort of `ctx.signal` ends a wait or an attempt
+ *   at once and rejects with the signal's reason.
+ *
+ * Per call: the options check (already done here, once), one budget deposit, the
+ * `Idempotency-Key`. Per attempt: a `ctx.clone({ attempt })` that every middleware after `retry()`
+ * sees afresh, so headers they set never leak between attempts. Shared by every call through this
+ * instance: the retry budget (a token bucket; pass a `RetryBudget` to share it further).
+ *
+ * @example
+ * const client = createClient([
+ *   timeout({ ms: 10_000 }),            // total deadline, once per call
+ *   retry({ maxAttempts: 4, idempotencyKey: true }),
+ *   timeout({ ms: 2_000 }),             // per attempt
+ *   bearerAuth(getToken),               // a token per attempt
+ *   undiciTransport(),
+ * ]);
+ */
+export function retry(options: RetryOptions = {}): Middleware {
+  const config: ResolvedRetryOptions = resolveRetryOptions(options);
+  const { maxAttempts, statusCodes, methods, retryOn, budget, logger, onRetry } = config;
+
+  function serverDelay(response: HttpResponse): number | undefined {
+    const headers = response.headers;
+    const retryAfter = parseRetryAfter(headers.get('retry-after'), config.now());
+    if (retryAfter !== undefined) return retryAfter;
+    // RateLimit-* describe a quota; they explain a delay only when the quota is why we failed.
+    if (response.status === 429 || response.status === 503) {
+      return parseRateLimitReset(headers, config.now());
+    }
+    return undefined;
+  }
+
+  function defaultDecision(outcome: RetryOutcome, idempotent: boolean): Decision | undefined {
+    const { error } = outcome;
+    const response = responseOf(outcome);
+    if (response === undefined) {
+      if (!isTransportError(error) && !isTimeoutError(error)) return undefined;
+      return idempotent ? { reason: error.code, delayMs: undefined, server: false } : undefined;
+    }
+    const status = response.status;
+    if (!statusCodes.has(status)) return undefined;
+    // 429 and 503 say the server did not process the request, so any method may be re-sent.
+    if (status !== 429 && status !== 503 && !idempotent) return undefined;
+    const delayMs = serverDelay(response);
+    return { reason: `status ${status}`, delayMs, server: delayMs !== undefined };
+  }
+
+  function decide(outcome: RetryOutcome, ctx: Context, idempotent: boolean): Decision | undefined {
+    for (const policy of retryOn) {
+      const verdict = policy(outcome, ctx);
+      if (verdict === undefined) continue;
+      if (verdict === false) return undefined;
+      if (typeof verdict === 'number' && Number.isFinite(verdict) && verdict >= 0) {
+        return { reason: 'retryOn', delayMs: verdict, server: false };
+      }
+      if (verdict !== true) {
+        throw new TypeError(
+          `retryOn policy ${policy.name || '(anonymous)'} returned ${String(verdict)}`,
+        );
+      }
+      const response = responseOf(outcome);
+      const delayMs = response && serverDelay(response);
+      return { reason: 'retryOn', delayMs, server: delayMs !== undefined };
+    }
+    return defaultDecision(outcome, idempotent);
+  }
+
+  return async function retry(ctx: Context, next: Next): Promise<HttpResponse> {
+    budget?.deposit();
+    const { method, headers, url } = ctx.request;
+    let key: string | undefined;
+    if (config.idempotencyKey && UNSAFE_METHODS.has(method) && !headers.has('idempotency-key')) {
+      key = randomUUID();
+    }
+    const idempotent =
+      methods === 'all' ||
+      methods.has(method) ||
+      key !== undefined ||
+      headers.has('idempotency-key');
+    const replayable = isReplayableBody(ctx.request.body);
+    const errors: unknown[] = [];
+
+    for (let attempt = 1; ; attempt++) {
+      const attemptCtx = ctx.clone({ attempt });
+      if (key !== undefined) attemptCtx.request.headers.set('idempotency-key', key);
+      let outcome: RetryOutcome;
+      try {
+        outcome = { attempt, response: await untilAborted(next(attemptCtx), ctx.signal) };
+      } catch (error) {
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        outcome = { attempt, error };
+      }
+      const decision = replayable ? decide(outcome, attemptCtx, idempotent) : undefined;
+      if (decision === undefined) {
+        if (outcome.response) return outcome.response;
+        throw outcome.error;
+      }
+      const response = responseOf(outcome);
+      errors.push(
+        outcome.response ? new HttpStatusError(outcome.response, { attempt }) : outcome.error,
+      );
+      if (decision.server && decision.delayMs! > config.maxRetryAfterMs) {
+        // Waiting longer than the caller allows is pointless: hand back the server's answer now.
+        if (outcome.response) return outcome.response;
+        throw outcome.error;
+      }
+      if (attempt >= maxAttempts || (budget !== undefined && !budget.withdraw())) {
+        if (outcome.response) return outcome.response;
+        throw new RetryError(errors, { method, url, attempt });
+      }
+      const delayMs = decision.delayMs ?? backoffDelay(attempt, config.backoff, config.random);
+      await response?.discard();
+      onRetry?.({
+        attempt,
+        maxAttempts,
+        delayMs,
+        reason: decision.reason,
+        response,
+        error: outcome.error,
+        ctx: attemptCtx,
+      });
+      logger?.warn(
+        { attempt, maxAttempts, delayMs, reason: decision.reason, method, url: redactUrl(url) },
+        `retry #${attempt}/${maxAttempts - 1} of ${method} ${redactUrl(url)}`,
+      );
+      await config.sleep(delayMs, ctx.signal);
+    }
+  };
+}
