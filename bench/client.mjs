@@ -1,0 +1,67 @@
+// Runs one benchmark row in a fresh process: warm-up, then a timed load at fixed concurrency.
+// Forked by run.mjs, which sends the options and gets one JSON result back over IPC.
+import { performance } from 'node:perf_hooks';
+import { ROWS } from './rows.mjs';
+
+// Keeps `concurrency` calls in flight until `until()` says stop; returns how many completed.
+async function load(call, concurrency, until) {
+  let started = 0;
+  let completed = 0;
+  async function worker() {
+    while (until(started)) {
+      started++;
+      await call();
+      completed++;
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return completed;
+}
+
+async function run({ row: id, url, concurrency, durationMs, requests, warmupMs }) {
+  const row = ROWS.find((r) => r.id === id);
+  if (!row) throw new Error(`unknown row ${id}`);
+  let client;
+  try {
+    client = await row.setup(url);
+  } catch (error) {
+    if (error?.code === 'NOT_BUILT') return { row: id, notBuilt: error.message };
+    throw error;
+  }
+  // Warm-up: JIT, connection pool and lazy initialisation are not part of the measurement.
+  const warmEnd = performance.now() + warmupMs;
+  await load(client.call, concurrency, () => performance.now() < warmEnd);
+
+  process.send({ type: 'mark', phase: 'start' });
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const end = t0 + durationMs;
+  const done = await load(
+    client.call,
+    concurrency,
+    requests > 0 ? (started) => started < requests : () => performance.now() < end,
+  );
+  const elapsedMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  process.send({ type: 'mark', phase: 'end' });
+  await client.close();
+  return {
+    row: id,
+    requests: done,
+    elapsedMs,
+    rps: done / (elapsedMs / 1000),
+    cpuUsPerReq: (cpu.user + cpu.system) / done,
+    // Share of one core the client used: near 100 % means the client is the bottleneck.
+    clientCpuPct: ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100,
+  };
+}
+
+process.once('message', async (options) => {
+  try {
+    const result = await run(options);
+    process.send({ type: 'result', result }, () => process.exit(0));
+  } catch (error) {
+    const result = { row: options.row, error: String(error?.stack ?? error) };
+    process.send({ type: 'result', result }, () => process.exit(1));
+  }
+});

@@ -1,0 +1,83 @@
+// Small helpers shared by the benchmark scripts: argument parsing, medians, tables, machine info.
+// No dependencies; imported by run.mjs, compose.mjs and limits-precision.mjs.
+import { fork } from 'node:child_process';
+import os from 'node:os';
+import { readFileSync } from 'node:fs';
+
+/** `--name value` and `--flag` pairs into an object; numbers stay strings (the caller converts). */
+export function parseArgs(argv, booleans = []) {
+  const out = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
+    const [name, inline] = arg.slice(2).split('=', 2);
+    if (booleans.includes(name)) out[name] = true;
+    else if (inline !== undefined) out[name] = inline;
+    else if (i + 1 < argv.length) out[name] = argv[++i];
+    else throw new Error(`--${name} needs a value`);
+  }
+  return out;
+}
+
+/** A positive number from an option, or the default; anything else is an error naming the option. */
+export function positive(options, name, fallback) {
+  if (options[name] === undefined) return fallback;
+  const value = Number(options[name]);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`--${name} expects a positive number, got ${options[name]}`);
+  return value;
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Renders rows (arrays of strings) as an aligned text table; numeric-looking cells align right. */
+export function table(header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const numeric = /^[-+]?[\d.,]+[×%]?$|^[\d.,]+–[\d.,]+$/;
+  const line = (cells) =>
+    cells
+      .map((c, i) =>
+        numeric.test(String(c)) ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]),
+      )
+      .join('  ')
+      .trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** CPU model, cores, Node version and load: what a recorded result needs next to it. */
+export function machine() {
+  let model = os.cpus()[0]?.model ?? 'unknown';
+  try {
+    model = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? model;
+  } catch {}
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  return `${model}, ${os.availableParallelism()} cores, Node ${process.version}, load average ${load}`;
+}
+
+/**
+ * Forks `script` with `message`, relays its `mark` messages to `onMark`, and resolves with its
+ * `result` message. Rejects if the child exits without one.
+ */
+export function runChild(script, message, onMark = () => {}) {
+  return new Promise((resolve, reject) => {
+    const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let result;
+    child.on('message', (m) => {
+      if (m?.type === 'mark') onMark(m);
+      else if (m?.type === 'result') result = m.result;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (result !== undefined) resolve(result);
+      else reject(new Error(`${script} exited with code ${code} and no result`));
+    });
+    child.send(message);
+  });
+}
