@@ -1,0 +1,118 @@
+// bearerAuth(): sets Authorization: Bearer <token> on every pass and refreshes the token once on a 401.
+// After retry() it asks for a token per attempt; the single-flight refresh is shared by the instance.
+import {
+  ConfigError,
+  type Context,
+  type HttpResponse,
+  isReplayableBody,
+  markSensitiveHeader,
+  type Middleware,
+  type Next,
+} from '@extapi/core';
+
+/** Returns the token to send; `refresh: true` asks for a new one because the last was refused. */
+export type GetToken = (options: { refresh: boolean }) => string | Promise<string>;
+
+/** Options of {@link bearerAuth}. */
+export interface BearerAuthOptions {
+  /** On a 401, fetch a fresh token once and re-send once. @default true */
+  refreshOn401?: boolean;
+}
+
+/** The defaults of {@link BearerAuthOptions}. */
+export const DEFAULT_BEARER_AUTH_OPTIONS = { refreshOn401: true };
+
+/** Validates {@link BearerAuthOptions}; throws `ConfigError` naming the option and the value. */
+export function resolveBearerAuthOptions(
+  options: BearerAuthOptions = {},
+): Required<BearerAuthOptions> {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError('options', options, 'expected an object');
+  }
+  const refreshOn401 = options.refreshOn401 ?? DEFAULT_BEARER_AUTH_OPTIONS.refreshOn401;
+  if (typeof refreshOn401 !== 'boolean') {
+    throw new ConfigError('refreshOn401', refreshOn401, 'expected a boolean');
+  }
+  return { refreshOn401 };
+}
+
+function checkToken(token: unknown): string {
+  // The value itself never goes into the error: it may be a real credential.
+  if (typeof token !== 'string' || token === '' || /[\r\n\0]/.test(token)) {
+    throw new ConfigError(
+      'getToken()',
+      typeof token === 'string' ? '[REDACTED]' : token,
+      'expected a non-empty token string without CR, LF or NUL',
+    );
+  }
+  return token;
+}
+
+function setToken(ctx: Context, token: string): void {
+  ctx.request.headers.set('authorization', `Bearer ${token}`);
+  markSensitiveHeader(ctx, 'authorization');
+}
+
+/** Settles like `promise`, or rejects with `signal.reason` as soon as `signal` aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * Sets `Authorization: Bearer <token>` on every pass, with the token from `getToken({ refresh:
+ * false })` (cache it there), and marks the header sensitive so a redirect to another origin drops it.
+ * On a 401 with `refreshOn401` it discards that response, gets a fresh token with `getToken({
+ * refresh: true })` and re-sends once (only when the body can be replayed); a second 401 is returned
+ * as is. A static token is `bearerAuth(() => token, { refreshOn401: false })`.
+ *
+ * Per pass: one `getToken` call. Shared by every call through this instance: the refresh in flight
+ * and the last refreshed token, so 401s that arrive together (or while a refresh runs, or for the
+ * token a refresh has since replaced) cause one refresh in all.
+ * @example
+ * const auth = bearerAuth(async ({ refresh }) => (refresh ? tokens.renew() : tokens.current()));
+ * createClient([retry(), auth, undiciTransport()]);
+ */
+export function bearerAuth(getToken: GetToken, options: BearerAuthOptions = {}): Middleware {
+  if (typeof getToken !== 'function') {
+    throw new ConfigError('getToken', getToken, 'expected a function ({ refresh }) => token');
+  }
+  const { refreshOn401 } = resolveBearerAuthOptions(options);
+  let refreshing: Promise<string> | undefined;
+  let refreshed: string | undefined;
+
+  function refresh(): Promise<string> {
+    refreshing ??= (async () => {
+      try {
+        refreshed = checkToken(await getToken({ refresh: true }));
+        return refreshed;
+      } finally {
+        refreshing = undefined;
+      }
+    })();
+    return refreshing;
+  }
+
+  return async function bearerAuth(ctx: Context, next: Next): Promise<HttpResponse> {
+    const token = checkToken(await getToken({ refresh: false }));
+    setToken(ctx, token);
+    const response = await next(ctx);
+    if (response.status !== 401 || !refreshOn401 || !isReplayableBody(ctx.request.body)) {
+      return response;
+    }
+    await response.discard();
+    // Join the refresh in flight; or, if one finished since this request went out with an older
+    // token, use its result; only otherwise start one. So N concurrent 401s cause one refresh.
+    const fresh =
+      refreshing || refreshed === undefined || refreshed === token
+        ? await abortable(refresh(), ctx.signal)
+        : refreshed;
+    const again = ctx.clone();
+    setToken(again, fresh);
+    return next(again);
+  };
+}

@@ -1,0 +1,65 @@
+// expectStatus(): turns any unexpected status into an HttpStatusError that carries the response.
+// Placed after retry() its retryable failures (503…) are still retried; before it, they are not.
+import {
+  ConfigError,
+  type Context,
+  type HttpResponse,
+  HttpStatusError,
+  type Middleware,
+  type Next,
+} from '@extapi/core';
+
+/** The statuses to accept: a list, or a predicate of the status. */
+export type ExpectedStatuses = readonly number[] | ((status: number) => boolean);
+
+/** The default of {@link expectStatus}: 200 and 201. */
+export const DEFAULT_EXPECTED_STATUSES: readonly number[] = [200, 201];
+
+/** Validates the statuses once; returns the predicate and how to describe it in errors. */
+export function resolveExpectedStatuses(statuses: ExpectedStatuses = DEFAULT_EXPECTED_STATUSES): {
+  accept: (status: number) => boolean;
+  expected: string;
+} {
+  if (typeof statuses === 'function') {
+    return {
+      accept: statuses,
+      expected: statuses.name ? `${statuses.name}(status)` : 'a status the predicate accepts',
+    };
+  }
+  if (!Array.isArray(statuses) || statuses.length === 0) {
+    throw new ConfigError(
+      'statuses',
+      statuses,
+      'expected a non-empty array of statuses or a predicate',
+    );
+  }
+  for (const status of statuses) {
+    if (!Number.isInteger(status) || status < 100 || status > 599) {
+      throw new ConfigError('statuses', status, 'expected HTTP statuses from 100 to 599');
+    }
+  }
+  const set = new Set(statuses);
+  return { accept: (status) => set.has(status), expected: [...set].join(', ') };
+}
+
+/**
+ * Throws `HttpStatusError` for any status other than `statuses` (default 200 and 201). The error
+ * carries the response, its body already read when the call reads bodies (`readBody`, the default),
+ * so the caller can inspect it; with `readBody: false` call `error.response.discard()` or read it.
+ *
+ * Per pass: one check of the status; no state.
+ * @example
+ * createClient([retry(), expectStatus([200, 204]), undiciTransport()]);
+ * // or: expectStatus((status) => status < 400)
+ */
+export function expectStatus(statuses?: ExpectedStatuses): Middleware {
+  const { accept, expected } = resolveExpectedStatuses(statuses);
+
+  return async function expectStatus(ctx: Context, next: Next): Promise<HttpResponse> {
+    const response = await next(ctx);
+    if (accept(response.status)) return response;
+    // A middleware may hand back an unread body even when the caller wants bodies read.
+    if (ctx.readBody && !response.bodyRead) await response.bytes().catch(() => undefined);
+    throw new HttpStatusError(response, { expected, attempt: ctx.attempt });
+  };
+}
