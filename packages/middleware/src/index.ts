@@ -3,3 +3,8 @@
 export {};
 export * from './logging/index.js';
 export * from './circuit-breaker.js';
+export * from './retry/index.js';
+export * from './timeout.js';
+export * from './expect-status.js';
+export * from './headers.js';
+export * from './auth/index.js';
