@@ -101,6 +101,14 @@ describe('mapUndiciError', () => {
     expect(mapUndiciError(error, ctxFor(), timeouts)).toBe(error);
   });
 
+  it('a zlib or brotli error is a decoding error, not a network error', () => {
+    for (const code of ['Z_DATA_ERROR', 'ERR__ERROR_FORMAT_PADDING_1']) {
+      const mapped = mapUndiciError(systemError(code), ctxFor(), timeouts) as ExtapiError;
+      expect(isTransportError(mapped)).toBe(false);
+      expect(mapped.code).toBe('ERR_CONTENT_DECODING');
+    }
+  });
+
   it('an invalid argument is a request error, not a network error', () => {
     const mapped = mapUndiciError(
       new undiciErrors.InvalidArgumentError('bad header'),

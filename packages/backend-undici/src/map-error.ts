@@ -61,6 +61,14 @@ export function mapUndiciError(error: unknown, ctx: Context, timeouts: UndiciTim
       // Aborted by something else than the caller's signal (a closing dispatcher).
       return new TransportError(`Request aborted: ${message}`, 'ECONNABORTED', info);
   }
+  if (code !== undefined && (code.startsWith('Z_') || code.startsWith('ERR__'))) {
+    // zlib (Z_DATA_ERROR…) and brotli (ERR__ERROR_FORMAT…) codes: the body arrived but is corrupt.
+    return new ExtapiError(
+      `Cannot decode the response body: ${message}`,
+      'ERR_CONTENT_DECODING',
+      info,
+    );
+  }
   if (code !== undefined && RESET_CODES.has(code)) {
     return new TransportError(`Connection reset: ${message}`, 'ECONNRESET', info);
   }

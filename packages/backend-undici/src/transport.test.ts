@@ -6,6 +6,8 @@ import {
   ConfigError,
   createClient,
   createContext,
+  type ExtapiError,
+  isExtapiError,
   isConfigError,
   isTimeoutError,
   isTransportError,
@@ -30,6 +32,11 @@ beforeAll(async () => {
     if (req.url === '/hang-body') {
       res.writeHead(200, { 'content-length': 100 });
       res.write('x');
+      return;
+    }
+    if (req.url === '/corrupt-gzip') {
+      res.writeHead(200, { 'content-encoding': 'gzip' });
+      res.end('this is not gzip at all');
       return;
     }
     if (req.url === '/redirect') {
@@ -115,6 +122,19 @@ describe('undiciTransport', () => {
       expect(res.headers.get('location')).toBe('/elsewhere');
     } finally {
       await transport.close();
+    }
+  });
+
+  it('a corrupt gzip body rejects with ERR_CONTENT_DECODING', async () => {
+    const client = createClient([undiciTransport()], { baseUrl: server.url });
+    try {
+      const error = await rejectionOf(client.get('/corrupt-gzip'));
+      expect(isExtapiError(error)).toBe(true);
+      expect((error as ExtapiError).code).toBe('ERR_CONTENT_DECODING');
+      // The connection of a failed body is not reused half-read; the next call still works.
+      expect(await (await client.get('/next')).text()).toBe('GET /next 0');
+    } finally {
+      await client.close();
     }
   });
 
