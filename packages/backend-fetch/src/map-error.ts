@@ -1,5 +1,5 @@
 // Turns what fetch throws (`TypeError: fetch failed` / `terminated` with a `cause`) into extapi errors.
-// Used by the fetch transport at the end of the stack, so both backends report the same codes.
+// Used by the fetch transport only; the codes are the undici transport's, so callers see one set.
 import {
   type Context,
   ExtapiError,
@@ -8,35 +8,19 @@ import {
   TransportError,
 } from '@extapi/core';
 
-/** undici error codes (the `cause` of fetch's TypeError) and the normalized code each becomes. */
-const CODES: Record<string, string> = {
-  UND_ERR_SOCKET: 'ECONNRESET',
-  UND_ERR_CLOSED: 'ECONNRESET',
-  UND_ERR_DESTROYED: 'ECONNRESET',
-  EPIPE: 'ECONNRESET',
-};
+/** undici's defaults for each deadline: fetch does not say which value its dispatcher used. */
+const UNDICI_DEFAULT_TIMEOUTS_MS = { connect: 10_000, headers: 300_000, body: 300_000 };
 
-/** undici timeout codes and the deadline each reports. */
-const TIMEOUT_PHASES: Record<string, string> = {
-  UND_ERR_CONNECT_TIMEOUT: 'connect',
-  UND_ERR_HEADERS_TIMEOUT: 'headers',
-  UND_ERR_BODY_TIMEOUT: 'body',
-};
-
-/** undici's defaults for each deadline, reported when fetch does not say which value applied. */
-const TIMEOUT_DEFAULTS_MS: Record<string, number> = {
-  connect: 10_000,
-  headers: 300_000,
-  body: 300_000,
-};
+// Node and undici codes for "the peer went away": one code for callers to switch on.
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 
 function codeOf(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const { code, errors } = error as { code?: unknown; errors?: unknown };
+  const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') return code;
-  // Happy eyeballs (autoSelectFamily) reports one AggregateError for all addresses tried.
-  if (Array.isArray(errors)) return codeOf(errors[0]);
-  return undefined;
+  // Happy Eyeballs (autoSelectFamily) fails with an AggregateError of one error per address.
+  const errors = (error as { errors?: unknown }).errors;
+  return Array.isArray(errors) ? codeOf(errors[0]) : undefined;
 }
 
 function messageOf(error: unknown): string {
@@ -47,43 +31,89 @@ function messageOf(error: unknown): string {
   return typeof message === 'string' ? message : String(error);
 }
 
-// Not `instanceof TypeError`: fetch's errors come from Node's own realm (another one under jest or vm).
-function causeOf(error: unknown): unknown {
-  if (typeof error !== 'object' || error === null) return error;
-  const { name, cause } = error as { name?: unknown; cause?: unknown };
-  return name === 'TypeError' && cause !== undefined ? cause : error;
+// Duck-typed, not `instanceof TypeError`: fetch's errors come from Node's own realm, which is not
+// the caller's under jest or node:vm.
+function isTypeError(error: unknown): error is { message: string; cause?: unknown } {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { name?: unknown }).name === 'TypeError'
+  );
 }
 
 /**
- * Maps an error from `fetch()` or from reading its body to the error the caller sees: the signal's
- * reason after an abort, a `TimeoutError` for undici's deadlines, the core's content-coding error,
- * else a `TransportError` with a normalized `code` (`ECONNREFUSED`, `ECONNRESET`, TLS codes kept).
- * extapi errors pass through unchanged.
+ * The error a failed fetch (or a failed read of its body) rejects with: the caller's abort reason
+ * when `ctx.signal` aborted, extapi errors as they are, undici's deadlines as {@link TimeoutError}
+ * (phase `connect`, `headers` or `body`), fetch's refusal of stacked codings as `ERR_CONTENT_ENCODING`,
+ * invalid input as `ERR_INVALID_REQUEST`, and network failures as {@link TransportError} with the
+ * undici transport's normalised `code` (`ECONNRESET`, `ECONNREFUSED`, TLS codes kept). `cause` is
+ * fetch's own error.
  * @example
  * try { return await fetch(url, init); } catch (error) { throw mapFetchError(error, ctx); }
  */
 export function mapFetchError(error: unknown, ctx: Context): unknown {
-  // A caller's abort or a deadline: fetch already rejects with the reason, but a body read that
-  // failed as the signal fired may surface as `terminated`; the reason is what the caller expects.
+  // fetch rejects with the reason itself, but a body read cut by the abort may surface as
+  // `terminated`; the caller must see its own reason (or the client's TimeoutError) either way.
   if (ctx.signal.aborted) return ctx.signal.reason;
   if (isExtapiError(error)) return error;
-  const { method, url } = ctx.request;
-  // fetch wraps network failures in a TypeError whose `cause` holds the real error.
-  const cause = causeOf(error);
-  if (isExtapiError(cause)) return cause;
-  const raw = codeOf(cause);
-  const phase = raw === undefined ? undefined : TIMEOUT_PHASES[raw];
-  if (phase !== undefined) {
-    return new TimeoutError(TIMEOUT_DEFAULTS_MS[phase]!, { method, url, phase, cause: error });
-  }
-  if (raw === undefined && /content-encodings?/i.test(messageOf(cause))) {
-    // fetch refuses stacked codings itself (undici's CVE-2026-22036 fix); keep core's error code.
-    return new ExtapiError(messageOf(cause), 'ERR_CONTENT_ENCODING', { method, url, cause: error });
-  }
-  const code = raw === undefined ? 'ECONNRESET' : (CODES[raw] ?? raw);
-  return new TransportError(`Request failed: ${messageOf(cause)}`, code, {
-    method,
-    url,
+  const info = {
+    method: ctx.request.method,
+    url: ctx.request.url,
+    attempt: ctx.attempt,
     cause: error,
-  });
+  };
+  if (!isTypeError(error)) {
+    // A custom fetch may reject with anything; keep its code when it has one.
+    return new TransportError(
+      messageOf(error) || 'Network error',
+      codeOf(error) ?? 'ERR_NETWORK',
+      info,
+    );
+  }
+  const cause = error.cause;
+  if (cause === undefined) {
+    // `terminated` without a cause is a connection that ended early; any other TypeError is fetch
+    // refusing its input (a header value, a body on GET), as undici's UND_ERR_INVALID_ARG.
+    if (error.message === 'terminated') {
+      return new TransportError('Connection reset: terminated', 'ECONNRESET', info);
+    }
+    if (error.message === 'fetch failed')
+      return new TransportError('Network error', 'ERR_NETWORK', info);
+    return new ExtapiError(`Invalid request: ${error.message}`, 'ERR_INVALID_REQUEST', info);
+  }
+  if (isExtapiError(cause)) return cause;
+  const code = codeOf(cause);
+  const message = messageOf(cause);
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return new TimeoutError(UNDICI_DEFAULT_TIMEOUTS_MS.connect, { ...info, phase: 'connect' });
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return new TimeoutError(UNDICI_DEFAULT_TIMEOUTS_MS.headers, { ...info, phase: 'headers' });
+    case 'UND_ERR_BODY_TIMEOUT':
+      return new TimeoutError(UNDICI_DEFAULT_TIMEOUTS_MS.body, { ...info, phase: 'body' });
+    case 'UND_ERR_CLOSED':
+    case 'UND_ERR_DESTROYED':
+      return new TransportError(`Transport is closed: ${message}`, 'ERR_TRANSPORT_CLOSED', info);
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+    case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
+      return new TransportError(message, 'ERR_CONTENT_LENGTH_MISMATCH', info);
+    case 'UND_ERR_INVALID_ARG':
+    case 'UND_ERR_NOT_SUPPORTED':
+      return new ExtapiError(`Invalid request: ${message}`, 'ERR_INVALID_REQUEST', info);
+    case 'UND_ERR_ABORTED':
+    case 'ABORT_ERR':
+      // Aborted by something else than the caller's signal (a closing dispatcher).
+      return new TransportError(`Request aborted: ${message}`, 'ECONNABORTED', info);
+  }
+  if (code !== undefined && RESET_CODES.has(code)) {
+    return new TransportError(`Connection reset: ${message}`, 'ECONNRESET', info);
+  }
+  if (code === undefined && /content-encodings?/i.test(message)) {
+    // fetch refuses more than 5 stacked codings itself (undici's CVE-2026-22036 fix): core's code.
+    return new ExtapiError(message, 'ERR_CONTENT_ENCODING', info);
+  }
+  // Everything else keeps its code: ECONNREFUSED, ENOTFOUND, EAI_AGAIN, EHOSTUNREACH, HPE_* parser
+  // errors and TLS codes such as CERT_HAS_EXPIRED, the codes people already search for.
+  return new TransportError(message || 'Network error', code ?? 'ERR_NETWORK', info);
 }

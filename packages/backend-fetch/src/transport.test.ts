@@ -242,6 +242,49 @@ describe('fetchTransport requests and responses', () => {
     expect(progress[progress.length - 1]).toBe(5000);
   });
 
+  it.each([
+    ['a string', () => 'x'.repeat(100_000), 100_000],
+    ['bytes', () => new Uint8Array(100_000), 100_000],
+    [
+      'a Node Readable',
+      () => Readable.from([Buffer.alloc(60_000), Buffer.alloc(40_000)]),
+      undefined,
+    ],
+  ])('reports upload progress for %s and sends it whole', async (_name, makeBody, total) => {
+    const seen: { transferredBytes: number; totalBytes?: number }[] = [];
+    const client = createClient([fetchTransport()]);
+    const res = await client.post(`${server.url}/echo`, {
+      body: makeBody(),
+      onUploadProgress: (p) => seen.push(p),
+    });
+    expect((await res.bytes()).byteLength).toBe(100_000);
+    // A known length stays a content-length request rather than going out chunked.
+    expect(res.headers.get('x-transfer-encoding')).toBe(total === undefined ? 'chunked' : '');
+    expect(seen[seen.length - 1]).toEqual(
+      total === undefined
+        ? { transferredBytes: 100_000 }
+        : { transferredBytes: 100_000, totalBytes: total, percent: 100 },
+    );
+  });
+
+  it('refuses a body whose content-length is over maxResponseBytes without reading it', async () => {
+    let pulls = 0;
+    const fetch: FetchFunction = async () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            pulls++;
+            controller.enqueue(new Uint8Array(10));
+          },
+        }),
+        { headers: { 'content-length': '1000' } },
+      );
+    const client = createClient([fetchTransport({ fetch, maxResponseBytes: 999 })]);
+    const error = await rejection(client.get('http://api.test/large'));
+    expect(error).toMatchObject({ name: 'ResponseTooLargeError', url: 'http://api.test/large' });
+    expect(pulls).toBeLessThanOrEqual(1);
+  });
+
   it('refuses more than 5 stacked content codings that a fetch would otherwise hand over', async () => {
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
@@ -262,12 +305,14 @@ describe('fetchTransport requests and responses', () => {
     await expect(body.getReader().read()).resolves.toEqual({ done: true, value: undefined });
   });
 
-  it('cancels fetch body stream when an unread body is discarded', async () => {
+  it('cancels fetch body stream when an unread body of unknown size is discarded after draining 64 KiB', async () => {
     let cancelled: unknown = 'not cancelled';
+    let pulled = 0;
     const fetch: FetchFunction = async () =>
       new Response(
         new ReadableStream<Uint8Array>({
           pull(controller) {
+            pulled += 1024;
             controller.enqueue(new Uint8Array(1024));
           },
           cancel(reason) {
@@ -276,10 +321,65 @@ describe('fetchTransport requests and responses', () => {
         }),
       );
     const client = createClient([fetchTransport({ fetch })]);
-    const res = await client.get('http://api.test/stream', { readBody: false });
+    const res = await client.get('http://api.test/endless', { readBody: false });
     await expect(res.discard()).resolves.toBeUndefined();
     await new Promise((resolve) => setImmediate(resolve));
     expect(cancelled).toBeUndefined();
+    expect(pulled).toBeLessThan(256 * 1024);
+  });
+
+  it('cancels a large unread body at once when it is discarded', async () => {
+    let pulls = 0;
+    let cancelled = false;
+    const fetch: FetchFunction = async () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            pulls++;
+            controller.enqueue(new Uint8Array(1024));
+          },
+          cancel() {
+            cancelled = true;
+          },
+        }),
+        { headers: { 'content-length': String(10 * 1024 * 1024) } },
+      );
+    const client = createClient([fetchTransport({ fetch })]);
+    const res = await client.get('http://api.test/large', { readBody: false });
+    const pullsBefore = pulls;
+    await res.discard();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([cancelled, pulls - pullsBefore]).toEqual([true, 0]);
+  });
+
+  it('cancels a small unread body that stalls while it is drained, after one second', async () => {
+    jest.useFakeTimers();
+    try {
+      let cancelled = false;
+      const fetch: FetchFunction = async () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            pull: () => new Promise(() => {}),
+            cancel() {
+              cancelled = true;
+            },
+          }),
+          { headers: { 'content-length': '100' } },
+        );
+      const client = createClient([fetchTransport({ fetch })]);
+      const res = await client.get('http://api.test/stalled', { readBody: false });
+      let settled = false;
+      const discarding = res.discard().then(() => {
+        settled = true;
+      });
+      await jest.advanceTimersByTimeAsync(999);
+      expect([settled, cancelled]).toEqual([false, false]);
+      await jest.advanceTimersByTimeAsync(1);
+      await discarding;
+      expect(cancelled).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it.each([

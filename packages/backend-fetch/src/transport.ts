@@ -8,10 +8,13 @@ import {
   contentCodings,
   createResponse,
   defineTransport,
+  bodyLength,
   ExtapiError,
   type HttpResponse,
   isExtapiError,
   limitStream,
+  type Progress,
+  ResponseTooLargeError,
   readBody,
   type RequestBody,
   type Transport,
@@ -143,7 +146,8 @@ function toNodeStream(
     read() {
       reader.read().then(
         ({ done, value }) => {
-          if (done) this.push(null);
+          // See connectionReleased(): end one turn later, so a request made on 'end' reuses the connection.
+          if (done) setImmediate(() => this.push(null));
           else this.push(value);
         },
         (error: unknown) => this.destroy(mapError(error) as Error),
@@ -156,16 +160,133 @@ function toNodeStream(
   });
 }
 
+/**
+ * Resolves once undici has handed the connection of a fully read body back to its pool: it does so
+ * in a setImmediate after the body's end, so a request sent sooner would open a second connection.
+ */
+function connectionReleased(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** An unread body up to this size is read to its end on discard, so fetch keeps the connection. */
+const DRAIN_MAX_BYTES = 64 * 1024;
+/** A drain that takes longer (a stalled server) is cut short: the body is cancelled instead. */
+const DRAIN_TIMEOUT_MS = 1_000;
+
+/**
+ * Releases an unread body. Cancelling fetch's stream before the body has fully arrived closes the
+ * connection, so a small body is drained instead and its connection goes back to the pool; a large,
+ * endless or stalled one is cancelled (after at most DRAIN_MAX_BYTES or DRAIN_TIMEOUT_MS). Never rejects.
+ */
+function discardBody(stream: Readable, contentLength: number | undefined): Promise<void> {
+  stream.on('error', () => {});
+  if (contentLength !== undefined && contentLength > DRAIN_MAX_BYTES) {
+    stream.destroy();
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    let drained = 0;
+    const timer = setTimeout(() => stream.destroy(), DRAIN_TIMEOUT_MS);
+    stream.on('data', (chunk: Uint8Array) => {
+      drained += chunk.byteLength;
+      if (drained > DRAIN_MAX_BYTES) stream.destroy();
+    });
+    stream.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    stream.resume();
+  });
+}
+
 function withRequest(error: unknown, ctx: Context): unknown {
   // core's contentCodings() throws without knowing the request; the caller needs method and URL.
   if (isExtapiError(error) && error.url === undefined) {
     return new ExtapiError(error.message, error.code, {
       method: ctx.request.method,
       url: ctx.request.url,
+      attempt: ctx.attempt,
       cause: error,
     });
   }
   return error;
+}
+
+/** Passes `source` through, reporting upload progress at most every 50 ms and once at the end. */
+async function* countUpload(
+  source: AsyncIterable<Uint8Array>,
+  total: number | undefined,
+  onProgress: (progress: Progress) => void,
+): AsyncGenerator<Uint8Array> {
+  let sent = 0;
+  let last = 0;
+  const report = (done: boolean) => {
+    const now = Date.now();
+    if (!done && now - last < 50) return;
+    last = now;
+    const progress: Progress = { transferredBytes: sent };
+    if (total !== undefined) {
+      progress.totalBytes = total;
+      progress.percent = total === 0 ? 100 : Math.min(100, (sent / total) * 100);
+    }
+    onProgress(progress);
+  };
+  for await (const chunk of source) {
+    sent += chunk.byteLength;
+    report(false);
+    yield chunk;
+  }
+  report(true);
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+/** The RequestInit of one call: `init` underneath, then what the transport owns. */
+function requestInit(ctx: Context, init: Record<string, unknown>): RequestInit {
+  const { method, headers, body } = ctx.request;
+  const out: RequestInit & Record<string, unknown> = {
+    ...init,
+    method,
+    headers,
+    signal: ctx.signal,
+    // core follows redirects (one policy for every transport); fetch hands back the 3xx as it is.
+    redirect: 'manual',
+  };
+  if (body === undefined || body === null) return out;
+  const onUploadProgress = ctx.onUploadProgress;
+  if (onUploadProgress && !(body instanceof FormData)) {
+    // Progress needs to see each chunk; FormData is encoded by fetch itself, so it reports none.
+    const total = bodyLength(body);
+    const source =
+      typeof body === 'string'
+        ? once(Buffer.from(body))
+        : body instanceof Uint8Array
+          ? once(body)
+          : body instanceof ArrayBuffer
+            ? once(new Uint8Array(body))
+            : body instanceof Blob
+              ? (body.stream() as unknown as AsyncIterable<Uint8Array>)
+              : isStreamBody(body)
+                ? (body as AsyncIterable<Uint8Array>)
+                : once(Buffer.from(String(body)));
+    if (total !== undefined) {
+      // A stream body would go out chunked; the known length keeps the request as it was.
+      const withLength = new Headers(headers);
+      withLength.set('content-length', String(total));
+      out.headers = withLength;
+    }
+    out.body = toWebStream(countUpload(source, total, onUploadProgress));
+    out.duplex = 'half';
+  } else if (isStreamBody(body)) {
+    out.body = toWebStream(body);
+    // Required by fetch for a stream body: the request is sent while the response may already arrive.
+    out.duplex = 'half';
+  } else {
+    out.body = body as BodyInit;
+  }
+  return out;
 }
 
 function cancel(res: Response): void {
@@ -176,7 +297,8 @@ function cancel(res: Response): void {
  * A transport on `fetch`: `globalThis.fetch` by default, or the `fetch` you pass (undici's with a
  * `ProxyAgent` dispatcher, an instrumented one…). Redirects are followed by `createClient`, never by fetch.
  * fetch decodes gzip/deflate/br itself; the transport still refuses more than 5 stacked codings and
- * counts decoded bytes against `maxResponseBytes`. An unread body that is discarded is cancelled.
+ * counts decoded bytes against `maxResponseBytes`. An unread body that is discarded is drained when
+ * small (so its connection is reused) and cancelled when large or stalled.
  * Options: `fetch` (default `globalThis.fetch`), `maxResponseBytes` (default unlimited), `init` (default `{}`).
  * @example
  * import { createClient } from '@extapi/core';
@@ -192,27 +314,10 @@ export function fetchTransport(options: FetchTransportOptions = {}): FetchTransp
   const { fetch, maxResponseBytes, init } = resolveFetchTransportOptions(options);
 
   async function fetchRequest(ctx: Context): Promise<HttpResponse> {
-    const { method, url, headers, body } = ctx.request;
-    const requestInit: RequestInit & Record<string, unknown> = {
-      ...init,
-      method,
-      headers,
-      signal: ctx.signal,
-      redirect: 'manual',
-    };
-    if (body !== undefined && body !== null) {
-      if (isStreamBody(body)) {
-        requestInit.body = toWebStream(body);
-        // Required by fetch for a stream body: the request is sent while the response may already arrive.
-        requestInit.duplex = 'half';
-      } else {
-        requestInit.body = body as BodyInit;
-      }
-    }
-
+    const { method, url } = ctx.request;
     let res: Response;
     try {
-      res = await fetch(url.href, requestInit);
+      res = await fetch(url.href, requestInit(ctx, init));
     } catch (error) {
       throw mapFetchError(error, ctx);
     }
@@ -230,6 +335,7 @@ export function fetchTransport(options: FetchTransportOptions = {}): FetchTransp
     };
     if (res.body === null || method === 'HEAD' || status === 204 || status === 304) {
       cancel(res);
+      await connectionReleased();
       return createResponse({ ...base, body: null });
     }
     try {
@@ -245,30 +351,33 @@ export function fetchTransport(options: FetchTransportOptions = {}): FetchTransp
     if (ctx.readBody && maxBytes === undefined && onProgress === undefined) {
       // The fast path: no limit to count against, so let fetch buffer the body in one piece.
       try {
-        return createResponse({ ...base, body: Buffer.from(await res.arrayBuffer()) });
+        const bytes = Buffer.from(await res.arrayBuffer());
+        await connectionReleased();
+        return createResponse({ ...base, body: bytes });
       } catch (error) {
         throw mapFetchError(error, ctx);
       }
     }
     const contentLength = responseHeaders.get('content-length');
-    const limits = {
-      maxBytes,
-      onProgress,
-      // Before decoding, content-length says nothing about the decoded size.
-      totalBytes:
-        contentLength !== null && !responseHeaders.has('content-encoding')
-          ? Number(contentLength)
-          : undefined,
-      method,
-      url: url.href,
-    };
+    // Before decoding, content-length says nothing about the decoded size.
+    const totalBytes =
+      contentLength !== null &&
+      /^\d+$/.test(contentLength) &&
+      !responseHeaders.has('content-encoding')
+        ? Number(contentLength)
+        : undefined;
+    if (maxBytes !== undefined && totalBytes !== undefined && totalBytes > maxBytes) {
+      // Known too large before a byte of it is read: do not download it.
+      cancel(res);
+      throw new ResponseTooLargeError(maxBytes, { method, url, attempt: ctx.attempt });
+    }
+    const limits = { maxBytes, onProgress, totalBytes, method, url: url.href };
     if (ctx.readBody) {
       try {
         // A web ReadableStream is async-iterable; leaving the loop early cancels fetch's body.
-        return createResponse({
-          ...base,
-          body: await readBody(res.body as unknown as AsyncIterable<Uint8Array>, limits),
-        });
+        const bytes = await readBody(res.body as unknown as AsyncIterable<Uint8Array>, limits);
+        await connectionReleased();
+        return createResponse({ ...base, body: bytes });
       } catch (error) {
         throw mapFetchError(error, ctx);
       }
@@ -277,7 +386,11 @@ export function fetchTransport(options: FetchTransportOptions = {}): FetchTransp
       toNodeStream(res.body, (error) => mapFetchError(error, ctx)),
       limits,
     );
-    return createResponse({ ...base, body: stream });
+    return createResponse({
+      ...base,
+      body: stream,
+      discard: (unread) => discardBody(unread, totalBytes),
+    });
   }
 
   return defineTransport<{ fetch: FetchFunction }>(fetchRequest, {
