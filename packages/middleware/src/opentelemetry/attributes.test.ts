@@ -1,6 +1,7 @@
 import {
   createContext,
   REDIRECT_COUNT,
+  redactUrl,
   TimeoutError,
   TransportError,
   type Context,
@@ -8,6 +9,7 @@ import {
 import {
   defaultSpanName,
   errorType,
+  fullUrl,
   redirectHops,
   requestAttributes,
   semconvMethod,
@@ -66,6 +68,24 @@ describe('errorType', () => {
     ['a thrown string', '_OTHER', 'boom'],
   ])('names %s %s', (_label, expected, error) => {
     expect(errorType(error)).toBe(expected);
+  });
+});
+
+describe('fullUrl', () => {
+  it.each([
+    ['http://api.test/items', 'http://api.test/items'],
+    ['http://api.test/items?page=2&sort=asc', 'http://api.test/items?page=2&sort=asc'],
+    ['https://user:pw@api.test/', 'https://api.test/'],
+    ['https://user@api.test/x', 'https://api.test/x'],
+    [
+      'https://api.test/?access_token=abc&page=1',
+      'https://api.test/?access_token=[REDACTED]&page=1',
+    ],
+    ['https://api.test/?sig=1&sig=2', 'https://api.test/?sig=[REDACTED]&sig=[REDACTED]'],
+    ['https://api.test/a#frag', 'https://api.test/a#frag'],
+  ])('writes %s as %s, as redactUrl does', (url, expected) => {
+    expect(fullUrl(new URL(url))).toBe(expected);
+    expect(fullUrl(new URL(url))).toBe(redactUrl(url));
   });
 });
 

@@ -1,6 +1,12 @@
 // Pure helpers for the OpenTelemetry HTTP client semantic conventions: method, span name, error.type,
 // request attributes and redirect hops. Used by opentelemetry/index.ts; no @opentelemetry import here.
-import { redactUrl, REDIRECT_COUNT, type Context, type HttpRequest } from '@extapi/core';
+import {
+  isSecretQueryName,
+  redactUrl,
+  REDIRECT_COUNT,
+  type Context,
+  type HttpRequest,
+} from '@extapi/core';
 
 /** The bucket boundaries the conventions advise for `http.client.request.duration`, in seconds. */
 export const DURATION_BUCKETS: readonly number[] = Object.freeze([
@@ -75,6 +81,27 @@ export function errorType(error: unknown): string {
   return '_OTHER';
 }
 
+/**
+ * `url.full`: the URL without userinfo and with secret query values redacted, as core's `redactUrl`
+ * writes it. Most URLs have neither, and then the href is used as is, without re-parsing.
+ * @example
+ * fullUrl(new URL('https://u:p@api.test/?token=t')); // 'https://api.test/?token=[REDACTED]'
+ */
+export function fullUrl(url: URL): string {
+  if (url.username === '' && url.password === '') {
+    if (url.search === '') return url.href;
+    let secret = false;
+    for (const name of url.searchParams.keys()) {
+      if (isSecretQueryName(name)) {
+        secret = true;
+        break;
+      }
+    }
+    if (!secret) return url.href;
+  }
+  return redactUrl(url);
+}
+
 /** The attributes every span of one pass carries, known before it is sent. */
 export interface RequestAttributes {
   'http.request.method': string;
@@ -99,7 +126,7 @@ export function requestAttributes(request: HttpRequest, pathTemplate: unknown): 
     'http.request.method': known,
     'server.address': url.hostname,
     'server.port': serverPort(url),
-    'url.full': redactUrl(url),
+    'url.full': fullUrl(url),
     'url.scheme': url.protocol.slice(0, -1),
   };
   if (known !== method) attributes['http.request.method_original'] = method;

@@ -44,6 +44,7 @@ export {
   defaultSpanName,
   DURATION_BUCKETS,
   errorType,
+  fullUrl,
   redirectHops,
   requestAttributes,
   semconvMethod,
