@@ -53,6 +53,13 @@ describe('mapFetchError', () => {
       'ECONNREFUSED',
       new AggregateError([coded('ECONNREFUSED')], ''),
     ],
+    [
+      'a zlib error',
+      'ExtapiError',
+      'ERR_CONTENT_DECODING',
+      coded('Z_DATA_ERROR', 'invalid block type'),
+    ],
+    ['a brotli error', 'ExtapiError', 'ERR_CONTENT_DECODING', coded('ERR__ERROR_FORMAT_CL_SPACE')],
     ['a cause without a code', 'TransportError', 'ERR_NETWORK', new Error('body broke')],
     [
       'too many content-encodings',

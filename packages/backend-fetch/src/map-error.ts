@@ -45,6 +45,7 @@ function isTypeError(error: unknown): error is { message: string; cause?: unknow
  * The error a failed fetch (or a failed read of its body) rejects with: the caller's abort reason
  * when `ctx.signal` aborted, extapi errors as they are, undici's deadlines as {@link TimeoutError}
  * (phase `connect`, `headers` or `body`), fetch's refusal of stacked codings as `ERR_CONTENT_ENCODING`,
+ * a corrupt compressed body as `ERR_CONTENT_DECODING`,
  * invalid input as `ERR_INVALID_REQUEST`, and network failures as {@link TransportError} with the
  * undici transport's normalised `code` (`ECONNRESET`, `ECONNREFUSED`, TLS codes kept). `cause` is
  * fetch's own error.
@@ -105,6 +106,14 @@ export function mapFetchError(error: unknown, ctx: Context): unknown {
     case 'ABORT_ERR':
       // Aborted by something else than the caller's signal (a closing dispatcher).
       return new TransportError(`Request aborted: ${message}`, 'ECONNABORTED', info);
+  }
+  if (code !== undefined && (code.startsWith('Z_') || code.startsWith('ERR__'))) {
+    // zlib (Z_DATA_ERROR…) and brotli (ERR__ERROR_FORMAT…) codes: fetch got the body but cannot decode it.
+    return new ExtapiError(
+      `Cannot decode the response body: ${message}`,
+      'ERR_CONTENT_DECODING',
+      info,
+    );
   }
   if (code !== undefined && RESET_CODES.has(code)) {
     return new TransportError(`Connection reset: ${message}`, 'ECONNRESET', info);

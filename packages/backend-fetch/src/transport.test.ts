@@ -32,6 +32,15 @@ beforeAll(async () => {
         res.end(gzipSync(Buffer.alloc(size, 0x61)));
         return;
       }
+      case '/corrupt-gzip':
+        res.writeHead(200, { 'content-encoding': 'gzip' });
+        res.end(
+          Buffer.concat([
+            gzipSync('x'.repeat(1000)).subarray(0, 10),
+            Buffer.from('not gzip at all'),
+          ]),
+        );
+        return;
       case '/redirect':
         res.writeHead(302, { location: '/echo' });
         res.end('moved');
@@ -450,6 +459,22 @@ describe('fetchTransport errors', () => {
       reason,
     );
   });
+
+  it.each([true, false])(
+    'maps a corrupt gzip body to ERR_CONTENT_DECODING (readBody %p)',
+    async (readBody) => {
+      const client = createClient([fetchTransport()]);
+      const read = async () =>
+        (await client.get(`${server.url}/corrupt-gzip`, { readBody })).bytes();
+      const error = await rejection(read());
+      expect(error).toMatchObject({
+        name: 'ExtapiError',
+        code: 'ERR_CONTENT_DECODING',
+        method: 'GET',
+      });
+      expect(await (await client.get(`${server.url}/hello`)).text()).toBe('hello');
+    },
+  );
 
   it('maps a refused connection to TransportError ECONNREFUSED', async () => {
     const closed = await startTestServer((_req, res) => {
