@@ -3,6 +3,7 @@
 export {
   DEFAULT_FETCH_TRANSPORT_OPTIONS,
   type FetchFunction,
+  type FetchResponse,
   type FetchTransport,
   type FetchTransportOptions,
   fetchTransport,

@@ -145,7 +145,7 @@ describe('fetchTransport options', () => {
   it.each([
     ['maxResponseBytes', { maxResponseBytes: -1 }, '-1'],
     ['maxResponseBytes', { maxResponseBytes: 1.5 }, '1.5'],
-    ['maxResponseBytes', { maxResponseBytes: Number.POSITIVE_INFINITY }, 'Infinity'],
+    ['maxResponseBytes', { maxResponseBytes: Number.NaN }, 'NaN'],
     ['maxResponseBytes', { maxResponseBytes: '10' }, '"10"'],
     ['fetch', { fetch: 'https://example.test' }, '"https://example.test"'],
     ['init', { init: null }, 'null'],
@@ -164,6 +164,24 @@ describe('fetchTransport options', () => {
     expect(isConfigError(error)).toBe(true);
     expect(error).toMatchObject({ option, code: 'ERR_CONFIG' });
     expect((error as Error).message).toContain(`Invalid option ${option}: ${shown}`);
+  });
+
+  it('accepts explicit undefined as the default, 0 and Infinity for maxResponseBytes', async () => {
+    const unlimited = createClient([
+      fetchTransport({
+        fetch: undefined,
+        maxResponseBytes: Number.POSITIVE_INFINITY,
+        init: undefined,
+      }),
+    ]);
+    expect((await (await unlimited.get(`${server.url}/gzip?size=100000`)).bytes()).byteLength).toBe(
+      100_000,
+    );
+    const nothing = createClient([fetchTransport({ maxResponseBytes: 0 })]);
+    expect(await rejection(nothing.get(`${server.url}/hello`))).toMatchObject({
+      name: 'ResponseTooLargeError',
+      maxResponseBytes: 0,
+    });
   });
 
   it('throws ConfigError when no fetch is given and globalThis.fetch is missing', () => {

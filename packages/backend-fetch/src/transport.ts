@@ -22,7 +22,24 @@ import {
 import { mapFetchError } from './map-error.js';
 
 /** The `fetch` signature the transport calls. */
-export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
+/**
+ * The `fetch` the transport calls: `globalThis.fetch`, undici's `fetch`, or any function of that
+ * shape. `init` is loosely typed because every implementation types its own `RequestInit`.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: each fetch implementation has its own RequestInit type
+export type FetchFunction = (input: string, init: any) => Promise<FetchResponse>;
+
+/**
+ * What the transport reads of a fetch `Response`: Node's, undici's and most others fit. `body` must
+ * be a web `ReadableStream` of bytes (or `null`); `headers` must iterate as `[name, value]` pairs.
+ */
+export interface FetchResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: Iterable<[string, string]>;
+  readonly body: object | null;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
 
 /** Options of {@link fetchTransport}. Every field is optional; `undefined` means the default. */
 export interface FetchTransportOptions {
@@ -30,7 +47,7 @@ export interface FetchTransportOptions {
   fetch?: FetchFunction;
   /**
    * Fail with `ResponseTooLargeError` once the decoded body passes this many bytes. A request's own
-   * `maxResponseBytes` overrides it. @default undefined (unlimited)
+   * `maxResponseBytes` overrides it; `Infinity` or `undefined` means no limit. @default undefined (unlimited)
    */
   maxResponseBytes?: number;
   /**
@@ -81,12 +98,13 @@ export function resolveFetchTransportOptions(
       : options.maxResponseBytes;
   if (
     maxResponseBytes !== undefined &&
+    maxResponseBytes !== Number.POSITIVE_INFINITY &&
     (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 0)
   ) {
     throw new ConfigError(
       'maxResponseBytes',
       maxResponseBytes,
-      'expected an integer number of bytes >= 0',
+      'expected an integer number of bytes >= 0, or Infinity',
     );
   }
   const init = options.init === undefined ? DEFAULT_FETCH_TRANSPORT_OPTIONS.init : options.init;
@@ -102,7 +120,12 @@ export function resolveFetchTransportOptions(
       );
     }
   }
-  return { fetch: fetch as FetchFunction, maxResponseBytes, init: { ...init } };
+  return {
+    fetch: fetch as FetchFunction,
+    // Infinity (the undici transport's spelling of "no limit") keeps the uncounted fast path.
+    maxResponseBytes: maxResponseBytes === Number.POSITIVE_INFINITY ? undefined : maxResponseBytes,
+    init: { ...init },
+  };
 }
 
 /** A transport on fetch; `fetch` is the function in use (`client.transport.fetch`). */
@@ -289,8 +312,8 @@ function requestInit(ctx: Context, init: Record<string, unknown>): RequestInit {
   return out;
 }
 
-function cancel(res: Response): void {
-  res.body?.cancel().catch(() => {});
+function cancel(body: ReadableStream<Uint8Array> | null): void {
+  body?.cancel().catch(() => {});
 }
 
 /**
@@ -315,16 +338,17 @@ export function fetchTransport(options: FetchTransportOptions = {}): FetchTransp
 
   async function fetchRequest(ctx: Context): Promise<HttpResponse> {
     const { method, url } = ctx.request;
-    let res: Response;
+    let res: FetchResponse;
     try {
       res = await fetch(url.href, requestInit(ctx, init));
     } catch (error) {
       throw mapFetchError(error, ctx);
     }
+    const body = res.body as ReadableStream<Uint8Array> | null;
 
     const status = res.status;
     // A copy: fetch's own Headers are immutable, and iteration keeps each set-cookie apart.
-    const responseHeaders = new Headers(res.headers);
+    const responseHeaders = new Headers(res.headers as HeadersInit);
     const base = {
       status,
       statusText: res.statusText,
@@ -333,8 +357,8 @@ export function fetchTransport(options: FetchTransportOptions = {}): FetchTransp
       method,
       raw: res,
     };
-    if (res.body === null || method === 'HEAD' || status === 204 || status === 304) {
-      cancel(res);
+    if (body === null || method === 'HEAD' || status === 204 || status === 304) {
+      cancel(body);
       await connectionReleased();
       return createResponse({ ...base, body: null });
     }
@@ -342,7 +366,7 @@ export function fetchTransport(options: FetchTransportOptions = {}): FetchTransp
       // fetch has decoded the body already; the header still says how many codings were stacked.
       contentCodings(responseHeaders.get('content-encoding'));
     } catch (error) {
-      cancel(res);
+      cancel(body);
       throw withRequest(error, ctx);
     }
 
@@ -368,14 +392,14 @@ export function fetchTransport(options: FetchTransportOptions = {}): FetchTransp
         : undefined;
     if (maxBytes !== undefined && totalBytes !== undefined && totalBytes > maxBytes) {
       // Known too large before a byte of it is read: do not download it.
-      cancel(res);
+      cancel(body);
       throw new ResponseTooLargeError(maxBytes, { method, url, attempt: ctx.attempt });
     }
     const limits = { maxBytes, onProgress, totalBytes, method, url: url.href };
     if (ctx.readBody) {
       try {
         // A web ReadableStream is async-iterable; leaving the loop early cancels fetch's body.
-        const bytes = await readBody(res.body as unknown as AsyncIterable<Uint8Array>, limits);
+        const bytes = await readBody(body as unknown as AsyncIterable<Uint8Array>, limits);
         await connectionReleased();
         return createResponse({ ...base, body: bytes });
       } catch (error) {
@@ -383,7 +407,7 @@ export function fetchTransport(options: FetchTransportOptions = {}): FetchTransp
       }
     }
     const stream = limitStream(
-      toNodeStream(res.body, (error) => mapFetchError(error, ctx)),
+      toNodeStream(body, (error) => mapFetchError(error, ctx)),
       limits,
     );
     return createResponse({
