@@ -2,6 +2,7 @@
 // against a real node:http server on 127.0.0.1. The shared behaviour is in the conformance suite.
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import {
   ConfigError,
   createClient,
@@ -32,6 +33,15 @@ beforeAll(async () => {
     if (req.url === '/hang-body') {
       res.writeHead(200, { 'content-length': 100 });
       res.write('x');
+      return;
+    }
+    if (req.url === '/stall-small' || req.url === '/stall-small-gzip') {
+      const gzip = req.url === '/stall-small-gzip';
+      res.writeHead(200, {
+        'content-length': 100,
+        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+      });
+      res.write(gzip ? gzipSync('x').subarray(0, 10) : 'x');
       return;
     }
     if (req.url === '/corrupt-gzip') {
@@ -137,6 +147,24 @@ describe('undiciTransport', () => {
       await client.close();
     }
   });
+
+  it.each(['/stall-small', '/stall-small-gzip'])(
+    'discard() of a small body whose server stalls gives up after a second (%s)',
+    async (path) => {
+      const client = createClient([undiciTransport()], { baseUrl: server.url });
+      try {
+        const res = await client.get(path, { readBody: false });
+        const started = performance.now();
+        await res.discard();
+        const took = performance.now() - started;
+        expect(took).toBeGreaterThanOrEqual(900);
+        expect(took).toBeLessThan(5000);
+        expect(await (await client.get('/next')).text()).toBe('GET /next 0');
+      } finally {
+        await client.close();
+      }
+    },
+  );
 
   it('reports upload progress for a body it sends, ending at the full size', async () => {
     const client = createClient([undiciTransport()], { baseUrl: server.url });

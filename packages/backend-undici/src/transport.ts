@@ -141,6 +141,8 @@ function resolveUndiciOptions(options: UndiciTransportOptions = {}): ResolvedUnd
 // Bodies up to this size are read to the end on discard() so the connection is reused; larger or
 // endless ones are destroyed, which costs a new connection but never a long download.
 const DRAIN_LIMIT = 64 * 1024;
+// A small body whose server stalls is not waited for until bodyTimeoutMs: it is destroyed after this.
+const DRAIN_TIMEOUT_MS = 1_000;
 
 const noop = () => {};
 
@@ -338,9 +340,11 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
   });
 }
 
-/** Releases an undecoded undici body: read to the end when small, else destroyed. */
+/** Releases an undecoded undici body: read to the end when small and prompt, else destroyed. */
 function dumpBody(stream: Readable): Promise<void> {
-  return (stream as Dispatcher.ResponseData['body']).dump({ limit: DRAIN_LIMIT }).then(noop, noop);
+  return (stream as Dispatcher.ResponseData['body'])
+    .dump({ limit: DRAIN_LIMIT, signal: AbortSignal.timeout(DRAIN_TIMEOUT_MS) })
+    .then(noop, noop);
 }
 
 /** Releases a decoded or limited body: drained when the wire body is small and known, else destroyed. */
@@ -349,8 +353,11 @@ function drainOrDestroy(stream: Readable, length: number | undefined): Promise<v
     stream.destroy();
     return Promise.resolve();
   }
+  const timer = setTimeout(() => stream.destroy(), DRAIN_TIMEOUT_MS);
   stream.resume();
-  return finished(stream).then(noop, noop);
+  return finished(stream)
+    .then(noop, noop)
+    .finally(() => clearTimeout(timer));
 }
 
 /** The body in a form undici sends as it is; only bodies it cannot take are converted. */

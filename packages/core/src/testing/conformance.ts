@@ -788,6 +788,27 @@ export function describeTransportConformance(
         expect(counted.connections).toBeLessThanOrEqual(2);
       });
 
+      test('discard() of a small body still arriving waits for its end and reuses the connection', async () => {
+        const counted = await newServer((req, res) => {
+          if (req.url !== '/trickle') {
+            res.end('ok');
+            return;
+          }
+          // Half the body now, half later: discard() comes while the connection is still busy.
+          res.writeHead(200, { 'content-length': 2048 });
+          res.write(Buffer.alloc(1024, 1));
+          setTimeout(() => res.end(Buffer.alloc(1024, 2)), 30);
+        });
+        const pooled = newClient({ baseUrl: counted.url });
+        for (let i = 0; i < 6; i++) {
+          const res = await pooled.get('/trickle', { readBody: false });
+          await res.discard();
+          expect(await (await pooled.get('/ok')).text()).toBe('ok');
+        }
+        // A discard() that destroyed the half-read body would have cost a connection per iteration.
+        expect(counted.connections).toBeLessThanOrEqual(2);
+      });
+
       test('discard() of an endless unread body destroys it instead of draining forever', async () => {
         const res = await client.get('/endless', { readBody: false });
         await res.discard();
