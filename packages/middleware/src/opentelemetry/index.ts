@@ -205,14 +205,18 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Middleware {
   /** The context of the pass with the trace context set on a copy of its headers, or `ctx` when nothing to set. */
   function inject(ctx: Context, carrier: OtelContext): Context {
     if (!injectHeaders) return ctx;
-    if (propagator) propagator.inject(carrier, pending, pendingSetter);
-    else propagation.inject(carrier, pending, pendingSetter);
-    if (pending.length === 0) return ctx;
-    const pass = ctx.clone();
-    for (let i = 0; i < pending.length; i += 2)
-      pass.request.headers.set(pending[i]!, pending[i + 1]!);
-    pending.length = 0;
-    return pass;
+    try {
+      if (propagator) propagator.inject(carrier, pending, pendingSetter);
+      else propagation.inject(carrier, pending, pendingSetter);
+      if (pending.length === 0) return ctx;
+      const pass = ctx.clone();
+      for (let i = 0; i < pending.length; i += 2)
+        pass.request.headers.set(pending[i]!, pending[i + 1]!);
+      return pass;
+    } finally {
+      // Emptied even when a propagator throws half-way, so nothing leaks into the next call.
+      pending.length = 0;
+    }
   }
 
   return async function openTelemetry(ctx, next) {
@@ -234,11 +238,12 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Middleware {
       if (ctx.attempt > 1) span.setAttribute('http.request.resend_count', ctx.attempt - 1);
     }
     const withSpan = trace.setSpan(parent, span);
-    const pass = inject(ctx, withSpan);
     const redirectsBefore = ctx.state.get(REDIRECT_COUNT);
     let status: number | undefined;
     let failure: string | undefined;
     try {
+      // Inside the try, so that a propagator that throws still ends the span.
+      const pass = inject(ctx, withSpan);
       const response: HttpResponse = await otelContext.with(
         suppressInstrumentation ? withSpan.setValue(SUPPRESS_TRACING, true) : withSpan,
         next,

@@ -329,6 +329,31 @@ describe('openTelemetry with an SDK', () => {
     expect(injected).toHaveLength(1);
   });
 
+  it('ends the span and leaks no header into the next call when a propagator throws', async () => {
+    const transport = mockTransport([{ status: 200 }]);
+    let calls = 0;
+    const client = createClient([
+      openTelemetry({
+        propagator: {
+          inject: (_ctx, carrier, setter) => {
+            if (++calls > 1) return;
+            setter.set(carrier, 'x-half', 'written');
+            throw new Error('propagator broke');
+          },
+          extract: (ctx) => ctx,
+          fields: () => ['x-half'],
+        },
+      }),
+      transport,
+    ]);
+    await expect(client.get('http://api.test/')).rejects.toThrow('propagator broke');
+    expect(spans()).toHaveLength(1);
+    expect(spans()[0]!.status.code).toBe(SpanStatusCode.ERROR);
+    await client.get('http://api.test/');
+    expect(transport.requests).toHaveLength(1);
+    expect(transport.requests[0]!.headers['x-half']).toBeUndefined();
+  });
+
   it('injects nothing with injectHeaders: false', async () => {
     const transport = mockTransport([{ status: 200 }]);
     const client = createClient([openTelemetry({ injectHeaders: false }), transport]);
