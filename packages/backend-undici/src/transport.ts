@@ -15,6 +15,7 @@ import {
   limitStream,
   type Progress,
   ResponseTooLargeError,
+  type ResponseInit,
   readBody,
   type Transport,
 } from '@extapi/core';
@@ -263,18 +264,19 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
     }
     const { statusCode: status, body: stream } = data;
     const raw = data.headers as Record<string, string | string[] | undefined>;
-    const init = {
+    const init: ResponseInit = {
       status,
       statusText: (data as { statusText?: string }).statusText || STATUS_CODES[status] || '',
       headers: toHeaders(raw),
       url: url.href,
       method,
       raw: data,
+      body: null,
     };
     if (hasNoBody(method, status)) {
       // undici ends these bodies itself; dump() just settles the stream without waiting on anything.
       stream.dump().catch(noop);
-      return createResponse({ ...init, body: null });
+      return createResponse(init);
     }
 
     const maxBytes = ctx.maxResponseBytes ?? resolved.maxResponseBytes;
@@ -287,6 +289,16 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
       stream.on('error', noop).destroy();
       throw error;
     }
+    if (ctx.readBody && !codings && maxBytes === undefined && !onProgress) {
+      // The fast path: nothing to decode, count or report, so undici collects the chunks itself.
+      try {
+        init.body = await stream.bytes();
+      } catch (error) {
+        throw mapUndiciError(error, ctx, resolved);
+      }
+      return createResponse(init);
+    }
+
     const length = contentLength(raw);
     if (maxBytes !== undefined && !codings && length !== undefined && length > maxBytes) {
       // Known too large before a byte of it is read: do not download it.
@@ -296,18 +308,14 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
 
     if (ctx.readBody) {
       try {
-        // The fast path: nothing to decode, count or report, so undici collects the chunks itself.
-        const bytes =
-          !codings && maxBytes === undefined && !onProgress
-            ? await stream.bytes()
-            : await readBody(codings ? decodeStream(stream, codings) : stream, {
-                maxBytes,
-                totalBytes: codings ? undefined : length,
-                onProgress,
-                method,
-                url: url.href,
-              });
-        return createResponse({ ...init, body: bytes });
+        init.body = await readBody(codings ? decodeStream(stream, codings) : stream, {
+          maxBytes,
+          totalBytes: codings ? undefined : length,
+          onProgress,
+          method,
+          url: url.href,
+        });
+        return createResponse(init);
       } catch (error) {
         stream.on('error', noop).destroy();
         throw mapUndiciError(error, ctx, resolved);
@@ -326,11 +334,9 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
     }
     // A body nobody reads may still fail (reset, abort); that must never be an unhandled 'error'.
     out.on('error', noop);
-    return createResponse({
-      ...init,
-      body: out,
-      discard: out === stream ? dumpBody : (decoded) => drainOrDestroy(decoded, length),
-    });
+    init.body = out;
+    init.discard = out === stream ? dumpBody : (decoded) => drainOrDestroy(decoded, length);
+    return createResponse(init);
   }
 
   return defineTransport(undici, {
