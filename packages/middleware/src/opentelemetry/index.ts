@@ -21,7 +21,6 @@ import {
   trace,
   type Attributes,
   type Context as OtelContext,
-  type Exception,
   type Histogram,
   type Meter,
   type MeterProvider,
@@ -274,7 +273,7 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Middleware {
         // The caller's own abort is not an upstream failure; a deadline (TimeoutError) is.
         const callerAbort = ctx.signal.aborted && !isTimeoutError(ctx.signal.reason);
         if (!callerAbort) {
-          span.recordException(error instanceof Error ? error : String(error as Exception));
+          span.recordException(error instanceof Error ? error : String(error));
           span.setStatus({
             code: SpanStatusCode.ERROR,
             message: error instanceof Error ? error.message : String(error),
