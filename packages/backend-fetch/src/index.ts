@@ -7,6 +7,7 @@ export {
   type FetchTransport,
   type FetchTransportOptions,
   fetchTransport,
+  type ResolvedFetchTransportOptions,
   resolveFetchTransportOptions,
 } from './transport.js';
 export { mapFetchError } from './map-error.js';

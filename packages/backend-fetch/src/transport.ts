@@ -3,12 +3,12 @@
 import type { Readable } from 'node:stream';
 import { Readable as NodeReadable } from 'node:stream';
 import {
+  bodyLength,
   ConfigError,
   type Context,
   contentCodings,
   createResponse,
   defineTransport,
-  bodyLength,
   ExtapiError,
   type HttpResponse,
   isExtapiError,
@@ -21,10 +21,14 @@ import {
 } from '@extapi/core';
 import { mapFetchError } from './map-error.js';
 
-/** The `fetch` signature the transport calls. */
 /**
  * The `fetch` the transport calls: `globalThis.fetch`, undici's `fetch`, or any function of that
  * shape. `init` is loosely typed because every implementation types its own `RequestInit`.
+ * @example
+ * const logged: FetchFunction = (url, init) => {
+ *   console.log(init.method, url);
+ *   return globalThis.fetch(url, init);
+ * };
  */
 // biome-ignore lint/suspicious/noExplicitAny: each fetch implementation has its own RequestInit type
 export type FetchFunction = (input: string, init: any) => Promise<FetchResponse>;
@@ -32,6 +36,8 @@ export type FetchFunction = (input: string, init: any) => Promise<FetchResponse>
 /**
  * What the transport reads of a fetch `Response`: Node's, undici's and most others fit. `body` must
  * be a web `ReadableStream` of bytes (or `null`); `headers` must iterate as `[name, value]` pairs.
+ * @example
+ * const canned: FetchFunction = async () => new Response('{"ok":true}', { status: 200 });
  */
 export interface FetchResponse {
   readonly status: number;
@@ -41,7 +47,11 @@ export interface FetchResponse {
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 
-/** Options of {@link fetchTransport}. Every field is optional; `undefined` means the default. */
+/**
+ * Options of {@link fetchTransport}. Every field is optional; `undefined` means the default.
+ * @example
+ * const options: FetchTransportOptions = { maxResponseBytes: 10 * 1024 * 1024, init: { keepalive: true } };
+ */
 export interface FetchTransportOptions {
   /** The fetch to call, e.g. undici's `fetch` or an instrumented wrapper. @default globalThis.fetch (read at creation) */
   fetch?: FetchFunction;
@@ -58,14 +68,19 @@ export interface FetchTransportOptions {
   init?: RequestInit & Record<string, unknown>;
 }
 
-/** The defaults of {@link FetchTransportOptions}; `fetch` is `globalThis.fetch` as found at creation. */
+/**
+ * The defaults of {@link FetchTransportOptions}; `fetch` is `globalThis.fetch` as found at creation.
+ * @example
+ * fetchTransport({ maxResponseBytes: DEFAULT_FETCH_TRANSPORT_OPTIONS.maxResponseBytes }); // unlimited
+ */
 export const DEFAULT_FETCH_TRANSPORT_OPTIONS: Readonly<{
   fetch: FetchFunction | undefined;
   maxResponseBytes: number | undefined;
   init: Readonly<Record<string, unknown>>;
 }> = Object.freeze({ fetch: undefined, maxResponseBytes: undefined, init: Object.freeze({}) });
 
-interface ResolvedFetchTransportOptions {
+/** {@link FetchTransportOptions} validated and filled by {@link resolveFetchTransportOptions}. */
+export interface ResolvedFetchTransportOptions {
   fetch: FetchFunction;
   maxResponseBytes: number | undefined;
   init: Record<string, unknown>;
@@ -74,7 +89,12 @@ interface ResolvedFetchTransportOptions {
 /** Fields the transport sets on every call; giving them in `init` would be silently overridden. */
 const OWN_INIT_FIELDS = ['method', 'headers', 'body', 'signal', 'redirect', 'duplex'];
 
-/** Validates and fills {@link FetchTransportOptions}; throws `ConfigError` naming the option and value. */
+/**
+ * Validates and fills {@link FetchTransportOptions} once, at creation; throws `ConfigError` naming
+ * the option and the value.
+ * @example
+ * resolveFetchTransportOptions({ maxResponseBytes: -1 }); // ConfigError: Invalid option maxResponseBytes: -1 (…)
+ */
 export function resolveFetchTransportOptions(
   options: FetchTransportOptions = {},
 ): ResolvedFetchTransportOptions {
@@ -128,7 +148,11 @@ export function resolveFetchTransportOptions(
   };
 }
 
-/** A transport on fetch; `fetch` is the function in use (`client.transport.fetch`). */
+/**
+ * A transport on fetch; `fetch` is the function in use (`client.transport.fetch`).
+ * @example
+ * const inUse = (client.transport as FetchTransport).fetch;
+ */
 export type FetchTransport = Transport & { readonly fetch: FetchFunction };
 
 function isStreamBody(
@@ -186,6 +210,8 @@ function toNodeStream(
 /**
  * Resolves once undici has handed the connection of a fully read body back to its pool: it does so
  * in a setImmediate after the body's end, so a request sent sooner would open a second connection.
+ * One event-loop turn is cheaper than the extra sockets: with it the benchmark measured less CPU
+ * per request than without, and than global fetch called bare.
  */
 function connectionReleased(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
