@@ -6,4 +6,3 @@ export {
   type UndiciTransport,
   type UndiciTransportOptions,
 } from './transport.js';
-export { mapUndiciError, type UndiciTimeouts } from './map-error.js';
