@@ -1,6 +1,5 @@
 // @extapi/middleware: every middleware, each also importable on its own subpath
 // (@extapi/middleware/retry…). Optional peers load only from their own subpaths.
-export {};
 export * from './logging/index.js';
 export * from './circuit-breaker.js';
 export * from './retry/index.js';
@@ -8,3 +7,4 @@ export * from './timeout.js';
 export * from './expect-status.js';
 export * from './headers.js';
 export * from './auth/index.js';
+export * from './limits/index.js';
