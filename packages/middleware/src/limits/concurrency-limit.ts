@@ -1,0 +1,146 @@
+// concurrencyLimit(): at most `max` calls in flight inside it, per key, in this process or across
+// processes through Redis. Place it before retry() to count calls, after it to count attempts.
+import type { Context, HttpResponse, Middleware, Next } from '@extapi/core';
+import { ConfigError } from '@extapi/core';
+import { createLocalSlots, type Release, type SlotPool } from './local-slots.js';
+import {
+  checkInteger,
+  DEFAULT_SHARED_LIMIT_OPTIONS,
+  keyOf,
+  own,
+  type ResolvedSharedLimitOptions,
+  resolveSharedLimitOptions,
+  type SharedLimitOptions,
+} from './options.js';
+import { createRedisConnection, type RedisConnection } from './redis.js';
+import { createRedisSlots } from './redis-slots.js';
+
+/** Options of {@link concurrencyLimit}. */
+export interface ConcurrencyLimitOptions extends SharedLimitOptions {
+  /** How many calls may be in flight at once (per key). Required: an integer >= 1. */
+  max: number;
+  /**
+   * Redis mode: how long a slot stays taken when its process stops renewing it (it renews every
+   * third of this while the call runs), so a process that dies gives its slots back after this long.
+   * @default 30000
+   */
+  leaseMs?: number;
+}
+
+/** The defaults of {@link concurrencyLimit}. */
+export const DEFAULT_CONCURRENCY_LIMIT_OPTIONS = Object.freeze({
+  ...DEFAULT_SHARED_LIMIT_OPTIONS,
+  leaseMs: 30_000,
+});
+
+/** {@link ConcurrencyLimitOptions} after validation. */
+export interface ResolvedConcurrencyLimitOptions extends ResolvedSharedLimitOptions {
+  max: number;
+  leaseMs: number;
+}
+
+/**
+ * Validates {@link ConcurrencyLimitOptions} and fills in the defaults.
+ * @throws ConfigError naming the option and the value
+ * @example
+ * resolveConcurrencyLimitOptions({ max: 4 }).leaseMs; // 30000
+ */
+export function resolveConcurrencyLimitOptions(
+  options: ConcurrencyLimitOptions,
+): ResolvedConcurrencyLimitOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new ConfigError('concurrencyLimit', options, 'expected an options object with max');
+  }
+  const max = checkInteger('max', own(options, 'max'), 1);
+  const leaseMs = checkInteger(
+    'leaseMs',
+    own(options, 'leaseMs') ?? DEFAULT_CONCURRENCY_LIMIT_OPTIONS.leaseMs,
+    1,
+  );
+  return { ...resolveSharedLimitOptions('concurrencyLimit', options), max, leaseMs };
+}
+
+/** A limit middleware; `close()` closes the Redis client it created from a URL. */
+export type LimitMiddleware = Middleware & {
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+};
+
+/**
+ * Gives the slot back when the response is settled: at once for a buffered body, and for a streamed
+ * one (`readBody: false`) when the body ends, fails, or is destroyed or discarded.
+ */
+function releaseWhenSettled(response: HttpResponse, release: Release): void {
+  const body = response.body;
+  if (body === null || body.destroyed || body.readableEnded) {
+    release();
+    return;
+  }
+  // 'close' follows 'end', 'error' and destroy() (which discard() uses) once autoDestroy runs.
+  body.once('close', release);
+  body.once('end', release);
+  body.once('error', release);
+}
+
+/**
+ * Lets at most `max` calls be in flight inside it at once, per `key` (default: one limit for all).
+ * Calls beyond that wait in a FIFO queue; a waiting call whose `ctx.signal` aborts leaves the queue
+ * at once (rejecting with the reason) and never runs; more than `maxQueue` waiting → `QueueFullError`.
+ * A slot is given back when the response is settled — with `readBody: false`, only when its body
+ * is read to the end, fails, or is discarded — and always on errors.
+ *
+ * With `redis` the limit holds across every process that uses the same `id`, on expiring leases
+ * (redis-semaphore): a process that dies gives its slots back within `leaseMs`. Lease times come
+ * from each process's clock, so keep the machines' clocks in sync (NTP).
+ *
+ * Placement: before `retry()`, a call holds one slot through all its attempts and backoff sleeps
+ * (use this to cap the work in progress of your own process); after `retry()`, each attempt takes
+ * its own slot and gives it back before the backoff (use this to cap the requests the upstream
+ * sees at once — usually what a partner's "max N concurrent requests" means).
+ *
+ * State: the slots (and the Redis client made from a URL) belong to the middleware instance and
+ * are shared by every client and call that uses it.
+ * @example
+ * const client = createClient([
+ *   retry(),
+ *   concurrencyLimit({ max: 8, key: (ctx) => ctx.request.url.origin }),
+ *   undiciTransport(),
+ * ]);
+ */
+export function concurrencyLimit(options: ConcurrencyLimitOptions): LimitMiddleware {
+  const resolved = resolveConcurrencyLimitOptions(options);
+  const { key, max, maxQueue } = resolved;
+  const local = createLocalSlots(max, maxQueue);
+  let connection: RedisConnection | undefined;
+  let pool: SlotPool = local;
+  if (resolved.redis !== undefined) {
+    connection = createRedisConnection(resolved.redis, resolved.redisTimeoutMs);
+    pool = createRedisSlots({
+      max,
+      id: resolved.id!,
+      maxQueue,
+      leaseMs: resolved.leaseMs,
+      connection,
+      onRedisError: resolved.onRedisError,
+      fallback: local,
+    });
+  }
+
+  async function concurrencyLimit(ctx: Context, next: Next): Promise<HttpResponse> {
+    const release = await pool.acquire(keyOf(key, ctx), ctx.signal);
+    let response: HttpResponse;
+    try {
+      response = await next();
+    } catch (error) {
+      release();
+      throw error;
+    }
+    releaseWhenSettled(response, release);
+    return response;
+  }
+
+  const close = async () => {
+    await connection?.close();
+  };
+  return Object.assign(concurrencyLimit, { close, [Symbol.asyncDispose]: close });
+}

@@ -1,0 +1,156 @@
+// rateLimit(): at most `limit` call starts in any sliding window of `windowMs`, per key, in this
+// process or across processes through Redis. Before retry() it counts calls, after it attempts.
+import {
+  ConfigError,
+  type Context,
+  type HttpResponse,
+  isHttpStatusError,
+  type Next,
+} from '@extapi/core';
+import type { LimitMiddleware } from './concurrency-limit.js';
+import { createLocalWindow, type StartGate } from './local-window.js';
+import {
+  checkInteger,
+  DEFAULT_SHARED_LIMIT_OPTIONS,
+  keyOf,
+  own,
+  type ResolvedSharedLimitOptions,
+  resolveSharedLimitOptions,
+  type SharedLimitOptions,
+} from './options.js';
+import { createRedisConnection, type RedisConnection } from './redis.js';
+import { createRedisWindow } from './redis-window.js';
+import { serverPauseMs } from './server-limits.js';
+
+/** Options of {@link rateLimit}. */
+export interface RateLimitOptions extends SharedLimitOptions {
+  /** How many calls may start in any window of `windowMs` (per key). Required: an integer >= 1. */
+  limit: number;
+  /** The length of the sliding window, in ms. Required: an integer >= 1. */
+  windowMs: number;
+  /**
+   * Pause the key when a server says so: a 429 or 503 with `Retry-After`, or a `RateLimit` /
+   * `RateLimit-Remaining` / `X-RateLimit-Remaining` of 0 with a reset time, holds every further
+   * start of that key until then (in Redis mode, in every process).
+   * @default true
+   */
+  respectServerLimits?: boolean;
+  /** The longest pause a server can impose this way, in ms. @default 60000 */
+  maxPauseMs?: number;
+}
+
+/** The defaults of {@link rateLimit}. */
+export const DEFAULT_RATE_LIMIT_OPTIONS = Object.freeze({
+  ...DEFAULT_SHARED_LIMIT_OPTIONS,
+  respectServerLimits: true,
+  maxPauseMs: 60_000,
+});
+
+/** {@link RateLimitOptions} after validation. */
+export interface ResolvedRateLimitOptions extends ResolvedSharedLimitOptions {
+  limit: number;
+  windowMs: number;
+  respectServerLimits: boolean;
+  maxPauseMs: number;
+}
+
+/**
+ * Validates {@link RateLimitOptions} and fills in the defaults.
+ * @throws ConfigError naming the option and the value
+ * @example
+ * resolveRateLimitOptions({ limit: 10, windowMs: 1000 }).maxPauseMs; // 60000
+ */
+export function resolveRateLimitOptions(options: RateLimitOptions): ResolvedRateLimitOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new ConfigError(
+      'rateLimit',
+      options,
+      'expected an options object with limit and windowMs',
+    );
+  }
+  const d = DEFAULT_RATE_LIMIT_OPTIONS;
+  const limit = checkInteger('limit', own(options, 'limit'), 1);
+  const windowMs = checkInteger('windowMs', own(options, 'windowMs'), 1);
+  const respectServerLimits = own(options, 'respectServerLimits') ?? d.respectServerLimits;
+  if (typeof respectServerLimits !== 'boolean') {
+    throw new ConfigError('respectServerLimits', respectServerLimits, 'expected a boolean');
+  }
+  const maxPauseMs = checkInteger('maxPauseMs', own(options, 'maxPauseMs') ?? d.maxPauseMs, 0);
+  return {
+    ...resolveSharedLimitOptions('rateLimit', options),
+    limit,
+    windowMs,
+    respectServerLimits,
+    maxPauseMs,
+  };
+}
+
+/**
+ * Lets at most `limit` calls start in any sliding window of `windowMs`, per `key` (default: one
+ * limit for all). Starts are spread over the window (one every `windowMs / limit`, give or take a
+ * timer's lateness) rather than sent in bursts, so even after network jitter a server sees at most
+ * one extra in a window; a steady stream of calls gets the full rate. Waiting calls queue in FIFO
+ * order, leave at once when their `ctx.signal` aborts, and beyond `maxQueue` reject with
+ * `QueueFullError`. Unlike {@link concurrencyLimit} nothing is held once a call has started.
+ *
+ * With `redis` the limit holds across every process that uses the same `id` (and the same
+ * options): one atomic script per key on Redis's own clock, so machines' clocks do not matter.
+ * A server's pause (see `respectServerLimits`) is shared the same way.
+ *
+ * Placement: before `retry()` a call takes one start however many attempts it needs (a budget of
+ * calls, e.g. a job's own pace); after `retry()` every attempt takes its own start (what a
+ * partner's "N requests per second" quota counts — usually the right place).
+ *
+ * State: the window per key (and the Redis client made from a URL) belongs to the middleware
+ * instance and is shared by every client and call that uses it; idle keys are dropped.
+ * @example
+ * const client = createClient([
+ *   retry(),
+ *   rateLimit({ limit: 10, windowMs: 1000, key: (ctx) => ctx.request.url.origin }),
+ *   undiciTransport(),
+ * ]);
+ */
+export function rateLimit(options: RateLimitOptions): LimitMiddleware {
+  const resolved = resolveRateLimitOptions(options);
+  const { key, maxQueue, respectServerLimits, maxPauseMs } = resolved;
+  const rule = { limit: resolved.limit, windowMs: resolved.windowMs };
+  const local = createLocalWindow(rule, maxQueue);
+  let connection: RedisConnection | undefined;
+  let gate: StartGate = local;
+  if (resolved.redis !== undefined) {
+    connection = createRedisConnection(resolved.redis, resolved.redisTimeoutMs);
+    gate = createRedisWindow({
+      rule,
+      id: resolved.id!,
+      maxQueue,
+      connection,
+      onRedisError: resolved.onRedisError,
+      fallback: local,
+    });
+  }
+
+  function observe(name: string, response: HttpResponse): void {
+    const ms = serverPauseMs(response);
+    if (ms !== undefined && ms > 0) gate.pause(name, Math.min(ms, maxPauseMs));
+  }
+
+  async function rateLimit(ctx: Context, next: Next): Promise<HttpResponse> {
+    const name = keyOf(key, ctx);
+    await gate.acquire(name, ctx.signal);
+    if (!respectServerLimits) return next();
+    try {
+      const response = await next();
+      observe(name, response);
+      return response;
+    } catch (error) {
+      if (isHttpStatusError(error)) observe(name, error.response);
+      throw error;
+    }
+  }
+
+  const close = async () => {
+    gate.close();
+    await connection?.close();
+  };
+  return Object.assign(rateLimit, { close, [Symbol.asyncDispose]: close });
+}

@@ -1,0 +1,213 @@
+// The slot pool of concurrencyLimit shared through Redis, on redis-semaphore's expiring leases:
+// a process that dies gives its slots back after leaseMs. Each process queues its own calls.
+import { type ExtapiError, QueueFullError } from '@extapi/core';
+import type { Release, SlotPool } from './local-slots.js';
+import type { OnRedisError } from './options.js';
+import {
+  exported,
+  isRedisUnavailable,
+  type RedisClientLike,
+  type RedisConnection,
+  redisKey,
+} from './redis.js';
+import { createWaitQueue, type WaitQueue } from './wait-queue.js';
+
+// How often a process whose head found every slot taken asks again (a release in this process wakes
+// it at once; one in another process is seen on the next ask).
+const POLL_MS = 10;
+
+interface Lease {
+  readonly identifier: string;
+  tryAcquire(): Promise<boolean>;
+  release(): Promise<void>;
+}
+type SemaphoreClass = new (
+  client: RedisClientLike,
+  key: string,
+  limit: number,
+  options: Record<string, unknown>,
+) => Lease;
+
+let semaphoreClass: Promise<SemaphoreClass> | undefined;
+
+function loadSemaphore(): Promise<SemaphoreClass> {
+  semaphoreClass ??= import('redis-semaphore').then(
+    (module) => exported<SemaphoreClass>(module as never, 'Semaphore'),
+    (cause) => {
+      semaphoreClass = undefined;
+      throw new Error(
+        'The redis option of concurrencyLimit needs redis-semaphore: npm install redis-semaphore',
+        {
+          cause,
+        },
+      );
+    },
+  );
+  return semaphoreClass;
+}
+
+interface KeyQueue {
+  queue: WaitQueue<Release>;
+  pumping: boolean;
+  wake: (() => void) | undefined;
+}
+
+/** What {@link createRedisSlots} needs. */
+export interface RedisSlotsInit {
+  max: number;
+  id: string;
+  maxQueue: number;
+  leaseMs: number;
+  connection: RedisConnection;
+  onRedisError: OnRedisError;
+  /** The local pool that takes over when Redis fails and `onRedisError` is `'local'`. */
+  fallback: SlotPool;
+}
+
+/**
+ * Creates a slot pool shared by every process that uses the same `id` on the same Redis.
+ * @example
+ * const pool = createRedisSlots({ max: 4, id: 'partner', maxQueue: Infinity, leaseMs: 30_000,
+ *   connection, onRedisError: 'fail', fallback: createLocalSlots(4, Infinity) });
+ */
+export function createRedisSlots(init: RedisSlotsInit): SlotPool {
+  const { max, id, maxQueue, leaseMs, connection, onRedisError, fallback } = init;
+  const byKey = new Map<string, KeyQueue>();
+  let active = 0;
+
+  function sleep(state: KeyQueue, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        state.wake = undefined;
+        resolve();
+      }, ms);
+      state.wake = () => {
+        clearTimeout(timer);
+        state.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** One attempt at a lease; `undefined` when every slot is taken. */
+  async function tryLease(key: string): Promise<Release | undefined> {
+    const Semaphore = await loadSemaphore();
+    const name = redisKey('concurrency', id, key);
+    // Renewal is ours rather than redis-semaphore's: its timer throws an unhandled rejection when
+    // Redis is down, and a lease lost to a FLUSHALL is better taken again than given up.
+    const options = { lockTimeout: leaseMs, acquireAttemptsLimit: 1, refreshInterval: 0 };
+    let semaphore: Lease | undefined;
+    const acquired = await connection.run(
+      (client) => {
+        semaphore = new Semaphore(client, name, max, options);
+        return semaphore.tryAcquire();
+      },
+      // Redis answered too late: a lease it granted after all must not be held until it expires.
+      (late) => {
+        late.then((ok) => (ok ? semaphore!.release() : undefined)).catch(() => {});
+      },
+    );
+    if (!acquired || semaphore === undefined) return undefined;
+    const lease = semaphore;
+    const identifier = lease.identifier;
+    let released = false;
+
+    async function renew(): Promise<void> {
+      try {
+        const renewed = await connection.run((client) =>
+          new Semaphore(client, name, max, {
+            ...options,
+            identifier,
+            acquiredExternally: true,
+          }).tryAcquire(),
+        );
+        if (renewed || released) return;
+        await connection.run((client) =>
+          new Semaphore(client, name, max, { ...options, identifier }).tryAcquire(),
+        );
+        if (released) await connection.run(() => lease.release());
+      } catch {
+        // Redis is away: the lease runs out on its own if it stays away.
+      }
+    }
+
+    active++;
+    const renewal = setInterval(renew, Math.max(Math.floor(leaseMs / 3), 1));
+    renewal.unref();
+    return () => {
+      if (released) return;
+      released = true;
+      active--;
+      clearInterval(renewal);
+      connection.run(() => lease.release()).catch(() => {});
+      byKey.get(key)?.wake?.();
+    };
+  }
+
+  function failAll(state: KeyQueue, key: string, error: unknown): void {
+    const local = onRedisError === 'local' && isRedisUnavailable(error);
+    for (let waiter = state.queue.shift(); waiter; waiter = state.queue.shift()) {
+      if (local) fallback.acquire(key, waiter.signal).then(waiter.grant, waiter.fail);
+      else waiter.fail(error as ExtapiError);
+    }
+  }
+
+  async function pump(key: string, state: KeyQueue): Promise<void> {
+    state.pumping = true;
+    try {
+      while (state.queue.size > 0) {
+        let release: Release | undefined;
+        try {
+          release = await tryLease(key);
+        } catch (error) {
+          failAll(state, key, error);
+          break;
+        }
+        if (release === undefined) {
+          await sleep(state, POLL_MS);
+          continue;
+        }
+        // The head may have left while Redis answered: the slot then goes to the next in line.
+        const waiter = state.queue.shift();
+        if (waiter) waiter.grant(release);
+        else release();
+      }
+    } finally {
+      state.pumping = false;
+      if (state.queue.size === 0 && byKey.get(key) === state) byKey.delete(key);
+    }
+  }
+
+  return {
+    acquire(key, signal) {
+      if (signal.aborted) return Promise.reject(signal.reason);
+      let state = byKey.get(key);
+      if (state === undefined) {
+        const created: KeyQueue = {
+          queue: createWaitQueue<Release>(() => {
+            if (created.queue.size === 0) created.wake?.();
+          }),
+          pumping: false,
+          wake: undefined,
+        };
+        state = created;
+        byKey.set(key, state);
+      }
+      if (state.queue.size > maxQueue) return Promise.reject(new QueueFullError(maxQueue));
+      const turn = state.queue.wait(signal);
+      if (!state.pumping) void pump(key, state);
+      return turn;
+    },
+    get active() {
+      return active + fallback.active;
+    },
+    get waiting() {
+      let waiting = fallback.waiting;
+      for (const state of byKey.values()) waiting += state.queue.size;
+      return waiting;
+    },
+    get keys() {
+      return byKey.size;
+    },
+  };
+}
