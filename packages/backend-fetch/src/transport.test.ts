@@ -111,8 +111,14 @@ describe('fetchTransport options', () => {
     const fetch = recordingFetch();
     const dispatcherStandIn = { keepalive: false, priority: 'high' as const };
     const client = createClient([fetchTransport({ fetch, init: dispatcherStandIn })]);
-    const res = await client.post(`${server.url}/echo`, { body: 'x', headers: { 'x-test': '1' } });
+    const controller = new AbortController();
+    const res = await client.post(`${server.url}/echo`, {
+      body: 'x',
+      headers: { 'x-test': '1' },
+      signal: controller.signal,
+    });
     expect(res.headers.get('x-method')).toBe('POST');
+    await client.post(`${server.url}/echo`, { body: 'x' });
     const { init } = fetch.calls[0]!;
     expect(init).toMatchObject({
       method: 'POST',
@@ -124,6 +130,8 @@ describe('fetchTransport options', () => {
     expect(init.signal).toBeInstanceOf(AbortSignal);
     expect(new Headers(init.headers).get('x-test')).toBe('1');
     expect(init.duplex).toBeUndefined();
+    // A call that nothing can abort (no signal, no deadline) hands fetch no signal at all.
+    expect(fetch.calls[1]!.init.signal).toBeUndefined();
   });
 
   it('leaves redirects to the client: with redirect manual the 302 comes back as it is', async () => {

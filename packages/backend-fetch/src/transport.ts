@@ -13,6 +13,7 @@ import {
   type HttpResponse,
   isExtapiError,
   limitStream,
+  NEVER_ABORT,
   type Progress,
   ResponseTooLargeError,
   readBody,
@@ -299,7 +300,8 @@ function requestInit(ctx: Context, init: Record<string, unknown>): RequestInit {
     ...init,
     method,
     headers,
-    signal: ctx.signal,
+    // A signal that can never abort is not worth fetch's listener bookkeeping.
+    signal: ctx.signal === NEVER_ABORT ? undefined : ctx.signal,
     // core follows redirects (one policy for every transport); fetch hands back the 3xx as it is.
     redirect: 'manual',
   };

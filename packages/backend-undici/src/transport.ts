@@ -13,6 +13,7 @@ import {
   defineTransport,
   type HttpResponse,
   limitStream,
+  NEVER_ABORT,
   type Progress,
   ResponseTooLargeError,
   type ResponseInit,
@@ -240,8 +241,9 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
       method: method as Dispatcher.HttpMethod,
       // undici iterates a WHATWG Headers as [name, value] pairs itself: no conversion here.
       headers: headers as unknown as Dispatcher.RequestOptions['headers'],
-      signal: ctx.signal,
     };
+    // A signal that can never abort is not worth undici's listener bookkeeping.
+    if (ctx.signal !== NEVER_ABORT) request.signal = ctx.signal;
     if (body instanceof FormData && !(body instanceof UndiciFormData)) {
       // undici 7 encodes only its own FormData class (Node 20's global one comes from its bundled
       // undici 6), so the global one is encoded here, with a length, and its boundary in content-type.
@@ -267,7 +269,8 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
     const init: ResponseInit = {
       status,
       statusText: (data as { statusText?: string }).statusText || STATUS_CODES[status] || '',
-      headers: toHeaders(raw),
+      // Built on first access: most calls never look at the response headers.
+      headers: () => toHeaders(raw),
       url: url.href,
       method,
       raw: data,

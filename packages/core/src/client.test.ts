@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import { createClient } from './client.js';
 import { markSensitiveHeader } from './context.js';
@@ -9,6 +10,7 @@ import {
   TimeoutError,
   TooManyRedirectsError,
 } from './errors.js';
+import { NEVER_ABORT } from './signal.js';
 import { mockTransport } from './testing/index.js';
 import type { Middleware } from './types.js';
 
@@ -480,5 +482,27 @@ describe('ConfigError', () => {
     expect(isConfigError(error)).toBe(true);
     expect(error.option).toBe('retry.maxAttempts');
     expect(error.message).toBe('Invalid option retry.maxAttempts: 0 (expected an integer >= 1)');
+  });
+});
+
+describe('createClient: calls nothing can abort', () => {
+  it('share NEVER_ABORT as their signal, where listeners never accumulate', async () => {
+    const transport = mockTransport([{ status: 200 }]);
+    const client = createClient([transport]);
+    await Promise.all(Array.from({ length: 20 }, () => client.get('http://api.test/')));
+    const signal = transport.requests[0]!.ctx.signal;
+    expect(signal).toBe(NEVER_ABORT);
+    expect(signal.aborted).toBe(false);
+    const listener = jest.fn();
+    signal.addEventListener('abort', listener);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+  });
+
+  it('get a real signal as soon as a caller signal or a deadline is given', async () => {
+    const transport = mockTransport([{ status: 200 }]);
+    const client = createClient([transport]);
+    await client.get('http://api.test/', { timeoutMs: 1_000 });
+    await client.get('http://api.test/', { signal: new AbortController().signal });
+    expect(transport.requests.map((r) => r.ctx.signal === NEVER_ABORT)).toEqual([false, false]);
   });
 });

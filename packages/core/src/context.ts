@@ -1,5 +1,6 @@
 // The Context implementation: one per call, cloned per attempt and per redirect hop.
 // A class rather than a closure because a call may clone it several times and the prototype method is cheaper.
+import { NEVER_ABORT } from './signal.js';
 import type { Context, HttpRequest, Progress, RequestMeta } from './types.js';
 
 /** Fields to build a {@link Context} from; everything but `request` has a default. */
@@ -16,9 +17,6 @@ export interface ContextInit {
   onUploadProgress?: (progress: Progress) => void;
 }
 
-// A signal that never aborts, for contexts built without one (tests, direct handler calls).
-const NEVER = new AbortController().signal;
-
 class CallContext implements Context {
   request: HttpRequest;
   attempt: number;
@@ -34,7 +32,7 @@ class CallContext implements Context {
   constructor(init: ContextInit) {
     this.request = init.request;
     this.attempt = init.attempt ?? 1;
-    this.signal = init.signal ?? NEVER;
+    this.signal = init.signal ?? NEVER_ABORT;
     this.meta = init.meta ?? {};
     this.state = init.state ?? new Map();
     this.readBody = init.readBody ?? true;

@@ -35,8 +35,13 @@ export {
   toReadable,
   type BodyLimitOptions,
 } from './body.js';
-export { linkSignal, sleep, type LinkedSignal } from './signal.js';
-export { MAX_SERVER_DELAY_MS, parseHttpDate, parseRateLimitReset, parseRetryAfter } from './retry-after.js';
+export { linkSignal, NEVER_ABORT, sleep, type LinkedSignal } from './signal.js';
+export {
+  MAX_SERVER_DELAY_MS,
+  parseHttpDate,
+  parseRateLimitReset,
+  parseRetryAfter,
+} from './retry-after.js';
 export {
   DEFAULT_REDACT_HEADERS,
   isSecretQueryName,

@@ -9,7 +9,8 @@ import type { HttpResponse } from './types.js';
 export interface ResponseInit {
   status: number;
   statusText?: string;
-  headers: Headers;
+  /** The headers, or a function that builds them on first access (most calls never look). */
+  headers: Headers | (() => Headers);
   url: string;
   method: string;
   /** Buffered bytes, a stream still to read, or `null` for no body. */
@@ -31,10 +32,10 @@ function destroyStream(stream: Readable): Promise<void> {
 class Response implements HttpResponse {
   readonly status: number;
   readonly statusText: string;
-  readonly headers: Headers;
   readonly url: string;
   readonly method: string;
   readonly raw: unknown;
+  #headers: Headers | (() => Headers);
   #bytes: Uint8Array | undefined;
   #stream: Readable | null;
   #reading: Promise<Uint8Array> | undefined;
@@ -43,7 +44,7 @@ class Response implements HttpResponse {
   constructor(init: ResponseInit) {
     this.status = init.status;
     this.statusText = init.statusText ?? '';
-    this.headers = init.headers;
+    this.#headers = init.headers;
     this.url = init.url;
     this.method = init.method;
     this.raw = init.raw;
@@ -54,6 +55,12 @@ class Response implements HttpResponse {
     } else {
       this.#stream = init.body;
     }
+  }
+
+  get headers(): Headers {
+    let headers = this.#headers;
+    if (typeof headers === 'function') this.#headers = headers = headers();
+    return headers;
   }
 
   get ok(): boolean {

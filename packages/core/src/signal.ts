@@ -22,6 +22,22 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * A signal that never aborts, used as `ctx.signal` for calls with neither a caller's signal nor a
+ * deadline. Creating an AbortController costs more than the rest of the client's work per call, so
+ * such calls share this one. Listeners on it could never fire, so adding one is a no-op: nothing
+ * accumulates however many calls are in flight. Transports may skip passing it on.
+ */
+export const NEVER_ABORT: AbortSignal = (() => {
+  const signal = new AbortController().signal;
+  const noop = () => {};
+  Object.defineProperties(signal, {
+    addEventListener: { value: noop },
+    removeEventListener: { value: noop },
+  });
+  return signal;
+})();
+
 /** A signal derived from others, with `dispose()` to detach it when the work is done. */
 export interface LinkedSignal {
   readonly signal: AbortSignal;
@@ -42,6 +58,7 @@ export interface LinkedSignal {
  */
 export function linkSignal(parent: AbortSignal | undefined): LinkedSignal {
   const controller = new AbortController();
+  if (parent === NEVER_ABORT) parent = undefined;
   const onAbort = () => controller.abort(parent!.reason);
   if (parent?.aborted) controller.abort(parent.reason);
   else parent?.addEventListener('abort', onAbort, { once: true });
