@@ -5,6 +5,7 @@ import { compose } from './compose.js';
 import { createContext } from './context.js';
 import { ConfigError, TimeoutError } from './errors.js';
 import type { Logger } from './logger.js';
+import { warnStackOrder } from './stack-lint.js';
 import {
   createRedirectStep,
   MAX_REDIRECTS,
@@ -293,7 +294,9 @@ export function createClient(
     );
   }
   const middleware = stack.slice(0, -1) as Middleware[];
-  return buildClient(middleware, transport, resolveClientOptions(options), options ?? {});
+  const resolved = resolveClientOptions(options);
+  warnStackOrder(middleware, resolved.logger);
+  return buildClient(middleware, transport, resolved, options ?? {});
 }
 
 function buildClient(
