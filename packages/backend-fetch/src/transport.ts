@@ -14,11 +14,11 @@ import {
   isExtapiError,
   limitStream,
   NEVER_ABORT,
-  type Progress,
   ResponseTooLargeError,
   readBody,
   type RequestBody,
   type Transport,
+  withProgress,
 } from '@extapi/core';
 import { mapFetchError } from './map-error.js';
 
@@ -262,33 +262,6 @@ function withRequest(error: unknown, ctx: Context): unknown {
   return error;
 }
 
-/** Passes `source` through, reporting upload progress at most every 50 ms and once at the end. */
-async function* countUpload(
-  source: AsyncIterable<Uint8Array>,
-  total: number | undefined,
-  onProgress: (progress: Progress) => void,
-): AsyncGenerator<Uint8Array> {
-  let sent = 0;
-  let last = 0;
-  const report = (done: boolean) => {
-    const now = Date.now();
-    if (!done && now - last < 50) return;
-    last = now;
-    const progress: Progress = { transferredBytes: sent };
-    if (total !== undefined) {
-      progress.totalBytes = total;
-      progress.percent = total === 0 ? 100 : Math.min(100, (sent / total) * 100);
-    }
-    onProgress(progress);
-  };
-  for await (const chunk of source) {
-    sent += chunk.byteLength;
-    report(false);
-    yield chunk;
-  }
-  report(true);
-}
-
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
 }
@@ -328,7 +301,7 @@ function requestInit(ctx: Context, init: Record<string, unknown>): RequestInit {
       withLength.set('content-length', String(total));
       out.headers = withLength;
     }
-    out.body = toWebStream(countUpload(source, total, onUploadProgress));
+    out.body = toWebStream(withProgress(source, total, onUploadProgress));
     out.duplex = 'half';
   } else if (isStreamBody(body)) {
     out.body = toWebStream(body);

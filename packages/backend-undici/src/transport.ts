@@ -14,11 +14,11 @@ import {
   type HttpResponse,
   limitStream,
   NEVER_ABORT,
-  type Progress,
   ResponseTooLargeError,
   type ResponseInit,
   readBody,
   type Transport,
+  withProgress,
 } from '@extapi/core';
 import { Agent, type Dispatcher, FormData as UndiciFormData } from 'undici';
 import { mapUndiciError, type UndiciTimeouts } from './map-error.js';
@@ -165,33 +165,6 @@ function toHeaders(raw: Record<string, string | string[] | undefined>): Headers 
 function contentLength(raw: Record<string, string | string[] | undefined>): number | undefined {
   const value = raw['content-length'];
   return typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : undefined;
-}
-
-/** Counts uploaded bytes for `onUploadProgress` (only built when a callback was given). */
-async function* countUpload(
-  source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
-  total: number | undefined,
-  onProgress: (p: Progress) => void,
-) {
-  let sent = 0;
-  let last = 0;
-  const report = (done: boolean) => {
-    const now = Date.now();
-    if (!done && now - last < 50) return;
-    last = now;
-    const progress: Progress = { transferredBytes: sent };
-    if (total !== undefined) {
-      progress.totalBytes = total;
-      progress.percent = total === 0 ? 100 : Math.min(100, (sent / total) * 100);
-    }
-    onProgress(progress);
-  };
-  for await (const chunk of source) {
-    sent += chunk.byteLength;
-    report(false);
-    yield chunk;
-  }
-  report(true);
 }
 
 /**
@@ -391,7 +364,7 @@ function requestBody(
         : body instanceof Blob
           ? (body.stream() as unknown as AsyncIterable<Uint8Array>)
           : (out as AsyncIterable<Uint8Array>);
-    out = countUpload(source, total, ctx.onUploadProgress) as unknown as Readable;
+    out = withProgress(source, total, ctx.onUploadProgress) as unknown as Readable;
   }
   return out;
 }

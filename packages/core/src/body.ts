@@ -3,6 +3,7 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { ExtapiError, ResponseTooLargeError } from './errors.js';
+import { createProgressReporter, type ProgressReport } from './progress.js';
 import type { Progress, RequestBody } from './types.js';
 
 /**
@@ -109,25 +110,8 @@ export interface BodyLimitOptions {
   url?: string;
 }
 
-const PROGRESS_INTERVAL_MS = 50;
-
-function progressReporter(
-  options: BodyLimitOptions,
-): ((bytes: number, done: boolean) => void) | undefined {
-  const { onProgress, totalBytes } = options;
-  if (!onProgress) return undefined;
-  let last = 0;
-  return (bytes, done) => {
-    const now = Date.now();
-    if (!done && now - last < PROGRESS_INTERVAL_MS) return;
-    last = now;
-    const progress: Progress = { transferredBytes: bytes };
-    if (totalBytes !== undefined) {
-      progress.totalBytes = totalBytes;
-      progress.percent = totalBytes === 0 ? 100 : Math.min(100, (bytes / totalBytes) * 100);
-    }
-    onProgress(progress);
-  };
+function progressReporter(options: BodyLimitOptions): ProgressReport | undefined {
+  return options.onProgress && createProgressReporter(options.onProgress, options.totalBytes);
 }
 
 /**

@@ -35,6 +35,12 @@ export {
   toReadable,
   type BodyLimitOptions,
 } from './body.js';
+export {
+  createProgressReporter,
+  PROGRESS_INTERVAL_MS,
+  withProgress,
+  type ProgressReport,
+} from './progress.js';
 export { linkSignal, NEVER_ABORT, sleep, type LinkedSignal } from './signal.js';
 export {
   MAX_SERVER_DELAY_MS,
