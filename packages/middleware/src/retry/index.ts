@@ -10,6 +10,7 @@ import {
   isTimeoutError,
   isTransportError,
   type Middleware,
+  NEVER_ABORT,
   type Next,
   parseRateLimitReset,
   parseRetryAfter,
@@ -190,7 +191,11 @@ export function retry(options: RetryOptions = {}): Middleware {
       if (key !== undefined) attemptCtx.request.headers.set('idempotency-key', key);
       let outcome: RetryOutcome;
       try {
-        outcome = { attempt, response: await untilAborted(next(attemptCtx), ctx.signal) };
+        // A call nothing can abort needs no race (and skips its cost on the happy path).
+        const pending = next(attemptCtx);
+        const response =
+          ctx.signal === NEVER_ABORT ? await pending : await untilAborted(pending, ctx.signal);
+        outcome = { attempt, response };
       } catch (error) {
         if (ctx.signal.aborted) throw ctx.signal.reason;
         outcome = { attempt, error };
