@@ -24,6 +24,10 @@ import type {
   Transport,
 } from './types.js';
 
+// The global HeadersInit exists only with the DOM lib; users on @types/node alone have Headers but
+// not HeadersInit, so the published declarations must not name it.
+type HeadersInit = ConstructorParameters<typeof Headers>[0];
+
 /** A value allowed in `query`: arrays repeat the key, `undefined` is dropped. */
 export type QueryValue = string | number | boolean | bigint | null | undefined;
 

@@ -1,0 +1,66 @@
+// Type-checked under moduleResolution node16 (as .mts and .cts) and bundler, against the tarballs.
+import {
+  type Client,
+  type Context,
+  createClient,
+  type HttpResponse,
+  isHttpStatusError,
+  lintStack,
+  type Middleware,
+  type Next,
+  sleep,
+} from '@extapi/core';
+import { mockTransport } from '@extapi/core/testing';
+import { fetchTransport } from '@extapi/backend-fetch';
+import { undiciTransport } from '@extapi/backend-undici';
+import {
+  bearerAuth,
+  concurrencyLimit,
+  expectStatus,
+  logging,
+  rateLimit,
+  retry,
+  type RetryOptions,
+} from '@extapi/middleware';
+import { timeout } from '@extapi/middleware/timeout';
+
+declare module '@extapi/core' {
+  interface RequestMeta {
+    tenant?: string;
+  }
+}
+
+function tenantHeader(): Middleware {
+  return async function tenantHeader(ctx: Context, next: Next): Promise<HttpResponse> {
+    const tenant: string | undefined = ctx.meta.tenant;
+    if (tenant) ctx.request.headers.set('x-tenant', tenant);
+    await sleep(0, ctx.signal);
+    return next(ctx);
+  };
+}
+
+const retryOptions: RetryOptions = { maxAttempts: 2 };
+const client: Client = createClient([
+  logging(),
+  rateLimit({ limit: 10, windowMs: 1_000 }),
+  retry(retryOptions),
+  timeout({ ms: 1_000 }),
+  concurrencyLimit({ max: 4 }),
+  expectStatus([200]),
+  bearerAuth(() => 'token'),
+  tenantHeader(),
+  undiciTransport(),
+]);
+const other: Client = createClient([retry(), fetchTransport()]);
+const mocked: Client = createClient([tenantHeader(), mockTransport([{ status: 200 }])]);
+
+export async function use(): Promise<number> {
+  try {
+    const res = await client.get('/items/1', { meta: { tenant: 'acme' } });
+    const data = await res.json<{ id: number }>();
+    return data.id + lintStack([]).length + other.describe().length + mocked.describe().length;
+  } catch (error) {
+    if (isHttpStatusError(error)) return error.response.status;
+    throw error;
+  }
+}
