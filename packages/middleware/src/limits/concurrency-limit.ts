@@ -110,24 +110,41 @@ function releaseWhenSettled(response: HttpResponse, release: Release): void {
 export function concurrencyLimit(options: ConcurrencyLimitOptions): LimitMiddleware {
   const resolved = resolveConcurrencyLimitOptions(options);
   const { key, max, maxQueue } = resolved;
+  // Every call takes a slot of this process's own pool first, then, with Redis, a shared lease:
+  // so one process never exceeds `max` even while Redis is away ('local') or just came back, and
+  // `maxQueue` counts the calls waiting in this process exactly.
   const local = createLocalSlots(max, maxQueue);
   let connection: RedisConnection | undefined;
-  let pool: SlotPool = local;
+  let shared: SlotPool | undefined;
   if (resolved.redis !== undefined) {
     connection = createRedisConnection(resolved.redis, resolved.redisTimeoutMs);
-    pool = createRedisSlots({
+    shared = createRedisSlots({
       max,
       id: resolved.id!,
-      maxQueue,
       leaseMs: resolved.leaseMs,
       connection,
       onRedisError: resolved.onRedisError,
-      fallback: local,
     });
   }
 
+  async function acquire(name: string, signal: AbortSignal): Promise<Release> {
+    const releaseLocal = await local.acquire(name, signal);
+    if (shared === undefined) return releaseLocal;
+    let releaseShared: Release;
+    try {
+      releaseShared = await shared.acquire(name, signal);
+    } catch (error) {
+      releaseLocal();
+      throw error;
+    }
+    return () => {
+      releaseShared();
+      releaseLocal();
+    };
+  }
+
   async function concurrencyLimit(ctx: Context, next: Next): Promise<HttpResponse> {
-    const release = await pool.acquire(keyOf(key, ctx), ctx.signal);
+    const release = await acquire(keyOf(key, ctx), ctx.signal);
     let response: HttpResponse;
     try {
       response = await next();

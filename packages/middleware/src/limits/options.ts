@@ -18,8 +18,9 @@ export interface SharedLimitOptions {
    */
   key?: LimitKey;
   /**
-   * How many calls may wait; the next one rejects with `QueueFullError` at once. In Redis mode the
-   * call at the head of a process's queue, which is asking Redis for its turn, is not counted.
+   * How many calls may wait in this process; the next one rejects with `QueueFullError` at once.
+   * (For rateLimit in Redis mode, the call at the head of the queue, asking Redis for its turn, is
+   * not counted.)
    * @default Infinity
    */
   maxQueue?: number;

@@ -1,6 +1,6 @@
 // The slot pool of concurrencyLimit shared through Redis, on redis-semaphore's expiring leases:
 // a process that dies gives its slots back after leaseMs. Each process queues its own calls.
-import { type ExtapiError, QueueFullError } from '@extapi/core';
+import type { ExtapiError } from '@extapi/core';
 import type { Release, SlotPool } from './local-slots.js';
 import type { OnRedisError } from './options.js';
 import {
@@ -56,22 +56,20 @@ interface KeyQueue {
 export interface RedisSlotsInit {
   max: number;
   id: string;
-  maxQueue: number;
   leaseMs: number;
   connection: RedisConnection;
   onRedisError: OnRedisError;
-  /** The local pool that takes over when Redis fails and `onRedisError` is `'local'`. */
-  fallback: SlotPool;
 }
 
 /**
- * Creates a slot pool shared by every process that uses the same `id` on the same Redis.
+ * Creates a slot pool shared by every process that uses the same `id` on the same Redis. Callers
+ * take a slot of their process's own pool first (see concurrencyLimit), so this queue never holds
+ * more than `max` calls per process and needs no bound of its own.
  * @example
- * const pool = createRedisSlots({ max: 4, id: 'partner', maxQueue: Infinity, leaseMs: 30_000,
- *   connection, onRedisError: 'fail', fallback: createLocalSlots(4, Infinity) });
+ * const pool = createRedisSlots({ max: 4, id: 'partner', leaseMs: 30_000, connection, onRedisError: 'fail' });
  */
 export function createRedisSlots(init: RedisSlotsInit): SlotPool {
-  const { max, id, maxQueue, leaseMs, connection, onRedisError, fallback } = init;
+  const { max, id, leaseMs, connection, onRedisError } = init;
   const byKey = new Map<string, KeyQueue>();
   let active = 0;
 
@@ -144,10 +142,12 @@ export function createRedisSlots(init: RedisSlotsInit): SlotPool {
     };
   }
 
-  function failAll(state: KeyQueue, key: string, error: unknown): void {
+  function failAll(state: KeyQueue, error: unknown): void {
+    // In 'local' mode the caller already holds a slot of this process's own limit: that is all
+    // it gets while Redis is away.
     const local = onRedisError === 'local' && isRedisUnavailable(error);
     for (let waiter = state.queue.shift(); waiter; waiter = state.queue.shift()) {
-      if (local) fallback.acquire(key, waiter.signal).then(waiter.grant, waiter.fail);
+      if (local) waiter.grant(() => {});
       else waiter.fail(error as ExtapiError);
     }
   }
@@ -160,7 +160,7 @@ export function createRedisSlots(init: RedisSlotsInit): SlotPool {
         try {
           release = await tryLease(key);
         } catch (error) {
-          failAll(state, key, error);
+          failAll(state, error);
           break;
         }
         if (release === undefined) {
@@ -193,16 +193,15 @@ export function createRedisSlots(init: RedisSlotsInit): SlotPool {
         state = created;
         byKey.set(key, state);
       }
-      if (state.queue.size > maxQueue) return Promise.reject(new QueueFullError(maxQueue));
       const turn = state.queue.wait(signal);
       if (!state.pumping) void pump(key, state);
       return turn;
     },
     get active() {
-      return active + fallback.active;
+      return active;
     },
     get waiting() {
-      let waiting = fallback.waiting;
+      let waiting = 0;
       for (const state of byKey.values()) waiting += state.queue.size;
       return waiting;
     },

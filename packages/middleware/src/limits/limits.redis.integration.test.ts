@@ -1,0 +1,407 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createClient, isExtapiError, isQueueFullError } from '@extapi/core';
+import { startTestServer, type TestServer } from '@extapi/core/testing';
+import { undiciTransport } from '@extapi/backend-undici';
+import { Redis } from 'ioredis';
+import { type OwnRedis, sharedRedis, startOwnRedis } from '../../test/limits/redis-server.js';
+import { busiestWindow } from '../../test/limits/windows.js';
+import { concurrencyLimit } from './concurrency-limit.js';
+import { rateLimit } from './rate-limit.js';
+import { REDIS_UNAVAILABLE } from './redis.js';
+
+const WORKER = join(__dirname, '../../test/limits/worker.mjs');
+const report = (line: string) => {
+  if (process.env.EXTAPI_LIMITS_REPORT) process.stderr.write(`${line}\n`);
+};
+let unique = 0;
+const newId = (name: string) => `test-${name}-${process.pid}-${Date.now()}-${unique++}`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface WorkerResult {
+  ok: number;
+  failures: string[];
+  elapsedMs: number;
+}
+
+function startWorker(config: Record<string, unknown>): {
+  child: ChildProcess;
+  result: Promise<WorkerResult>;
+} {
+  const child = spawn(process.execPath, [WORKER, JSON.stringify(config)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (chunk) => {
+    out += chunk;
+  });
+  child.stderr!.on('data', (chunk) => {
+    err += chunk;
+  });
+  const result = new Promise<WorkerResult>((resolve, reject) => {
+    child.once('exit', (code, signal) => {
+      if (code === 0) resolve(JSON.parse(out.trim().split('\n').pop()!));
+      else reject(new Error(`worker exited with ${code ?? signal}: ${err}`));
+    });
+  });
+  result.catch(() => {});
+  return { child, result };
+}
+
+describe('limits shared through Redis', () => {
+  let redisUrl: string;
+  let stopRedis: () => Promise<void>;
+  let server: TestServer;
+  const transport = undiciTransport();
+
+  beforeAll(async () => {
+    ({ url: redisUrl, stop: stopRedis } = await sharedRedis());
+  });
+  afterAll(async () => {
+    await transport.close();
+    await stopRedis?.();
+  });
+  afterEach(() => server?.close());
+
+  test('3 processes with concurrencyLimit max 4, 20 calls each: the server never sees more than 4 at once', async () => {
+    server = await startTestServer((_req, res) => {
+      setTimeout(() => res.end('ok'), 50);
+    });
+    const id = newId('concurrency');
+    const workers = ['a', 'b', 'c'].map((name) =>
+      startWorker({
+        kind: 'concurrency',
+        max: 4,
+        redis: redisUrl,
+        id,
+        calls: 20,
+        url: server.url,
+        name,
+      }),
+    );
+    await sleep(300);
+    for (const { child } of workers) child.stdin!.write('go\n');
+    const results = await Promise.all(workers.map((w) => w.result));
+    expect(results.map((r) => r.failures)).toEqual([[], [], []]);
+    expect(server.arrivals).toHaveLength(60);
+    expect(server.maxInFlight).toBe(4);
+  }, 30_000);
+
+  test('3 processes with rateLimit 10 per 1000 ms, 20 calls each: no 1 s window at the server holds more than 11', async () => {
+    server = await startTestServer((_req, res) => {
+      res.end('ok');
+    });
+    const id = newId('rate');
+    const workers = ['a', 'b', 'c'].map((name) =>
+      startWorker({
+        kind: 'rate',
+        limit: 10,
+        windowMs: 1000,
+        redis: redisUrl,
+        id,
+        calls: 20,
+        url: server.url,
+        name,
+      }),
+    );
+    await sleep(300);
+    for (const { child } of workers) child.stdin!.write('go\n');
+    const results = await Promise.all(workers.map((w) => w.result));
+    expect(results.map((r) => r.failures)).toEqual([[], [], []]);
+    const times = server.arrivals.map((a) => a.at);
+    expect(times).toHaveLength(60);
+    expect(busiestWindow(times, 1000)).toBeLessThanOrEqual(11);
+    const rate = (59 / (Math.max(...times) - Math.min(...times))) * 1000;
+    report(
+      `Redis rateLimit 10/1000 ms over 3 processes: ${rate.toFixed(2)} starts/s, busiest window ${busiestWindow(times, 1000)}`,
+    );
+    expect(rate).toBeGreaterThanOrEqual(9);
+  }, 30_000);
+
+  test('a 429 with Retry-After: 1 seen by one process pauses the queued calls of another', async () => {
+    let calls = 0;
+    server = await startTestServer((_req, res) => {
+      if (calls++ === 0) {
+        res.writeHead(429, { 'retry-after': '1' });
+        res.end();
+      } else res.end('ok');
+    });
+    const id = newId('pause');
+    // Two limiters with their own Redis connections and no state in common but Redis.
+    const first = rateLimit({ limit: 5, windowMs: 1000, redis: redisUrl, id });
+    const second = rateLimit({ limit: 5, windowMs: 1000, redis: redisUrl, id });
+    try {
+      const clientA = createClient([first, transport]);
+      const clientB = createClient([second, transport]);
+      const a = clientA.get(`${server.url}/a`);
+      await sleep(20);
+      const b = Array.from({ length: 4 }, () => clientB.get(`${server.url}/b`));
+      const statuses = await Promise.all([a, ...b].map((p) => p.then((r) => r.status)));
+      expect(statuses).toEqual([429, 200, 200, 200, 200]);
+      const [head, ...others] = server.arrivals;
+      expect(head!.url).toBe('/a');
+      for (const other of others) expect(other.at - head!.at).toBeGreaterThanOrEqual(900);
+      expect(Math.min(...others.map((o) => o.at)) - head!.at).toBeLessThan(1500);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  }, 15_000);
+
+  test('a queued call leaves at once on abort and maxQueue rejects at once, in Redis mode too', async () => {
+    server = await startTestServer((_req, res) => {
+      setTimeout(() => res.end('ok'), 100);
+    });
+    const limit = concurrencyLimit({ max: 1, maxQueue: 1, redis: redisUrl, id: newId('queue') });
+    try {
+      const client = createClient([limit, transport]);
+      const running = client.get(`${server.url}/1`);
+      while (server.arrivals.length === 0) await sleep(5);
+      const controller = new AbortController();
+      const queued = client.get(`${server.url}/2`, { signal: controller.signal });
+      expect(isQueueFullError(await client.get(`${server.url}/3`).catch((e: unknown) => e))).toBe(
+        true,
+      );
+      const reason = new Error('gave up');
+      const before = performance.now();
+      controller.abort(reason);
+      await expect(queued).rejects.toBe(reason);
+      expect(performance.now() - before).toBeLessThan(50);
+      const next = client.get(`${server.url}/4`);
+      await Promise.all([running, next]);
+      expect(server.arrivals.map((a) => a.url)).toEqual(['/1', '/4']);
+    } finally {
+      await limit.close();
+    }
+  });
+
+  test('Redis keys carry the {id:key} hash tag', async () => {
+    server = await startTestServer((_req, res) => {
+      setTimeout(() => res.end('ok'), 100);
+    });
+    const id = newId('tag');
+    const key = () => 'host-a';
+    const limits = [
+      concurrencyLimit({ max: 1, redis: redisUrl, id, key, leaseMs: 5_000 }),
+      rateLimit({ limit: 5, windowMs: 5_000, redis: redisUrl, id, key }),
+    ];
+    const inspect = new Redis(redisUrl);
+    try {
+      const client = createClient([...limits, transport]);
+      const call = client.get(`${server.url}/`);
+      await sleep(50);
+      const keys = (await inspect.keys(`*${id}*`)).sort();
+      expect(keys).toEqual([
+        `extapi:rate:{${id}:host-a}`,
+        `extapi:rate:{${id}:host-a}:log`,
+        `semaphore:extapi:concurrency:{${id}:host-a}`,
+      ]);
+      await call;
+    } finally {
+      inspect.disconnect();
+      for (const limit of limits) await limit.close();
+    }
+  });
+});
+
+describe('limits on a Redis that fails', () => {
+  let redis: OwnRedis;
+  let server: TestServer;
+  const transport = undiciTransport();
+
+  beforeAll(async () => {
+    redis = await startOwnRedis();
+  });
+  afterAll(async () => {
+    await transport.close();
+    await redis?.stop();
+  });
+  afterEach(() => server?.close());
+
+  /** Calls in a steady loop until `stop`, recording when each ended and how. */
+  function loop(call: () => Promise<unknown>, parallel: number) {
+    const outcomes: { at: number; error?: unknown; ms: number }[] = [];
+    let running = true;
+    const workers = Array.from({ length: parallel }, async () => {
+      while (running) {
+        const start = performance.now();
+        try {
+          await call();
+          outcomes.push({ at: performance.now(), ms: performance.now() - start });
+        } catch (error) {
+          outcomes.push({ at: performance.now(), error, ms: performance.now() - start });
+          await sleep(5);
+        }
+      }
+    });
+    return {
+      outcomes,
+      stop: async () => {
+        running = false;
+        await Promise.all(workers);
+      },
+    };
+  }
+
+  test("Redis killed: 'fail' rejects fast with ERR_REDIS_UNAVAILABLE; restarted: calls succeed again within a second", async () => {
+    server = await startTestServer((_req, res) => {
+      setTimeout(() => res.end('ok'), 10);
+    });
+    const limits = [
+      concurrencyLimit({ max: 2, redis: redis.url, id: newId('kill'), leaseMs: 2_000 }),
+      rateLimit({ limit: 200, windowMs: 1000, redis: redis.url, id: newId('kill') }),
+    ];
+    const client = createClient([...limits, transport]);
+    const run = loop(() => client.get(`${server.url}/`), 4);
+    try {
+      await sleep(300);
+      await redis.kill();
+      const killedAt = performance.now();
+      await sleep(500);
+      await redis.start();
+      const restartedAt = performance.now();
+      await sleep(1_500);
+      await run.stop();
+      const failures = run.outcomes.filter((o) => o.error !== undefined);
+      expect(failures.length).toBeGreaterThan(0);
+      for (const failure of failures) {
+        expect(isExtapiError(failure.error)).toBe(true);
+        expect((failure.error as { code: string }).code).toBe(REDIS_UNAVAILABLE);
+        expect(failure.ms).toBeLessThan(1_000);
+      }
+      expect(run.outcomes.filter((o) => !o.error && o.at < killedAt).length).toBeGreaterThan(5);
+      const lastFailure = Math.max(...failures.map((f) => f.at));
+      expect(lastFailure - restartedAt).toBeLessThan(1_000);
+      expect(run.outcomes.filter((o) => !o.error && o.at > lastFailure).length).toBeGreaterThan(5);
+      expect(server.maxInFlight).toBeLessThanOrEqual(2);
+    } finally {
+      await run.stop();
+      for (const limit of limits) await limit.close();
+    }
+  }, 20_000);
+
+  test("Redis killed with onRedisError 'local': calls go on under the local limit and return to Redis after a restart", async () => {
+    server = await startTestServer((_req, res) => {
+      setTimeout(() => res.end('ok'), 10);
+    });
+    const limits = [
+      concurrencyLimit({
+        max: 2,
+        redis: redis.url,
+        id: newId('local'),
+        onRedisError: 'local',
+        leaseMs: 2_000,
+      }),
+      rateLimit({
+        limit: 200,
+        windowMs: 1000,
+        redis: redis.url,
+        id: newId('local'),
+        onRedisError: 'local',
+      }),
+    ];
+    const client = createClient([...limits, transport]);
+    const run = loop(() => client.get(`${server.url}/`), 4);
+    try {
+      await sleep(300);
+      await redis.kill();
+      const killedAt = performance.now();
+      await sleep(500);
+      const duringOutage = server.arrivals.filter((a) => a.at > killedAt + 50).length;
+      await redis.start();
+      await sleep(1_000);
+      await run.stop();
+      expect(run.outcomes.filter((o) => o.error)).toEqual([]);
+      expect(duringOutage).toBeGreaterThan(5);
+      expect(server.maxInFlight).toBeLessThanOrEqual(2);
+    } finally {
+      await run.stop();
+      for (const limit of limits) await limit.close();
+    }
+  }, 20_000);
+
+  test('FLUSHALL and SCRIPT FLUSH mid-run: no call fails and the limits hold again', async () => {
+    let inFlight = 0;
+    let settled = Number.POSITIVE_INFINITY;
+    let peakAfter = 0;
+    server = await startTestServer((_req, res) => {
+      inFlight++;
+      if (performance.now() > settled) peakAfter = Math.max(peakAfter, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        res.end('ok');
+      }, 10);
+    });
+    const limits = [
+      concurrencyLimit({ max: 3, redis: redis.url, id: newId('flush'), leaseMs: 600 }),
+      rateLimit({ limit: 300, windowMs: 1000, redis: redis.url, id: newId('flush') }),
+    ];
+    const admin = new Redis(redis.url);
+    const client = createClient([...limits, transport]);
+    const run = loop(() => client.get(`${server.url}/`), 6);
+    try {
+      await sleep(300);
+      await admin.flushall();
+      await sleep(300);
+      await admin.script('FLUSH');
+      await sleep(300);
+      await admin.flushall();
+      await admin.script('FLUSH');
+      // Leases lost to FLUSHALL are taken again by their renewal (every leaseMs / 3).
+      await sleep(400);
+      settled = performance.now();
+      await sleep(600);
+      await run.stop();
+      expect(run.outcomes.filter((o) => o.error)).toEqual([]);
+      expect(run.outcomes.filter((o) => o.at > settled).length).toBeGreaterThan(10);
+      expect(peakAfter).toBeLessThanOrEqual(3);
+      expect(peakAfter).toBeGreaterThan(0);
+    } finally {
+      await run.stop();
+      admin.disconnect();
+      for (const limit of limits) await limit.close();
+    }
+  }, 20_000);
+
+  test('a worker killed while holding 2 slots gives them back within leaseMs', async () => {
+    let holding = 0;
+    server = await startTestServer((req, res) => {
+      if (req.url?.startsWith('/hold')) holding++;
+      else res.end('ok');
+    });
+    const id = newId('crash');
+    const leaseMs = 1_200;
+    const worker = startWorker({
+      kind: 'concurrency',
+      max: 2,
+      redis: redis.url,
+      id,
+      leaseMs,
+      calls: 2,
+      url: server.url,
+      path: '/hold',
+      name: 'crash',
+    });
+    await sleep(300);
+    worker.child.stdin!.write('go\n');
+    while (holding < 2) await sleep(10);
+    worker.child.kill('SIGKILL');
+    await worker.result.catch(() => {});
+    const killedAt = performance.now();
+    const limit = concurrencyLimit({ max: 2, redis: redis.url, id, leaseMs });
+    try {
+      const client = createClient([limit, transport]);
+      await client.get(`${server.url}/after`);
+      const waited = performance.now() - killedAt;
+      report(
+        `slots of a killed worker came back after ${waited.toFixed(0)} ms (leaseMs ${leaseMs})`,
+      );
+      // The slots stayed taken (renewed) until the kill, then came back once the leases ran out.
+      expect(waited).toBeGreaterThanOrEqual(leaseMs / 3);
+      expect(waited).toBeLessThan(leaseMs + 500);
+    } finally {
+      await limit.close();
+    }
+  }, 20_000);
+});
