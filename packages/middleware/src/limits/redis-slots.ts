@@ -106,8 +106,9 @@ export function createRedisSlots(init: RedisSlotsInit): SlotPool {
       },
     );
     if (!acquired || semaphore === undefined) return undefined;
-    const lease = semaphore;
-    const identifier = lease.identifier;
+    const identifier = semaphore.identifier;
+    // redis-semaphore keeps its leases in the sorted set `semaphore:<key>`, one member per holder.
+    const drop = (client: RedisClientLike) => client.zrem(`semaphore:${name}`, identifier);
     let released = false;
 
     async function renew(): Promise<void> {
@@ -123,7 +124,7 @@ export function createRedisSlots(init: RedisSlotsInit): SlotPool {
         await connection.run((client) =>
           new Semaphore(client, name, max, { ...options, identifier }).tryAcquire(),
         );
-        if (released) await connection.run(() => lease.release());
+        if (released) await connection.run(drop);
       } catch {
         // Redis is away: the lease runs out on its own if it stays away.
       }
@@ -137,7 +138,7 @@ export function createRedisSlots(init: RedisSlotsInit): SlotPool {
       released = true;
       active--;
       clearInterval(renewal);
-      connection.run(() => lease.release()).catch(() => {});
+      connection.run(drop).catch(() => {});
       byKey.get(key)?.wake?.();
     };
   }
