@@ -44,12 +44,12 @@ async function needFrom(specifiers, name) {
 }
 
 // An extapi client on `stack`: GET the URL and read the body as text, as every other row does.
-async function extapiRow(url, makeStack) {
+async function extapiRow(url, makeStack, options = undefined) {
   const [createClient] = await need('@extapi/core', 'createClient');
   const client = createClient(await makeStack());
   return {
     call: async () => {
-      const res = await client.get(url);
+      const res = await client.get(url, options);
       await res.text();
     },
     close: () => client.close(),
@@ -69,6 +69,9 @@ const noopExporter = {
   shutdown: () => Promise.resolve(),
   forceFlush: () => Promise.resolve(),
 };
+
+// Metrics and spans are labelled by route, as production code calls them.
+const OBSERVED = { pathTemplate: '/items/:id' };
 
 async function observabilityStack() {
   const [openTelemetry] = await need('@extapi/middleware/opentelemetry', 'openTelemetry');
@@ -91,6 +94,25 @@ export const ROWS = [
       return {
         call: async () => {
           const { body } = await request(url, { dispatcher });
+          await body.text();
+        },
+        close: () => dispatcher.close(),
+      };
+    },
+  },
+  {
+    // The same Agent API our transport calls (origin and path, no URL string to parse): the
+    // tightest baseline for the transport; `undici.request(url)` adds its URL handling on top.
+    id: 'undici-agent',
+    label: 'undici Agent#request (raw)',
+    async setup(url) {
+      const { Agent } = await import('undici');
+      const dispatcher = new Agent({ keepAliveTimeout: 60_000 });
+      const { origin, pathname, search } = new URL(url);
+      const options = { origin, path: pathname + search, method: 'GET' };
+      return {
+        call: async () => {
+          const { body } = await dispatcher.request(options);
           await body.text();
         },
         close: () => dispatcher.close(),
@@ -210,26 +232,30 @@ export const ROWS = [
     id: 'mw-otel',
     label: 'openTelemetry+prometheus (no SDK)',
     target: { vs: 'undici', min: 0.85 },
-    setup: (url) => extapiRow(url, observabilityStack),
+    setup: (url) => extapiRow(url, observabilityStack, OBSERVED),
   },
   {
     id: 'mw-otel-sdk',
     label: 'openTelemetry+prometheus (SDK)',
     async setup(url) {
-      return extapiRow(url, async () => {
-        // Check the middleware first, so a missing build reads "not built", not an SDK error.
-        await need('@extapi/middleware/opentelemetry', 'openTelemetry');
-        const { trace } = await import('@opentelemetry/api');
-        const { BasicTracerProvider, BatchSpanProcessor } = await import(
-          '@opentelemetry/sdk-trace-base'
-        );
-        // A real provider as production runs it: always-on sampling, batched export, no I/O.
-        const provider = new BasicTracerProvider({
-          spanProcessors: [new BatchSpanProcessor(noopExporter)],
-        });
-        trace.setGlobalTracerProvider(provider);
-        return observabilityStack();
-      });
+      return extapiRow(
+        url,
+        async () => {
+          // Check the middleware first, so a missing build reads "not built", not an SDK error.
+          await need('@extapi/middleware/opentelemetry', 'openTelemetry');
+          const { trace } = await import('@opentelemetry/api');
+          const { BasicTracerProvider, BatchSpanProcessor } = await import(
+            '@opentelemetry/sdk-trace-base'
+          );
+          // A real provider as production runs it: always-on sampling, batched export, no I/O.
+          const provider = new BasicTracerProvider({
+            spanProcessors: [new BatchSpanProcessor(noopExporter)],
+          });
+          trace.setGlobalTracerProvider(provider);
+          return observabilityStack();
+        },
+        OBSERVED,
+      );
     },
   },
 ];

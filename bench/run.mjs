@@ -140,10 +140,10 @@ function summarize(rows, results) {
     if (row.target) {
       const vs = stats.get(row.target.vs);
       const r = vs?.rps ? s.rps / vs.rps : Number.NaN;
-      const parts = [`req/s ≥ ${row.target.min.toFixed(2)}× ${row.target.vs} (${r.toFixed(2)})`];
+      const parts = [`req/s ≥ ${row.target.min.toFixed(2)}× ${row.target.vs} (${r.toFixed(3)})`];
       let pass = r >= row.target.min;
       if (row.target.cpuMax) {
-        parts.push(`CPU ≤ ${row.target.cpuMax.toFixed(2)}× (${cpuRatio.toFixed(2)})`);
+        parts.push(`CPU ≤ ${row.target.cpuMax.toFixed(2)}× (${cpuRatio.toFixed(3)})`);
         pass &&= cpuRatio <= row.target.cpuMax;
       }
       target = parts.join(', ');
