@@ -87,11 +87,15 @@ function releaseWhenSettled(response: HttpResponse, release: Release): void {
  * Calls beyond that wait in a FIFO queue; a waiting call whose `ctx.signal` aborts leaves the queue
  * at once (rejecting with the reason) and never runs; more than `maxQueue` waiting → `QueueFullError`.
  * A slot is given back when the response is settled — with `readBody: false`, only when its body
- * is read to the end, fails, or is discarded — and always on errors.
+ * is read to the end, fails, or is discarded — and always on errors (a streamed body that is
+ * never read nor discarded keeps its slot, as it keeps its connection).
  *
  * With `redis` the limit holds across every process that uses the same `id`, on expiring leases
  * (redis-semaphore): a process that dies gives its slots back within `leaseMs`. Lease times come
- * from each process's clock, so keep the machines' clocks in sync (NTP).
+ * from each process's clock, so keep the machines' clocks in sync (NTP). Each process also keeps
+ * `max` as its own limit, which is all that applies while Redis is away with `onRedisError:
+ * 'local'`. FIFO holds within a process; between processes a freed slot goes to whichever asks
+ * first (each process's head asks every 10 ms, and at once when a call of its own ends).
  *
  * Placement: before `retry()`, a call holds one slot through all its attempts and backoff sleeps
  * (use this to cap the work in progress of your own process); after `retry()`, each attempt takes
