@@ -1,6 +1,14 @@
-// Runs the shared transport conformance suite against the undici transport and a real local server.
-// Every test of the suite runs; none is skipped for undici.
+// Runs the shared transport conformance suite against the undici transport and a real local server:
+// over plain HTTP/1.1, and over HTTP/2 (allowH2, ALPN) against a node:http2 secure server.
 import { describeTransportConformance } from '@extapi/core/testing';
 import { undiciTransport } from './index.js';
 
 describeTransportConformance('undici', (options) => undiciTransport(options));
+
+describeTransportConformance(
+  'undici',
+  (options) => undiciTransport({ ...options, allowH2: true }),
+  {
+    server: 'h2',
+  },
+);

@@ -4,5 +4,7 @@ export {
   DEFAULT_UNDICI_TRANSPORT_OPTIONS,
   undiciTransport,
   type UndiciTransport,
+  type UndiciResponseData,
+  type UndiciTlsOptions,
   type UndiciTransportOptions,
 } from './transport.js';

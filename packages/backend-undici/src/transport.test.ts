@@ -264,6 +264,8 @@ describe('undiciTransport options', () => {
       headersTimeoutMs: 300_000,
       bodyTimeoutMs: 300_000,
       maxResponseBytes: Number.POSITIVE_INFINITY,
+      proxy: 'env',
+      allowH2: false,
     });
   });
 
@@ -291,6 +293,26 @@ describe('undiciTransport options', () => {
     ['maxResponseBytes', { maxResponseBytes: -1 }, 'maxResponseBytes'],
     ['maxResponseBytes', { maxResponseBytes: '10' as unknown as number }, 'maxResponseBytes'],
     ['dispatcher', { dispatcher: {} as never }, 'dispatcher'],
+    ['proxy', { proxy: 'ftp://127.0.0.1:21' }, 'proxy'],
+    ['proxy', { proxy: 'not a url' }, 'proxy'],
+    [
+      'proxyAuth',
+      { proxy: 'http://127.0.0.1:3128', proxyAuth: { username: 'u' } as never },
+      'proxyAuth',
+    ],
+    ['proxyAuth', { proxy: false, proxyAuth: 'Basic dTpw' }, 'proxyAuth'],
+    ['proxyAuth', { proxy: 'http://u:p@127.0.0.1:3128', proxyAuth: 'Basic dTpw' }, 'proxyAuth'],
+    ['tls', { tls: 'yes' as never }, 'tls'],
+    ['tls.minVersion', { tls: { minVersion: 'TLSv9' as never } }, 'tls.minVersion'],
+    [
+      'tls.rejectUnauthorized',
+      { tls: { rejectUnauthorized: 'no' as never } },
+      'tls.rejectUnauthorized',
+    ],
+    ['tls.key', { tls: { cert: 'pem' } }, 'tls.key'],
+    ['tls.ciphers', { tls: { ciphers: 'x' } as never }, 'tls.ciphers'],
+    ['allowH2', { allowH2: 1 as never }, 'allowH2'],
+    ['logger', { logger: {} as never }, 'logger'],
     ['options', null, 'options'],
   ];
   it.each(invalid)('throws ConfigError naming %s and the bad value', (_name, options, option) => {
@@ -303,6 +325,36 @@ describe('undiciTransport options', () => {
     expect(isConfigError(error)).toBe(true);
     expect((error as ConfigError).option).toBe(option);
     expect((error as ConfigError).message).toContain(`Invalid option ${option}:`);
+  });
+
+  it('never puts proxy credentials in a ConfigError', () => {
+    for (const proxyAuth of ['Basic c2VjcmV0', { username: 'u', password: 'secret' }] as const) {
+      expect(() => undiciTransport({ proxy: 'http://u:secret@127.0.0.1:1', proxyAuth })).toThrow(
+        /\[redacted\]/,
+      );
+    }
+    const error = (() => {
+      try {
+        undiciTransport({
+          proxy: 'http://127.0.0.1:1',
+          proxyAuth: { username: 'u', password: 7 } as never,
+        });
+      } catch (caught) {
+        return caught as Error;
+      }
+    })();
+    expect(error?.message).not.toContain('7');
+  });
+
+  it('refuses connection options (proxy, tls, allowH2) together with a dispatcher passed in', async () => {
+    const agent = new Agent();
+    try {
+      for (const option of [{ proxy: false }, { tls: {} }, { allowH2: true }] as const) {
+        expect(() => undiciTransport({ dispatcher: agent, ...option })).toThrow(ConfigError);
+      }
+    } finally {
+      await agent.close();
+    }
   });
 
   it('refuses Agent options together with a dispatcher passed in', async () => {

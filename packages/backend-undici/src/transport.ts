@@ -2,6 +2,7 @@
 // keep-alive Agent. It never follows redirects (core does) and decodes and limits bodies like core says.
 import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { finished } from 'node:stream/promises';
 import {
   bodyLength,
@@ -13,6 +14,7 @@ import {
   defineTransport,
   type HttpResponse,
   limitStream,
+  type Logger,
   NEVER_ABORT,
   ResponseTooLargeError,
   type ResponseInit,
@@ -20,7 +22,14 @@ import {
   type Transport,
   withProgress,
 } from '@extapi/core';
-import { Agent, type Dispatcher, FormData as UndiciFormData } from 'undici';
+import {
+  Agent,
+  buildConnector,
+  type Dispatcher,
+  EnvHttpProxyAgent,
+  ProxyAgent,
+  FormData as UndiciFormData,
+} from 'undici';
 import { mapUndiciError, type UndiciTimeouts } from './map-error.js';
 
 /** Options of {@link undiciTransport}. Every field is optional; `undefined` means the default. */
@@ -46,7 +55,53 @@ export interface UndiciTransportOptions {
   bodyTimeoutMs?: number;
   /** Fail with `ResponseTooLargeError` past this many decoded body bytes; a call's `maxResponseBytes` overrides it. @default Infinity */
   maxResponseBytes?: number;
+  /**
+   * The proxy: `'env'` reads `http_proxy`/`HTTP_PROXY`, `https_proxy`/`HTTPS_PROXY` and
+   * `no_proxy`/`NO_PROXY` at creation (lower case first, as curl does), a URL sends every request
+   * through that proxy (credentials may be in it), `false` never uses one. HTTP targets go to the
+   * proxy in absolute form, HTTPS targets through a `CONNECT` tunnel. With `'env'` and no proxy
+   * variable set, the transport uses a plain Agent, exactly as without this option.
+   * @default 'env'
+   */
+  proxy?: 'env' | string | URL | false;
+  /**
+   * Proxy credentials, sent as `Proxy-Authorization` to the proxy only (never to the target):
+   * `{ username, password }` for Basic, or the whole header value (e.g. `'Bearer …'`).
+   * @default the credentials in the proxy URL, if any
+   */
+  proxyAuth?: { username: string; password: string } | string;
+  /**
+   * TLS options for connections to the targets (through a proxy too): a private `ca`, a client
+   * certificate (`cert`, `key`, `passphrase`) for mTLS, `servername` (SNI), `minVersion`, and
+   * `rejectUnauthorized: false`, which disables certificate checks and warns once.
+   * @default Node's defaults (the system CAs, certificates checked, TLS ≥ 1.2)
+   */
+  tls?: UndiciTlsOptions;
+  /** Offer HTTP/2 over TLS (ALPN): used when the server accepts it, HTTP/1.1 otherwise. @default false */
+  allowH2?: boolean;
+  /** Where the one warning of `tls.rejectUnauthorized: false` goes. @default process.emitWarning */
+  logger?: Pick<Logger, 'warn'>;
 }
+
+/**
+ * TLS options of {@link undiciTransport} (node:tls names and meanings).
+ * @example
+ * const tls: UndiciTlsOptions = { ca: readFileSync('partner-ca.pem'), cert, key, minVersion: 'TLSv1.3' };
+ */
+export type UndiciTlsOptions = Pick<
+  ConnectionOptions,
+  'ca' | 'cert' | 'key' | 'passphrase' | 'servername' | 'rejectUnauthorized' | 'minVersion'
+>;
+
+/**
+ * `res.raw` of a response from the undici transport: undici's own `ResponseData`, plus
+ * `httpVersion`, the protocol the response came over (`'1.1'` or `'2'`). `httpVersion` is absent
+ * when the transport cannot know it: a `dispatcher` passed in, or `allowH2` through a proxy.
+ * @example
+ * const res = await client.get('/');
+ * console.log((res.raw as UndiciResponseData).httpVersion); // '2' with allowH2 on an h2 server
+ */
+export type UndiciResponseData = Dispatcher.ResponseData & { httpVersion?: '1.1' | '2' };
 
 /** The defaults of {@link UndiciTransportOptions} (undici's own, made explicit). */
 export const DEFAULT_UNDICI_TRANSPORT_OPTIONS = {
@@ -57,6 +112,8 @@ export const DEFAULT_UNDICI_TRANSPORT_OPTIONS = {
   headersTimeoutMs: 300_000,
   bodyTimeoutMs: 300_000,
   maxResponseBytes: Number.POSITIVE_INFINITY,
+  proxy: 'env',
+  allowH2: false,
 } as const;
 
 /** A transport on undici; `dispatcher` is the Agent (or the dispatcher passed in). */
@@ -68,6 +125,114 @@ interface ResolvedUndiciOptions extends UndiciTimeouts {
   pipelining: number;
   keepAliveTimeoutMs: number;
   maxResponseBytes: number | undefined;
+  /** `undefined`: no proxy; `'env'`: the proxy variables (at least one is set). */
+  proxy: URL | 'env' | undefined;
+  /** The whole Proxy-Authorization value, when `proxyAuth` gives one. */
+  proxyToken: string | undefined;
+  tls: UndiciTlsOptions;
+  allowH2: boolean;
+  logger: Pick<Logger, 'warn'> | undefined;
+}
+
+const TLS_OPTIONS = [
+  'ca',
+  'cert',
+  'key',
+  'passphrase',
+  'servername',
+  'rejectUnauthorized',
+  'minVersion',
+] as const;
+const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
+/** Whether the environment names a proxy, read the way undici's EnvHttpProxyAgent reads it. */
+function envProxySet(): boolean {
+  const env = process.env;
+  return Boolean((env.http_proxy ?? env.HTTP_PROXY) || (env.https_proxy ?? env.HTTPS_PROXY));
+}
+
+function resolveProxy(options: UndiciTransportOptions): URL | 'env' | undefined {
+  const proxy =
+    options.proxy === undefined ? DEFAULT_UNDICI_TRANSPORT_OPTIONS.proxy : options.proxy;
+  if (proxy === false) return undefined;
+  if (proxy === 'env') return envProxySet() ? 'env' : undefined;
+  let url: URL | undefined;
+  try {
+    url = typeof proxy === 'string' || proxy instanceof URL ? new URL(proxy) : undefined;
+  } catch {}
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new ConfigError('proxy', proxy, "expected 'env', false or an http:// or https:// URL");
+  }
+  return url;
+}
+
+function resolveProxyToken(
+  options: UndiciTransportOptions,
+  proxy: URL | 'env' | undefined,
+): string | undefined {
+  const auth = options.proxyAuth;
+  if (auth === undefined) return undefined;
+  if (options.proxy === false) {
+    throw new ConfigError('proxyAuth', '[redacted]', 'needs a proxy; proxy is false');
+  }
+  if (proxy instanceof URL && (proxy.username || proxy.password)) {
+    throw new ConfigError(
+      'proxyAuth',
+      '[redacted]',
+      'give credentials in the proxy URL or in proxyAuth, not both',
+    );
+  }
+  if (typeof auth === 'string' && auth.trim() !== '') return auth;
+  if (
+    auth !== null &&
+    typeof auth === 'object' &&
+    typeof auth.username === 'string' &&
+    typeof auth.password === 'string'
+  ) {
+    return `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+  }
+  // The value is a secret: the error names the option and the shape, never the value.
+  throw new ConfigError(
+    'proxyAuth',
+    typeof auth === 'object' ? '[redacted object]' : typeof auth,
+    'expected { username, password } strings or a non-empty Proxy-Authorization value',
+  );
+}
+
+function resolveTls(options: UndiciTransportOptions): UndiciTlsOptions {
+  const tls = options.tls;
+  if (tls === undefined) return {};
+  if (tls === null || typeof tls !== 'object' || Array.isArray(tls)) {
+    throw new ConfigError('tls', tls, 'expected an object of TLS options');
+  }
+  for (const key of Object.keys(tls)) {
+    if (!(TLS_OPTIONS as readonly string[]).includes(key)) {
+      throw new ConfigError(`tls.${key}`, '[value]', `expected one of ${TLS_OPTIONS.join(', ')}`);
+    }
+  }
+  const { rejectUnauthorized, minVersion, servername, cert, key } = tls;
+  if (rejectUnauthorized !== undefined && typeof rejectUnauthorized !== 'boolean') {
+    throw new ConfigError('tls.rejectUnauthorized', rejectUnauthorized, 'expected a boolean');
+  }
+  if (minVersion !== undefined && !TLS_VERSIONS.includes(minVersion)) {
+    throw new ConfigError(
+      'tls.minVersion',
+      minVersion,
+      `expected one of ${TLS_VERSIONS.join(', ')}`,
+    );
+  }
+  if (servername !== undefined && (typeof servername !== 'string' || servername === '')) {
+    throw new ConfigError('tls.servername', servername, 'expected a non-empty host name');
+  }
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new ConfigError(
+      cert === undefined ? 'tls.cert' : 'tls.key',
+      undefined,
+      'a client certificate needs both cert and key',
+    );
+  }
+  // undefined fields are dropped so that they never override Node's defaults.
+  return Object.fromEntries(Object.entries(tls).filter(([, value]) => value !== undefined));
 }
 
 const AGENT_OPTIONS = [
@@ -77,15 +242,20 @@ const AGENT_OPTIONS = [
   'connectTimeoutMs',
 ] as const;
 
+type NumericOption = {
+  [K in keyof typeof DEFAULT_UNDICI_TRANSPORT_OPTIONS]: (typeof DEFAULT_UNDICI_TRANSPORT_OPTIONS)[K] extends number
+    ? K
+    : never;
+}[keyof typeof DEFAULT_UNDICI_TRANSPORT_OPTIONS];
+
 function integer(
   options: UndiciTransportOptions,
-  name: keyof UndiciTransportOptions,
+  name: NumericOption,
   min: number,
   infinite = false,
 ): number {
   const value = options[name];
-  if (value === undefined)
-    return DEFAULT_UNDICI_TRANSPORT_OPTIONS[name as keyof typeof DEFAULT_UNDICI_TRANSPORT_OPTIONS];
+  if (value === undefined) return DEFAULT_UNDICI_TRANSPORT_OPTIONS[name];
   if (
     typeof value !== 'number' ||
     value < min ||
@@ -119,6 +289,16 @@ function resolveUndiciOptions(options: UndiciTransportOptions = {}): ResolvedUnd
       );
     }
     const conflict = AGENT_OPTIONS.find((name) => options[name] !== undefined);
+    const ownsConnections = (['proxy', 'proxyAuth', 'tls', 'allowH2'] as const).find(
+      (name) => options[name] !== undefined,
+    );
+    if (ownsConnections) {
+      throw new ConfigError(
+        ownsConnections,
+        ownsConnections === 'proxyAuth' ? '[redacted]' : options[ownsConnections],
+        'configures the transport-owned connections; set it on the dispatcher you pass instead',
+      );
+    }
     if (conflict) {
       throw new ConfigError(
         conflict,
@@ -128,7 +308,20 @@ function resolveUndiciOptions(options: UndiciTransportOptions = {}): ResolvedUnd
     }
   }
   const maxResponseBytes = integer(options, 'maxResponseBytes', 0, true);
+  const allowH2 = options.allowH2 ?? DEFAULT_UNDICI_TRANSPORT_OPTIONS.allowH2;
+  if (typeof allowH2 !== 'boolean') throw new ConfigError('allowH2', allowH2, 'expected a boolean');
+  const { logger } = options;
+  if (logger !== undefined && (logger === null || typeof logger.warn !== 'function')) {
+    throw new ConfigError('logger', logger, 'expected a logger with a warn(obj, msg) method');
+  }
+  // With a dispatcher passed in, none of the connection options apply (refused above).
+  const proxy = dispatcher === undefined ? resolveProxy(options) : undefined;
   return {
+    proxy,
+    proxyToken: resolveProxyToken(options, proxy),
+    tls: resolveTls(options),
+    allowH2,
+    logger,
     dispatcher,
     connections: integer(options, 'connections', 1, true),
     pipelining: integer(options, 'pipelining', 0),
@@ -192,19 +385,16 @@ function contentLength(raw: Record<string, string | string[] | undefined>): numb
 export function undiciTransport(options?: UndiciTransportOptions): UndiciTransport {
   const resolved = resolveUndiciOptions(options);
   const owned = resolved.dispatcher === undefined;
-  const dispatcher: Dispatcher =
-    resolved.dispatcher ??
-    new Agent({
-      connections: resolved.connections === Infinity ? null : resolved.connections,
-      pipelining: resolved.pipelining,
-      keepAliveTimeout: resolved.keepAliveTimeoutMs,
-      connect: { timeout: resolved.connectTimeoutMs },
-      headersTimeout: resolved.headersTimeoutMs,
-      bodyTimeout: resolved.bodyTimeoutMs,
-    });
+  warnIfInsecure(resolved);
+  const connections = owned ? createDispatcher(resolved) : undefined;
+  const dispatcher: Dispatcher = resolved.dispatcher ?? connections!.dispatcher;
   // With a dispatcher passed in, the timeouts the user gave travel with each request instead.
   const perRequestTimeouts =
     !owned && (options?.headersTimeoutMs !== undefined || options?.bodyTimeoutMs !== undefined);
+  // ProxyAgent copies request headers with object spread, which sees nothing of a WHATWG Headers:
+  // proxied (and foreign) dispatchers get a plain record. The plain Agent takes Headers as they are.
+  const plainHeaders = !owned || resolved.proxy !== undefined;
+  const httpVersionOf = connections?.httpVersionOf;
 
   async function undici(ctx: Context): Promise<HttpResponse> {
     const { method, url, headers, body } = ctx.request;
@@ -213,7 +403,9 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
       path: url.pathname + url.search,
       method: method as Dispatcher.HttpMethod,
       // undici iterates a WHATWG Headers as [name, value] pairs itself: no conversion here.
-      headers: headers as unknown as Dispatcher.RequestOptions['headers'],
+      headers: (plainHeaders
+        ? Object.fromEntries(headers)
+        : headers) as unknown as Dispatcher.RequestOptions['headers'],
     };
     // A signal that can never abort is not worth undici's listener bookkeeping.
     if (ctx.signal !== NEVER_ABORT) request.signal = ctx.signal;
@@ -223,9 +415,14 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
       const encoded = new Response(body);
       const copy = new Headers(headers);
       if (!copy.has('content-type')) copy.set('content-type', encoded.headers.get('content-type')!);
-      request.headers = copy as unknown as Dispatcher.RequestOptions['headers'];
+      request.headers = (plainHeaders
+        ? Object.fromEntries(copy)
+        : copy) as unknown as Dispatcher.RequestOptions['headers'];
       request.body = requestBody(ctx, Buffer.from(await encoded.arrayBuffer()));
-    } else if (body !== undefined) request.body = requestBody(ctx, body);
+    } else if (body !== undefined) {
+      request.body = requestBody(ctx, body);
+      if (resolved.allowH2 && !PAYLOAD_METHODS.has(method)) request.body = h2Body(request.body);
+    }
     if (perRequestTimeouts) {
       request.headersTimeout = resolved.headersTimeoutMs;
       request.bodyTimeout = resolved.bodyTimeoutMs;
@@ -237,6 +434,7 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
     } catch (error) {
       throw mapUndiciError(error, ctx, resolved);
     }
+    if (httpVersionOf) (data as UndiciResponseData).httpVersion = httpVersionOf(url.origin);
     const { statusCode: status, body: stream } = data;
     const raw = data.headers as Record<string, string | string[] | undefined>;
     const init: ResponseInit = {
@@ -317,9 +515,80 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
 
   return defineTransport(undici, {
     name: 'undici',
-    close: owned ? () => dispatcher.close() : () => Promise.resolve(),
+    close: owned ? () => dispatcher.close().then(noop) : () => Promise.resolve(),
     extra: { dispatcher },
   });
+}
+
+/** The dispatcher the transport owns, and how to tell the protocol of a response when it can. */
+interface OwnedConnections {
+  dispatcher: Dispatcher;
+  httpVersionOf: ((origin: string) => '1.1' | '2') | undefined;
+}
+
+const HTTP_1_1 = () => '1.1' as const;
+
+/** Builds the Agent, ProxyAgent or EnvHttpProxyAgent that `resolved` asks for. */
+function createDispatcher(resolved: ResolvedUndiciOptions): OwnedConnections {
+  const agentOptions: Agent.Options = {
+    connections: resolved.connections === Infinity ? null : resolved.connections,
+    pipelining: resolved.pipelining,
+    keepAliveTimeout: resolved.keepAliveTimeoutMs,
+    headersTimeout: resolved.headersTimeoutMs,
+    bodyTimeout: resolved.bodyTimeoutMs,
+  };
+  if (resolved.allowH2) agentOptions.allowH2 = true;
+  const connect = { timeout: resolved.connectTimeoutMs, ...resolved.tls };
+  const { proxy } = resolved;
+  if (proxy === undefined) {
+    if (!resolved.allowH2) {
+      return { dispatcher: new Agent({ ...agentOptions, connect }), httpVersionOf: HTTP_1_1 };
+    }
+    // ALPN picks the protocol per connection and undici does not say which one a response used;
+    // a server answers ALPN alike on every connection, so the choice is kept per origin.
+    const h2Origins = new Map<string, boolean>();
+    const connector = buildConnector({ ...connect, allowH2: true });
+    const tracking: buildConnector.connector = (opts, callback) =>
+      connector(opts, (...args) => {
+        const socket = args[1] as TLSSocket | null;
+        if (socket) h2Origins.set(`${opts.protocol}//${opts.host}`, socket.alpnProtocol === 'h2');
+        callback(...args);
+      });
+    return {
+      dispatcher: new Agent({ ...agentOptions, connect: tracking }),
+      httpVersionOf: (origin) => (h2Origins.get(origin) ? '2' : '1.1'),
+    };
+  }
+  const proxyOptions = {
+    ...agentOptions,
+    // curl's way: plain HTTP goes to the proxy in absolute form; HTTPS always tunnels (CONNECT).
+    proxyTunnel: false,
+    requestTls: connect,
+    proxyTls: { timeout: resolved.connectTimeoutMs },
+    ...(resolved.proxyToken === undefined ? {} : { token: resolved.proxyToken }),
+  };
+  // Through a tunnel the connector is undici's own: the protocol is known only without allowH2.
+  const httpVersionOf = resolved.allowH2 ? undefined : HTTP_1_1;
+  if (proxy === 'env') {
+    // `connect` applies to the hosts NO_PROXY sends straight to the target.
+    return { dispatcher: new EnvHttpProxyAgent({ ...proxyOptions, connect }), httpVersionOf };
+  }
+  return { dispatcher: new ProxyAgent({ ...proxyOptions, uri: proxy.href }), httpVersionOf };
+}
+
+let warnedInsecure = false;
+
+/** `rejectUnauthorized: false` accepts any certificate: say so once, loudly, never silently. */
+function warnIfInsecure(resolved: ResolvedUndiciOptions): void {
+  if (resolved.tls.rejectUnauthorized !== false) return;
+  const message =
+    'undiciTransport: tls.rejectUnauthorized is false, so server certificates are not checked ' +
+    '(anyone on the path can read and change the traffic); give tls.ca instead';
+  if (resolved.logger) resolved.logger.warn({ option: 'tls.rejectUnauthorized' }, message);
+  else if (!warnedInsecure) {
+    warnedInsecure = true;
+    process.emitWarning(message, { code: 'EXTAPI_TLS_INSECURE' });
+  }
 }
 
 /** Releases an undecoded undici body: read to the end when small and prompt, else destroyed. */
@@ -340,6 +609,20 @@ function drainOrDestroy(stream: Readable, length: number | undefined): Promise<v
   return finished(stream)
     .then(noop, noop)
     .finally(() => clearTimeout(timer));
+}
+
+/** The methods undici's HTTP/2 client computes a content-length for. */
+const PAYLOAD_METHODS = new Set(['PUT', 'POST', 'PATCH']);
+
+/**
+ * undici 7's HTTP/2 client asserts that a buffer or Blob body has a content-length, yet computes
+ * none for methods other than PUT, POST and PATCH (a DELETE with a body fails): an iterable needs none.
+ */
+function h2Body(body: Dispatcher.RequestOptions['body']): Dispatcher.RequestOptions['body'] {
+  if (typeof body === 'string') return [Buffer.from(body)] as unknown as Readable;
+  if (body instanceof Uint8Array) return [body] as unknown as Readable;
+  if (body instanceof Blob) return body.stream() as unknown as Dispatcher.RequestOptions['body'];
+  return body;
 }
 
 /** The body in a form undici sends as it is; only bodies it cannot take are converted. */

@@ -15,13 +15,19 @@ import {
   type TransportError,
 } from '../errors.js';
 import type { Progress, Transport } from '../types.js';
-import { startTestServer, type TestServer } from './test-server.js';
+import { startTestServer, type TestServer, type TestServerOptions } from './test-server.js';
+import { createTlsFixtures } from './tls-fixtures.js';
 
 /** What the suite may ask of the transport it builds (pass these on to your factory). */
 export interface ConformanceTransportOptions {
   /** The transport-level `maxResponseBytes`, for the tests of that option. */
   maxResponseBytes?: number;
+  /** With `server: 'https'` or `'h2'`: the private CA the test servers' certificates are signed by. */
+  tls?: { ca: string };
 }
+
+/** The kind of server the suite runs against: `http`, `https`, or `h2` (node:http2 over TLS, no HTTP/1). */
+export type ConformanceServerKind = 'http' | 'https' | 'h2';
 
 /** Options of {@link describeTransportConformance}. */
 export interface TransportConformanceOptions {
@@ -31,6 +37,13 @@ export interface TransportConformanceOptions {
    * @default {}
    */
   skip?: Record<string, string>;
+  /**
+   * The servers to test against. With `https` or `h2` they use certificates of a private CA (see
+   * `createTlsFixtures`) and every `makeTransport` call receives `{ tls: { ca } }` to trust it;
+   * `h2` also checks that the transport really speaks HTTP/2 (e.g. undici with `allowH2: true`).
+   * @default 'http'
+   */
+  server?: ConformanceServerKind;
 }
 
 const MiB = 1024 * 1024;
@@ -124,6 +137,7 @@ function router(fixtures: Fixtures) {
           headers: req.headers,
           body: body.toString('base64'),
           length: body.length,
+          httpVersion: req.httpVersion,
         }),
       );
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': payload.length });
@@ -207,6 +221,9 @@ function router(fixtures: Fixtures) {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': 4 * MiB });
       res.write(fixtures.big.subarray(0, CHUNK));
       setTimeout(() => {
+        // HTTP/2 keeps the socket to itself: the peer going away is the whole session destroyed.
+        const session = (req as { stream?: { session?: { destroy(): void } } }).stream?.session;
+        if (session) return session.destroy();
         const socket = req.socket as typeof req.socket & { resetAndDestroy?: () => void };
         if (socket.resetAndDestroy) socket.resetAndDestroy();
         else socket.destroy();
@@ -233,6 +250,7 @@ interface Echo {
   headers: Record<string, string | string[] | undefined>;
   body: string;
   length: number;
+  httpVersion: string;
 }
 
 async function echoOf(res: { json<T>(): Promise<T> }): Promise<Echo & { bytes: Buffer }> {
@@ -269,6 +287,14 @@ export function describeTransportConformance(
   options: TransportConformanceOptions = {},
 ): void {
   const skip = options.skip ?? {};
+  const kind = options.server ?? 'http';
+  const tls = kind === 'http' ? undefined : createTlsFixtures();
+  const serverOptions: TestServerOptions = tls ? { tls: tls.server, http2: kind === 'h2' } : {};
+  /** The transport options of every transport the suite builds: trust the test CA over TLS. */
+  const transportOptions = (extra?: ConformanceTransportOptions) =>
+    tls ? { ...extra, tls: { ca: tls.ca } } : extra;
+  const start = (handler: Parameters<typeof startTestServer>[0]) =>
+    startTestServer(handler, serverOptions);
   for (const [title, reason] of Object.entries(skip)) {
     if (typeof reason !== 'string' || reason.trim() === '') {
       throw new Error(
@@ -277,7 +303,7 @@ export function describeTransportConformance(
     }
   }
 
-  describe(`${name} transport conformance`, () => {
+  describe(`${name} transport conformance${kind === 'http' ? '' : ` (${kind})`}`, () => {
     let fixtures: Fixtures;
     let server: TestServer;
     let other: TestServer;
@@ -287,17 +313,14 @@ export function describeTransportConformance(
     const titles = new Set<string>();
 
     /** A client on its own transport, closed after the suite. */
-    function newClient(
-      clientOptions?: ClientOptions,
-      transportOptions?: ConformanceTransportOptions,
-    ): Client {
-      const made = createClient([makeTransport(transportOptions)], clientOptions);
+    function newClient(clientOptions?: ClientOptions, extra?: ConformanceTransportOptions): Client {
+      const made = createClient([makeTransport(transportOptions(extra))], clientOptions);
       extraClients.push(made);
       return made;
     }
 
     async function newServer(handler: Parameters<typeof startTestServer>[0]): Promise<TestServer> {
-      const started = await startTestServer(handler);
+      const started = await start(handler);
       extraServers.push(started);
       return started;
     }
@@ -311,9 +334,9 @@ export function describeTransportConformance(
 
     beforeAll(async () => {
       fixtures = makeFixtures();
-      server = await startTestServer(router(fixtures));
-      other = await startTestServer(router(fixtures));
-      client = createClient([makeTransport()], { baseUrl: server.url });
+      server = await start(router(fixtures));
+      other = await start(router(fixtures));
+      client = createClient([makeTransport(transportOptions())], { baseUrl: server.url });
     });
 
     afterAll(async () => {
@@ -343,6 +366,11 @@ export function describeTransportConformance(
           expect(echo.bytes.toString()).toBe(withBody ? `body of ${method}` : '');
         });
       }
+
+      test(`speaks ${kind === 'h2' ? 'HTTP/2' : 'HTTP/1.1'} to the server`, async () => {
+        const echo = await echoOf(await client.get('/echo'));
+        expect(echo.httpVersion).toBe(kind === 'h2' ? '2.0' : '1.1');
+      });
 
       test('sends a HEAD request and answers without a body although content-length announces one', async () => {
         const res = await client.head('/head');
@@ -686,7 +714,7 @@ export function describeTransportConformance(
 
     describe('network errors', () => {
       test('connection refused rejects with TransportError code ECONNREFUSED, method and URL', async () => {
-        const closed = await startTestServer((_req, res) => {
+        const closed = await start((_req, res) => {
           res.end();
         });
         const url = `${closed.url}/nothing-here`;

@@ -8,9 +8,16 @@ export {
   type MockTransportOptions,
   type RecordedRequest,
 } from './mock-transport.js';
-export { startTestServer, type TestServer } from './test-server.js';
+export { startTestServer, type TestServer, type TestServerOptions } from './test-server.js';
+export { createTlsFixtures, type TlsFixtures, type TlsKeyPair } from './tls-fixtures.js';
 export {
   describeTransportConformance,
   type ConformanceTransportOptions,
   type TransportConformanceOptions,
 } from './conformance.js';
+export {
+  findTinyproxy,
+  startTinyproxy,
+  type Tinyproxy,
+  type TinyproxyOptions,
+} from './tinyproxy.js';

@@ -1,11 +1,25 @@
-// A real node:http server on 127.0.0.1 at a random port, for transport and end-to-end tests.
+// A real node:http (or https, or http2) server on 127.0.0.1 at a random port, for transport and end-to-end tests.
 // It counts connections and in-flight requests so tests can assert pooling and limits.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createSecureServer } from 'node:http2';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+
+/** Options of {@link startTestServer}: plain HTTP unless `tls` is given. */
+export interface TestServerOptions {
+  /**
+   * Serve HTTPS with this certificate (see `createTlsFixtures`); `ca` plus `requestCert: true`
+   * makes the server require a client certificate signed by that CA.
+   * @default undefined (plain HTTP)
+   */
+  tls?: { cert: string; key: string; ca?: string; requestCert?: boolean };
+  /** With `tls`: serve HTTP/2 only (node:http2, ALPN `h2`), through the HTTP/1 handler API. @default false */
+  http2?: boolean;
+}
 
 /** A running test server. */
 export interface TestServer {
-  /** `http://127.0.0.1:<port>` (no trailing slash). */
+  /** `http://127.0.0.1:<port>`, or `https://` with `tls` (no trailing slash). */
   readonly url: string;
   readonly port: number;
   readonly server: Server;
@@ -21,20 +35,21 @@ export interface TestServer {
 }
 
 /**
- * Starts a real HTTP server on 127.0.0.1:0 with `handler`.
+ * Starts a real HTTP server on 127.0.0.1:0 with `handler` (HTTPS or HTTP/2 with `options`).
  * @example
  * const server = await startTestServer((req, res) => res.end('hi'));
  * try { await client.get(`${server.url}/`); } finally { await server.close(); }
  */
 export async function startTestServer(
   handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>,
+  options: TestServerOptions = {},
 ): Promise<TestServer> {
   const sockets = new Set<Socket>();
   const arrivals: { at: number; method: string; url: string }[] = [];
   let connections = 0;
   let inFlight = 0;
   let maxInFlight = 0;
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     arrivals.push({ at: performance.now(), method: req.method ?? '', url: req.url ?? '' });
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
@@ -52,7 +67,21 @@ export async function startTestServer(
         if (!res.headersSent) res.writeHead(500);
         res.end(String(error));
       });
-  });
+  };
+  const { tls } = options;
+  const secure = tls && {
+    ...tls,
+    // A required client certificate is checked by TLS itself: an unknown one never reaches the handler.
+    rejectUnauthorized: tls.requestCert === true,
+  };
+  // The http2 compatibility API hands the handler objects shaped like http's; the cast says so.
+  const server = (
+    secure
+      ? options.http2
+        ? createSecureServer({ ...secure, allowHTTP1: false }, onRequest as never)
+        : createHttpsServer(secure, onRequest)
+      : createServer(onRequest)
+  ) as Server;
   server.on('connection', (socket) => {
     connections++;
     sockets.add(socket);
@@ -61,7 +90,7 @@ export async function startTestServer(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     server,
     get connections() {
