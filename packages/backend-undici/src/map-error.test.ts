@@ -41,6 +41,26 @@ describe('mapUndiciError', () => {
       'ECONNRESET',
     ],
     ['ENOTFOUND stays ENOTFOUND', systemError('ENOTFOUND'), 'ENOTFOUND'],
+    [
+      'a 407 from a proxy in absolute form becomes ERR_PROXY_AUTH_REQUIRED',
+      new undiciErrors.InvalidArgumentError('Proxy Authentication Required (407)'),
+      'ERR_PROXY_AUTH_REQUIRED',
+    ],
+    [
+      'a 407 to CONNECT becomes ERR_PROXY_AUTH_REQUIRED',
+      new undiciErrors.RequestAbortedError('Proxy response (407) !== 200 when HTTP Tunneling'),
+      'ERR_PROXY_AUTH_REQUIRED',
+    ],
+    [
+      'another refused CONNECT becomes ERR_PROXY_CONNECT',
+      new undiciErrors.RequestAbortedError('Proxy response (403) !== 200 when HTTP Tunneling'),
+      'ERR_PROXY_CONNECT',
+    ],
+    [
+      'a TLS error behind a tunnel takes the code of its cause',
+      new undiciErrors.SecureProxyConnectionError(systemError('ERR_TLS_CERT_ALTNAME_INVALID')),
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+    ],
     ['a TLS certificate error keeps its code', systemError('CERT_HAS_EXPIRED'), 'CERT_HAS_EXPIRED'],
     [
       'an AggregateError takes the code of its first error',

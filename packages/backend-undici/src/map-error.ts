@@ -37,8 +37,27 @@ export function mapUndiciError(error: unknown, ctx: Context, timeouts: UndiciTim
     attempt: ctx.attempt,
     cause: error,
   };
-  const code = codeOf(error);
-  const message = error instanceof Error ? error.message : String(error);
+  let code = codeOf(error);
+  let message = error instanceof Error ? error.message : String(error);
+  const proxyStatus = /Proxy Authentication Required \((\d{3})\)|Proxy response \((\d{3})\)/.exec(
+    message,
+  );
+  if (proxyStatus && (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_ABORTED')) {
+    // undici's ProxyAgent reports a refusal by the proxy as an invalid argument or an abort.
+    const status = proxyStatus[1] ?? proxyStatus[2];
+    return status === '407'
+      ? new TransportError(
+          'Proxy authentication required (407): check the proxy credentials (proxy URL or proxyAuth)',
+          'ERR_PROXY_AUTH_REQUIRED',
+          info,
+        )
+      : new TransportError(`The proxy refused the tunnel (${status})`, 'ERR_PROXY_CONNECT', info);
+  }
+  if (code === 'UND_ERR_PRX_TLS' && error instanceof Error && error.cause) {
+    // A TLS failure with the target behind a CONNECT tunnel: its own code (CERT_HAS_EXPIRED…) says more.
+    code = codeOf(error.cause) ?? code;
+    message = error.cause instanceof Error ? error.cause.message : message;
+  }
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'ETIMEDOUT':

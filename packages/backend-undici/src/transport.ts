@@ -12,6 +12,7 @@ import {
   createResponse,
   decodeStream,
   defineTransport,
+  ExtapiError,
   type HttpResponse,
   limitStream,
   type Logger,
@@ -393,11 +394,20 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
     !owned && (options?.headersTimeoutMs !== undefined || options?.bodyTimeoutMs !== undefined);
   // ProxyAgent copies request headers with object spread, which sees nothing of a WHATWG Headers:
   // proxied (and foreign) dispatchers get a plain record. The plain Agent takes Headers as they are.
-  const plainHeaders = !owned || resolved.proxy !== undefined;
+  const proxied = resolved.proxy !== undefined;
+  const plainHeaders = !owned || proxied;
   const httpVersionOf = connections?.httpVersionOf;
 
   async function undici(ctx: Context): Promise<HttpResponse> {
     const { method, url, headers, body } = ctx.request;
+    if (proxied && headers.has('proxy-authorization')) {
+      // A per-request value would reach a NO_PROXY target as it is: credentials go in the options.
+      throw new ExtapiError(
+        'Proxy-Authorization cannot be set per request; give the proxy credentials in the proxy URL or proxyAuth',
+        'ERR_INVALID_REQUEST',
+        { method, url, attempt: ctx.attempt },
+      );
+    }
     const request: Dispatcher.RequestOptions = {
       origin: url.origin,
       path: url.pathname + url.search,
