@@ -6,7 +6,7 @@ import type { Handler, Transport } from './types.js';
 export interface TransportInit<Extra extends object = {}> {
   /** A short name: `undici`, `fetch`, `mock`. */
   name: string;
-  /** Releases connections the transport owns. @default a no-op */
+  /** Releases connections the transport owns; called once however often `close()` is. @default a no-op */
   close?: () => Promise<void>;
   /** Extra read-only properties, e.g. `dispatcher` or `fetch`, reachable as `client.transport.x`. */
   extra?: Extra;
@@ -22,7 +22,14 @@ export function defineTransport<Extra extends object = {}>(
   handler: Handler,
   init: TransportInit<Extra>,
 ): Transport & Readonly<Extra> {
-  const close = init.close ?? (() => Promise.resolve());
+  const release = init.close ?? (() => Promise.resolve());
+  // Idempotent: clients made with extend() share one transport and each may close it (undici's
+  // Agent rejects a second close with ClientDestroyedError).
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= release();
+    return closing;
+  };
   const transport = (ctx: Parameters<Handler>[0]) => handler(ctx);
   Object.defineProperty(transport, 'name', { value: `${init.name}Transport` });
   return Object.assign(
