@@ -48,6 +48,32 @@ describe('mapFetchError', () => {
     ['UND_ERR_ABORTED', 'TransportError', 'ECONNABORTED', coded('UND_ERR_ABORTED')],
     ['UND_ERR_INVALID_ARG', 'ExtapiError', 'ERR_INVALID_REQUEST', coded('UND_ERR_INVALID_ARG')],
     [
+      'a 407 from a proxy in absolute form',
+      'TransportError',
+      'ERR_PROXY_AUTH_REQUIRED',
+      coded('UND_ERR_INVALID_ARG', 'Proxy Authentication Required (407)'),
+    ],
+    [
+      'a 407 to CONNECT',
+      'TransportError',
+      'ERR_PROXY_AUTH_REQUIRED',
+      coded('UND_ERR_ABORTED', 'Proxy response (407) !== 200 when HTTP Tunneling'),
+    ],
+    [
+      'another refused CONNECT',
+      'TransportError',
+      'ERR_PROXY_CONNECT',
+      coded('UND_ERR_ABORTED', 'Proxy response (403) !== 200 when HTTP Tunneling'),
+    ],
+    [
+      'a TLS error behind a tunnel',
+      'TransportError',
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+      Object.assign(coded('UND_ERR_PRX_TLS', 'Secure Proxy Connection failed'), {
+        cause: coded('ERR_TLS_CERT_ALTNAME_INVALID'),
+      }),
+    ],
+    [
       'an AggregateError of ECONNREFUSED',
       'TransportError',
       'ECONNREFUSED',

@@ -83,8 +83,29 @@ export function mapFetchError(error: unknown, ctx: Context): unknown {
     return new ExtapiError(`Invalid request: ${error.message}`, 'ERR_INVALID_REQUEST', info);
   }
   if (isExtapiError(cause)) return cause;
-  const code = codeOf(cause);
-  const message = messageOf(cause);
+  let code = codeOf(cause);
+  let message = messageOf(cause);
+  const proxyStatus = /Proxy Authentication Required \((\d{3})\)|Proxy response \((\d{3})\)/.exec(
+    message,
+  );
+  if (proxyStatus && (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_ABORTED')) {
+    // undici's ProxyAgent (as a fetch dispatcher) reports a refusal by the proxy as an invalid
+    // argument or an abort: the same codes as the undici transport.
+    const status = proxyStatus[1] ?? proxyStatus[2];
+    return status === '407'
+      ? new TransportError(
+          'Proxy authentication required (407): check the proxy credentials of the ProxyAgent',
+          'ERR_PROXY_AUTH_REQUIRED',
+          info,
+        )
+      : new TransportError(`The proxy refused the tunnel (${status})`, 'ERR_PROXY_CONNECT', info);
+  }
+  const inner = (cause as { cause?: unknown }).cause;
+  if (code === 'UND_ERR_PRX_TLS' && inner !== undefined) {
+    // A TLS failure with the target behind a CONNECT tunnel: its own code says more.
+    code = codeOf(inner) ?? code;
+    message = messageOf(inner);
+  }
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'ETIMEDOUT':

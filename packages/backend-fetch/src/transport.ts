@@ -87,6 +87,9 @@ export interface ResolvedFetchTransportOptions {
   init: Record<string, unknown>;
 }
 
+/** Options of undiciTransport that fetch has no way to honour (they belong to a dispatcher). */
+const UNDICI_ONLY_OPTIONS = ['tls', 'proxy', 'proxyAuth', 'allowH2'];
+
 /** Fields the transport sets on every call; giving them in `init` would be silently overridden. */
 const OWN_INIT_FIELDS = ['method', 'headers', 'body', 'signal', 'redirect', 'duplex'];
 
@@ -127,6 +130,18 @@ export function resolveFetchTransportOptions(
       maxResponseBytes,
       'expected an integer number of bytes >= 0, or Infinity',
     );
+  }
+  for (const name of UNDICI_ONLY_OPTIONS) {
+    if ((options as Record<string, unknown>)[name] !== undefined) {
+      // fetch has no such options: silently ignoring a CA, a client certificate or a proxy would
+      // only fail later and less clearly, so point at the way that works instead.
+      throw new ConfigError(
+        name,
+        name === 'tls' ? '[TLS options]' : (options as Record<string, unknown>)[name],
+        "fetch takes no connection options; pass undici's fetch with init: { dispatcher: new Agent(…) " +
+          'or new ProxyAgent(…) } (see the README), or use undiciTransport',
+      );
+    }
   }
   const init = options.init === undefined ? DEFAULT_FETCH_TRANSPORT_OPTIONS.init : options.init;
   if (init === null || typeof init !== 'object' || Array.isArray(init)) {
