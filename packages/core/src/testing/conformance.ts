@@ -47,6 +47,7 @@ export interface TransportConformanceOptions {
 }
 
 const MiB = 1024 * 1024;
+const TRICKLE_INTERVAL_MS = 20;
 const BIG_SIZE = 8 * MiB;
 const CHUNK = 64 * 1024;
 const ENCODED_TEXT = 'extapi conformance: the quick brown fox jumps over the lazy dog. '.repeat(
@@ -158,6 +159,26 @@ function router(fixtures: Fixtures) {
       const size = Number(url.searchParams.get('size') ?? '0');
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
       res.end(fixtures.big.subarray(0, size));
+      return;
+    }
+    if (path === '/trickle') {
+      // `chunks` pieces of `size` bytes, one every 20 ms: a slow download for progress reports.
+      const chunks = Number(url.searchParams.get('chunks') ?? '12');
+      const size = Number(url.searchParams.get('size') ?? '10240');
+      const known = url.searchParams.get('known') !== '0';
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        ...(known ? { 'content-length': chunks * size } : {}),
+      });
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed || sent === chunks) {
+          clearInterval(timer);
+          res.end();
+          return;
+        }
+        res.write(fixtures.big.subarray(sent * size, ++sent * size));
+      }, TRICKLE_INTERVAL_MS);
       return;
     }
     if (path === '/big') {
@@ -553,6 +574,85 @@ export function describeTransportConformance(
         expect((await res.bytes()).byteLength).toBe(300_000);
         expect(seen.length).toBeGreaterThan(0);
         expect(seen[seen.length - 1]!.transferredBytes).toBe(300_000);
+      });
+    });
+
+    describe('progress', () => {
+      /** Records each report with the time it came, on the clock the throttle uses. */
+      function recorder() {
+        const seen: { progress: Progress; at: number }[] = [];
+        return {
+          seen,
+          onProgress: (progress: Progress) => seen.push({ progress, at: Date.now() }),
+        };
+      }
+
+      /** At most one report per 50 ms but the last, counts that only grow, one report of the end. */
+      function expectThrottled(seen: { progress: Progress; at: number }[], total: number): void {
+        expect(seen.length).toBeGreaterThanOrEqual(2);
+        for (let i = 1; i < seen.length - 1; i++) {
+          expect(seen[i]!.at - seen[i - 1]!.at).toBeGreaterThanOrEqual(50);
+        }
+        for (let i = 1; i < seen.length; i++) {
+          expect(seen[i]!.progress.transferredBytes).toBeGreaterThan(
+            seen[i - 1]!.progress.transferredBytes,
+          );
+        }
+        expect(seen.filter((s) => s.progress.transferredBytes === total)).toHaveLength(1);
+      }
+
+      for (const readBody of [true, false]) {
+        test(`reports download progress at most every 50 ms and once at the end (readBody: ${readBody})`, async () => {
+          const { seen, onProgress } = recorder();
+          const res = await client.get('/trickle?chunks=12&size=10240', {
+            readBody,
+            onDownloadProgress: onProgress,
+          });
+          expect((await res.bytes()).byteLength).toBe(12 * 10240);
+          expectThrottled(seen, 12 * 10240);
+          expect(seen[0]!.progress.totalBytes).toBe(12 * 10240);
+          expect(seen[seen.length - 1]!.progress).toEqual({
+            transferredBytes: 12 * 10240,
+            totalBytes: 12 * 10240,
+            percent: 100,
+          });
+        });
+      }
+
+      test('reports download progress without totalBytes and percent when the length is unknown', async () => {
+        const { seen, onProgress } = recorder();
+        const res = await client.get('/trickle?chunks=4&size=1000&known=0', {
+          onDownloadProgress: onProgress,
+        });
+        expect((await res.bytes()).byteLength).toBe(4000);
+        expect(seen[seen.length - 1]!.progress).toEqual({ transferredBytes: 4000 });
+      });
+
+      test('reports upload progress of a streamed body at most every 50 ms and once at the end', async () => {
+        const { seen, onProgress } = recorder();
+        async function* slowly() {
+          for (let i = 0; i < 12; i++) {
+            await new Promise((resolve) => setTimeout(resolve, TRICKLE_INTERVAL_MS));
+            yield new Uint8Array(10240).fill(i);
+          }
+        }
+        const res = await client.post('/bytes', { body: slowly(), onUploadProgress: onProgress });
+        expect((await res.bytes()).byteLength).toBe(12 * 10240);
+        expectThrottled(seen, 12 * 10240);
+        expect(seen[seen.length - 1]!.progress).toEqual({ transferredBytes: 12 * 10240 });
+      });
+
+      test('reports upload progress of a body of known length with totalBytes and percent', async () => {
+        const { seen, onProgress } = recorder();
+        const body = fixtures.big.subarray(0, 300_000);
+        const res = await client.post('/bytes', { body, onUploadProgress: onProgress });
+        expect(Buffer.from(await res.bytes()).equals(body)).toBe(true);
+        expect(seen.filter((s) => s.progress.transferredBytes === 300_000)).toHaveLength(1);
+        expect(seen[seen.length - 1]!.progress).toEqual({
+          transferredBytes: 300_000,
+          totalBytes: 300_000,
+          percent: 100,
+        });
       });
     });
 
