@@ -5,6 +5,7 @@ import { compose } from './compose.js';
 import { createContext } from './context.js';
 import { ConfigError, TimeoutError } from './errors.js';
 import type { Logger } from './logger.js';
+import { redactUrl } from './redact.js';
 import { warnStackOrder } from './stack-lint.js';
 import {
   createRedirectStep,
@@ -146,15 +147,28 @@ function checkRedirect(option: string, value: unknown): RedirectMode | undefined
   return value as RedirectMode;
 }
 
+// C0 controls and DEL: the URL parser silently drops CR, LF and tab and encodes NUL, which would turn
+// an injection attempt into a different request instead of refusing it.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** A URL for an error message: userinfo and secret query values removed, even when it does not parse. */
+function describeUrl(value: string | URL): string {
+  return redactUrl(String(value)).replace(/\/\/[^/?#]*@/, '//');
+}
+
 function parseHttpUrl(option: string, value: string | URL, base?: string): URL {
+  if (typeof value === 'string' && CONTROL.test(value)) {
+    throw new ConfigError(option, describeUrl(value), 'control characters (CR, LF, NUL…) in a URL');
+  }
   let url: URL;
   try {
     url = new URL(value, base);
   } catch (cause) {
-    throw new ConfigError(option, String(value), 'expected a valid URL', { cause });
+    throw new ConfigError(option, describeUrl(value), 'expected a valid URL', { cause });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(option, String(value), 'only http: and https: URLs are allowed');
+    throw new ConfigError(option, describeUrl(value), 'only http: and https: URLs are allowed');
   }
   return url;
 }
@@ -322,7 +336,7 @@ function buildClient(
       if (url.origin !== resolved.base.origin && !resolved.allowAbsoluteUrls) {
         throw new ConfigError(
           'url',
-          text,
+          describeUrl(text),
           `another origin than baseUrl ${resolved.base.origin} (set allowAbsoluteUrls to allow)`,
         );
       }
