@@ -371,7 +371,17 @@ function contentLength(raw: Record<string, string | string[] | undefined>): numb
  *
  * Options (all optional): `dispatcher`, `connections` (Infinity), `pipelining` (1),
  * `keepAliveTimeoutMs` (4000), `connectTimeoutMs` (10000), `headersTimeoutMs` (300000),
- * `bodyTimeoutMs` (300000), `maxResponseBytes` (Infinity). Invalid values throw `ConfigError`.
+ * `bodyTimeoutMs` (300000), `maxResponseBytes` (Infinity), `proxy` ('env': HTTP_PROXY, HTTPS_PROXY,
+ * NO_PROXY; the plain Agent when none is set), `proxyAuth`, `tls` (ca, cert, key, passphrase,
+ * servername, rejectUnauthorized, minVersion), `allowH2` (false), `logger`. Invalid values throw
+ * `ConfigError`. `res.raw` is undici's `ResponseData` plus `httpVersion` ('1.1' or '2').
+ * @example
+ * // Through a corporate proxy, to a partner that wants a client certificate, over HTTP/2 when offered:
+ * undiciTransport({
+ *   proxy: 'http://proxy.internal:3128',
+ *   tls: { ca: partnerCa, cert: clientCert, key: clientKey },
+ *   allowH2: true,
+ * });
  * @example
  * import { createClient } from '@extapi/core';
  * import { undiciTransport } from '@extapi/backend-undici';
