@@ -103,7 +103,7 @@ async function runRow(server, row, opts) {
 const fmt = (n, digits = 0) =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
-function summarize(rows, results) {
+function summarize(rows, results, rounds) {
   const stats = new Map();
   for (const row of rows) {
     const runs = results.get(row.id) ?? [];
@@ -151,7 +151,7 @@ function summarize(rows, results) {
       verdicts.push(`${row.id}: ${verdict}`);
     }
     return [
-      row.label,
+      s.rounds < rounds ? `${row.label} (${s.rounds}/${rounds} rounds)` : row.label,
       fmt(s.rps),
       `${fmt(s.min)}–${fmt(s.max)}`,
       fmt(s.cpu, 1),
@@ -205,7 +205,11 @@ async function main() {
         const result = await runRow(server, row, opts);
         if (!results.has(row.id)) results.set(row.id, []);
         results.get(row.id).push(result);
-        if (result.notBuilt) notBuilt.add(row.id);
+        // Not built from the start: skip it from now on. A row that worked before (a package being
+        // rebuilt under us) is tried again next round, and the table says how many rounds it has.
+        if (result.notBuilt && !results.get(row.id).some((r) => r.rps !== undefined)) {
+          notBuilt.add(row.id);
+        }
         line.push(
           result.rps !== undefined
             ? `${row.id} ${fmt(result.rps)}`
@@ -218,7 +222,7 @@ async function main() {
   } finally {
     await server.close();
   }
-  const { text } = summarize(opts.rows, results);
+  const { text } = summarize(opts.rows, results, opts.rounds);
   console.log(`\n${text}\n`);
   console.log(
     'req/s and CPU are medians over rounds; ratios compare medians with raw undici.request in the same run.\n' +
