@@ -93,6 +93,10 @@ const UNDICI_ONLY_OPTIONS = ['tls', 'proxy', 'proxyAuth', 'allowH2'];
 /** Fields the transport sets on every call; giving them in `init` would be silently overridden. */
 const OWN_INIT_FIELDS = ['method', 'headers', 'body', 'signal', 'redirect', 'duplex'];
 
+function own<T extends object, K extends keyof T>(object: T, key: K): T[K] | undefined {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
+}
+
 /**
  * Validates and fills {@link FetchTransportOptions} once, at creation; throws `ConfigError` naming
  * the option and the value.
@@ -105,10 +109,10 @@ export function resolveFetchTransportOptions(
   if (options === null || typeof options !== 'object') {
     throw new ConfigError('options', options, 'expected an object');
   }
+  // Own properties only: a polluted Object.prototype (fetch, init, headers…) must change nothing.
+  const given = own(options, 'fetch');
   const fetch =
-    options.fetch === undefined
-      ? (DEFAULT_FETCH_TRANSPORT_OPTIONS.fetch ?? globalThis.fetch)
-      : options.fetch;
+    given === undefined ? (DEFAULT_FETCH_TRANSPORT_OPTIONS.fetch ?? globalThis.fetch) : given;
   if (typeof fetch !== 'function') {
     throw new ConfigError(
       'fetch',
@@ -116,10 +120,9 @@ export function resolveFetchTransportOptions(
       'expected a fetch function (globalThis.fetch is missing)',
     );
   }
+  const givenMax = own(options, 'maxResponseBytes');
   const maxResponseBytes =
-    options.maxResponseBytes === undefined
-      ? DEFAULT_FETCH_TRANSPORT_OPTIONS.maxResponseBytes
-      : options.maxResponseBytes;
+    givenMax === undefined ? DEFAULT_FETCH_TRANSPORT_OPTIONS.maxResponseBytes : givenMax;
   if (
     maxResponseBytes !== undefined &&
     maxResponseBytes !== Number.POSITIVE_INFINITY &&
@@ -132,7 +135,7 @@ export function resolveFetchTransportOptions(
     );
   }
   for (const name of UNDICI_ONLY_OPTIONS) {
-    if ((options as Record<string, unknown>)[name] !== undefined) {
+    if (own(options as Record<string, unknown>, name) !== undefined) {
       // fetch has no such options: silently ignoring a CA, a client certificate or a proxy would
       // only fail later and less clearly, so point at the way that works instead.
       throw new ConfigError(
@@ -143,15 +146,17 @@ export function resolveFetchTransportOptions(
       );
     }
   }
-  const init = options.init === undefined ? DEFAULT_FETCH_TRANSPORT_OPTIONS.init : options.init;
+  const givenInit = own(options, 'init');
+  const init = givenInit === undefined ? DEFAULT_FETCH_TRANSPORT_OPTIONS.init : givenInit;
   if (init === null || typeof init !== 'object' || Array.isArray(init)) {
     throw new ConfigError('init', init, 'expected a RequestInit object');
   }
   for (const field of OWN_INIT_FIELDS) {
-    if ((init as Record<string, unknown>)[field] !== undefined) {
+    const value = own(init as Record<string, unknown>, field);
+    if (value !== undefined) {
       throw new ConfigError(
         `init.${field}`,
-        (init as Record<string, unknown>)[field],
+        value,
         'set per call by the transport (headers and redirects belong to createClient)',
       );
     }
@@ -284,7 +289,9 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
 /** The RequestInit of one call: `init` underneath, then what the transport owns. */
 function requestInit(ctx: Context, init: Record<string, unknown>): RequestInit {
   const { method, headers, body } = ctx.request;
-  const out: RequestInit & Record<string, unknown> = {
+  // No prototype: fetch reads RequestInit members through the prototype chain (WebIDL dictionaries
+  // do), so a polluted Object.prototype.body or .dispatcher would otherwise reach every request.
+  const out: RequestInit & Record<string, unknown> = Object.assign(Object.create(null), {
     ...init,
     method,
     headers,
@@ -292,7 +299,7 @@ function requestInit(ctx: Context, init: Record<string, unknown>): RequestInit {
     signal: ctx.signal === NEVER_ABORT ? undefined : ctx.signal,
     // core follows redirects (one policy for every transport); fetch hands back the 3xx as it is.
     redirect: 'manual',
-  };
+  });
   if (body === undefined || body === null) return out;
   const onUploadProgress = ctx.onUploadProgress;
   if (onUploadProgress && !(body instanceof FormData)) {
