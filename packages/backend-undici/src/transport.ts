@@ -393,7 +393,12 @@ function contentLength(raw: Record<string, string | string[] | undefined>): numb
  * console.log(res.status, await res.json());
  * await client.close();
  */
-export function undiciTransport(options?: UndiciTransportOptions): UndiciTransport {
+export function undiciTransport(given?: UndiciTransportOptions): UndiciTransport {
+  // Own properties only: a polluted Object.prototype (proxy, dispatcher…) must change nothing.
+  const options: UndiciTransportOptions | undefined =
+    given === undefined || (given !== null && typeof given === 'object')
+      ? Object.assign(Object.create(null), given)
+      : given;
   const resolved = resolveUndiciOptions(options);
   const owned = resolved.dispatcher === undefined;
   warnIfInsecure(resolved);
@@ -418,7 +423,9 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
         { method, url, attempt: ctx.attempt },
       );
     }
-    const request: Dispatcher.RequestOptions = {
+    // No prototype: undici reads every request option (body, query…) through the prototype chain,
+    // so a polluted Object.prototype.body would otherwise be sent with every GET.
+    const request: Dispatcher.RequestOptions = Object.assign(Object.create(null), {
       origin: url.origin,
       path: url.pathname + url.search,
       method: method as Dispatcher.HttpMethod,
@@ -426,7 +433,7 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
       headers: (plainHeaders
         ? Object.fromEntries(headers)
         : headers) as unknown as Dispatcher.RequestOptions['headers'],
-    };
+    });
     // A signal that can never abort is not worth undici's listener bookkeeping.
     if (ctx.signal !== NEVER_ABORT) request.signal = ctx.signal;
     if (body instanceof FormData && !(body instanceof UndiciFormData)) {
