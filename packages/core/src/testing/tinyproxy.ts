@@ -119,8 +119,10 @@ export async function startTinyproxy(options: TinyproxyOptions = {}): Promise<Ti
         close: () => stop(started, dir),
       };
     }
-    await stop(started, dir, tries < 2);
-    if (tries >= 2) {
+    const spawnFailed = started.pid === undefined;
+    await stop(started, dir, tries < 2 && !spawnFailed);
+    // Only a port taken in the meantime is worth another try; a binary that cannot run is not.
+    if (tries >= 2 || spawnFailed) {
       throw new Error(`tinyproxy (${bin}) did not start on 127.0.0.1:${port}: ${output}`);
     }
   }
