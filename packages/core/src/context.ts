@@ -17,6 +17,10 @@ export interface ContextInit {
   onUploadProgress?: (progress: Progress) => void;
 }
 
+function own<K extends keyof ContextInit>(init: ContextInit, key: K): ContextInit[K] | undefined {
+  return Object.hasOwn(init, key) ? init[key] : undefined;
+}
+
 class CallContext implements Context {
   request: HttpRequest;
   attempt: number;
@@ -30,16 +34,19 @@ class CallContext implements Context {
   onUploadProgress?: (progress: Progress) => void;
 
   constructor(init: ContextInit) {
+    // Own fields only, read without copying (this runs per call and per attempt): a polluted
+    // Object.prototype (signal, state, maxResponseBytes…) must not fill a field left out. Every
+    // field is an own property even when undefined, so reads of ctx never reach the prototype.
     this.request = init.request;
-    this.attempt = init.attempt ?? 1;
-    this.signal = init.signal ?? NEVER_ABORT;
-    this.meta = init.meta ?? {};
-    this.state = init.state ?? new Map();
-    this.readBody = init.readBody ?? true;
-    if (init.maxResponseBytes !== undefined) this.maxResponseBytes = init.maxResponseBytes;
-    this.sensitiveHeaders = new Set(init.sensitiveHeaders);
-    if (init.onDownloadProgress) this.onDownloadProgress = init.onDownloadProgress;
-    if (init.onUploadProgress) this.onUploadProgress = init.onUploadProgress;
+    this.attempt = own(init, 'attempt') ?? 1;
+    this.signal = own(init, 'signal') ?? NEVER_ABORT;
+    this.meta = own(init, 'meta') ?? {};
+    this.state = own(init, 'state') ?? new Map();
+    this.readBody = own(init, 'readBody') ?? true;
+    this.maxResponseBytes = own(init, 'maxResponseBytes');
+    this.sensitiveHeaders = new Set(own(init, 'sensitiveHeaders'));
+    this.onDownloadProgress = own(init, 'onDownloadProgress');
+    this.onUploadProgress = own(init, 'onUploadProgress');
   }
 
   clone(patch: Parameters<Context['clone']>[0] = {}): Context {
