@@ -17,6 +17,15 @@ export interface TransportSetup {
   bodyTimeoutMs?: number;
 }
 
+/** The setup's own fields only: the pollution cases must not reach the transport through our helper. */
+function own(setup: TransportSetup | undefined): TransportSetup {
+  const out: TransportSetup = Object.create(null);
+  for (const key of ['connections', 'ca', 'maxResponseBytes', 'bodyTimeoutMs'] as const) {
+    if (setup && Object.hasOwn(setup, key)) (out as Record<string, unknown>)[key] = setup[key];
+  }
+  return out;
+}
+
 export interface TransportKind {
   name: 'undici' | 'fetch';
   make(guard: Guard, setup?: TransportSetup): Transport;
@@ -24,7 +33,8 @@ export interface TransportKind {
 
 export const undici: TransportKind = {
   name: 'undici',
-  make(guard, setup = {}) {
+  make(guard, given) {
+    const setup = own(given);
     let transport: Transport;
     if (setup.ca !== undefined) {
       const agent = new Agent({
@@ -48,7 +58,8 @@ export const undici: TransportKind = {
 
 export const fetchKind: TransportKind = {
   name: 'fetch',
-  make(guard, setup = {}) {
+  make(guard, given) {
+    const setup = own(given);
     // The global fetch unless the case needs a pool it controls (size, CA): then undici's fetch on
     // an Agent closed after the test.
     if (setup.connections === undefined && setup.ca === undefined) {
