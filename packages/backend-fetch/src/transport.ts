@@ -1,5 +1,6 @@
 // fetchTransport(): the terminal of a stack on globalThis.fetch, or on any fetch you pass.
 // It sits last in createClient's array; core follows redirects, so fetch is always called with redirect: 'manual'.
+import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Readable as NodeReadable } from 'node:stream';
 import {
@@ -287,8 +288,12 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
 }
 
 /** The RequestInit of one call: `init` underneath, then what the transport owns. */
-function requestInit(ctx: Context, init: Record<string, unknown>): RequestInit {
-  const { method, headers, body } = ctx.request;
+function requestInit(
+  ctx: Context,
+  init: Record<string, unknown>,
+  request: Context['request'] = ctx.request,
+): RequestInit {
+  const { method, headers, body } = request;
   // No prototype: fetch reads RequestInit members through the prototype chain (WebIDL dictionaries
   // do), so a polluted Object.prototype.body or .dispatcher would otherwise reach every request.
   const out: RequestInit & Record<string, unknown> = Object.assign(Object.create(null), {
@@ -335,6 +340,19 @@ function requestInit(ctx: Context, init: Record<string, unknown>): RequestInit {
   return out;
 }
 
+/**
+ * The request with its FormData body encoded to bytes (and its multipart content-type set): a fetch
+ * other than the global one (undici 7's on Node 20) does not know the global FormData class and
+ * would send it as the text "[object FormData]".
+ */
+async function withEncodedForm(request: Context['request']): Promise<Context['request']> {
+  const encoded = new Response(request.body as FormData);
+  const headers = new Headers(request.headers);
+  if (!headers.has('content-type'))
+    headers.set('content-type', encoded.headers.get('content-type')!);
+  return { ...request, headers, body: new Uint8Array(await encoded.arrayBuffer()) };
+}
+
 function cancel(body: ReadableStream<Uint8Array> | null): void {
   body?.cancel().catch(() => {});
 }
@@ -358,12 +376,17 @@ function cancel(body: ReadableStream<Uint8Array> | null): void {
  */
 export function fetchTransport(options: FetchTransportOptions = {}): FetchTransport {
   const { fetch, maxResponseBytes, init } = resolveFetchTransportOptions(options);
+  const foreignFetch = fetch !== globalThis.fetch;
 
   async function fetchRequest(ctx: Context): Promise<HttpResponse> {
-    const { method, url } = ctx.request;
+    const { method, url, body: requestBody } = ctx.request;
     let res: FetchResponse;
     try {
-      res = await fetch(url.href, requestInit(ctx, init));
+      const request =
+        foreignFetch && requestBody instanceof FormData
+          ? await withEncodedForm(ctx.request)
+          : ctx.request;
+      res = await fetch(url.href, requestInit(ctx, init, request));
     } catch (error) {
       throw mapFetchError(error, ctx);
     }
@@ -374,7 +397,8 @@ export function fetchTransport(options: FetchTransportOptions = {}): FetchTransp
     const responseHeaders = new Headers(res.headers as HeadersInit);
     const base = {
       status,
-      statusText: res.statusText,
+      // HTTP/2 has no reason phrase: the standard one, as the undici transport gives.
+      statusText: res.statusText || STATUS_CODES[status] || '',
       headers: responseHeaders,
       url: url.href,
       method,
