@@ -90,6 +90,8 @@ describe.each(TRANSPORTS)('prototype pollution over %s', (_name, kind) => {
 
   // Gadgets: undici takes every request option (body, query…) and fetch every RequestInit member
   // through the prototype chain, both transports read their own options, and core its Context fields.
+  // (Not `signal`: Node's own streams read options.signal from undici's internal objects, which no
+  // code of ours creates, so a polluted signal breaks undici itself.)
   it.each([
     ['body', 'injected-body'],
     ['query', { injected: '1' }],
@@ -100,7 +102,6 @@ describe.each(TRANSPORTS)('prototype pollution over %s', (_name, kind) => {
     ['init', { headers: { 'x-injected': 'yes' } }],
     ['method', 'DELETE'],
     ['duplex', 'half'],
-    ['signal', AbortSignal.abort(new Error('injected abort'))],
     ['state', new Map()],
     [
       'onDownloadProgress',
