@@ -197,6 +197,38 @@ describe('createClient: requests', () => {
     expect(transport.requests).toHaveLength(0);
   });
 
+  it('refuses control characters in a URL instead of letting the URL parser drop them', async () => {
+    const { transport, client } = setup();
+    for (const url of ['http://api.test/a\r\nx: 1', 'http://api.test/a\0', 'http://api.test/\ta']) {
+      await expect(client.get(url)).rejects.toThrow(/control characters/);
+    }
+    expect(() => createClient([transport], { baseUrl: 'http://api.test/v1\n' })).toThrow(/baseUrl/);
+    expect(transport.requests).toHaveLength(0);
+  });
+
+  it('keeps a credential header value and URL secrets out of ConfigError messages', async () => {
+    const { client } = setup({ baseUrl: 'http://api.test' });
+    const header = await client
+      .get('/', { headers: { 'x-api-key': 'k-secret\r\nx: 1' } })
+      .catch((e: Error) => e);
+    expect(String(header)).not.toContain('k-secret');
+    expect((header as Error).cause).toBeUndefined();
+    const url = await client
+      .get('http://user:p-secret@other.test/?sig=s-secret')
+      .catch((e: Error) => e);
+    expect(String(url)).not.toMatch(/p-secret|s-secret/);
+  });
+
+  it('sends URL userinfo as Basic auth, never in the URL, unless Authorization is set', async () => {
+    const { transport, client } = setup();
+    await client.get('http://us%20er:p%40ss@api.test/x');
+    await client.get('http://user:pass@api.test/y', { headers: { authorization: 'Bearer t' } });
+    expect(transport.requests.map((r) => [r.url, r.headers.authorization])).toEqual([
+      ['http://api.test/x', `Basic ${Buffer.from('us er:p@ss').toString('base64')}`],
+      ['http://api.test/y', 'Bearer t'],
+    ]);
+  });
+
   it('refuses content-length or host headers that conflict with the body or URL', async () => {
     const { transport, client } = setup();
     await expect(

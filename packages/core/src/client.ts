@@ -5,10 +5,11 @@ import { compose } from './compose.js';
 import { createContext } from './context.js';
 import { ConfigError, TimeoutError } from './errors.js';
 import type { Logger } from './logger.js';
-import { redactUrl } from './redact.js';
+import { DEFAULT_REDACT_HEADERS, REDACTED, redactUrl } from './redact.js';
 import { warnStackOrder } from './stack-lint.js';
 import {
   createRedirectStep,
+  LAST_ATTEMPT,
   MAX_REDIRECTS,
   ORIGIN,
   REDIRECT,
@@ -173,25 +174,56 @@ function parseHttpUrl(option: string, value: string | URL, base?: string): URL {
   return url;
 }
 
-function toHeaders(option: string, init: unknown): Headers {
-  try {
-    // Own enumerable keys only: a polluted Object.prototype must not inject headers.
-    if (
-      init !== null &&
-      typeof init === 'object' &&
-      !(init instanceof Headers) &&
-      !Array.isArray(init)
-    ) {
-      const headers = new Headers();
-      for (const name of Object.keys(init)) {
-        const value = (init as Record<string, unknown>)[name];
+/** Header values that must never appear in an error message: they are likely credentials. */
+function isSecretHeader(name: string, sensitive: readonly string[] = []): boolean {
+  const lower = name.toLowerCase();
+  return DEFAULT_REDACT_HEADERS.includes(lower) || sensitive.includes(lower);
+}
+
+/**
+ * A bad header name or value, as a ConfigError. The TypeError that Headers throws quotes the value,
+ * so it is kept as `cause` only when the header is not a credential.
+ */
+function badHeader(
+  option: string,
+  name: string,
+  value: unknown,
+  cause: unknown,
+  sensitive?: readonly string[],
+) {
+  const secret = isSecretHeader(name, sensitive);
+  return new ConfigError(
+    `${option}.${name}`,
+    secret ? REDACTED : value,
+    'invalid header name or value (CR, LF or NUL?)',
+    secret ? {} : { cause },
+  );
+}
+
+function toHeaders(option: string, init: unknown, sensitive?: readonly string[]): Headers {
+  // Own enumerable keys only: a polluted Object.prototype must not inject headers.
+  if (
+    init !== null &&
+    typeof init === 'object' &&
+    !(init instanceof Headers) &&
+    !Array.isArray(init)
+  ) {
+    const headers = new Headers();
+    for (const name of Object.keys(init)) {
+      const value = (init as Record<string, unknown>)[name];
+      try {
         if (value !== undefined && value !== null) headers.set(name, String(value));
+      } catch (cause) {
+        throw badHeader(option, name, value, cause, sensitive);
       }
-      return headers;
     }
+    return headers;
+  }
+  try {
     return new Headers(init as HeadersInit | undefined);
-  } catch (cause) {
-    throw new ConfigError(option, init, 'invalid header name or value (CR, LF or NUL?)', { cause });
+  } catch {
+    // No cause: its message quotes the offending value, which may be a credential.
+    throw new ConfigError(option, init, 'invalid header name or value (CR, LF or NUL?)');
   }
 }
 
@@ -231,7 +263,7 @@ function resolveClientOptions(options: ClientOptions = {}): ResolvedClientOption
   return {
     base,
     baseHref: base ? base.href.replace(/\/+$/, '') : undefined,
-    headers: headers === undefined ? undefined : toHeaders('headers', headers),
+    headers: headers === undefined ? undefined : toHeaders('headers', headers, sensitive),
     timeoutMs: checkMs('timeoutMs', own(options, 'timeoutMs')) ?? DEFAULT_CLIENT_OPTIONS.timeoutMs,
     readBody: own(options, 'readBody') ?? DEFAULT_CLIENT_OPTIONS.readBody,
     redirect:
@@ -376,17 +408,23 @@ function buildClient(
               if (value === undefined || value === null) headers.delete(name);
               else headers.set(name, String(value));
             } catch (cause) {
-              throw new ConfigError(
-                `headers.${name}`,
-                value,
-                'invalid header name or value (CR, LF or NUL?)',
-                { cause },
-              );
+              throw badHeader('headers', name, value, cause, resolved.sensitiveHeaders);
             }
           }
         } else {
           for (const [name, value] of toHeaders('headers', extra)) headers.set(name, value);
         }
+      }
+      if (url.username !== '' || url.password !== '') {
+        // Userinfo is a credential: it goes out as Basic auth (as curl does) unless the call sets
+        // Authorization, and never stays in the URL, where fetch refuses it and errors, logs and
+        // spans would show it.
+        if (!headers.has('authorization')) {
+          const pair = `${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}`;
+          headers.set('authorization', `Basic ${Buffer.from(pair).toString('base64')}`);
+        }
+        url.username = '';
+        url.password = '';
       }
 
       let body = own(options, 'body');
@@ -458,6 +496,7 @@ function buildClient(
         timeoutError = new TimeoutError(timeoutMs, {
           method: ctx.request.method,
           url: ctx.request.url,
+          attempt: (ctx.state.get(LAST_ATTEMPT) as number | undefined) ?? ctx.attempt,
           phase: 'request',
         });
         controller.abort(timeoutError);
@@ -513,6 +552,14 @@ function buildClient(
     [Symbol.asyncDispose]: () => transport.close(),
   };
   return Object.freeze(client);
+}
+
+function decodeUserinfo(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function isStreamLike(body: unknown): boolean {

@@ -13,6 +13,8 @@ export const ORIGIN = Symbol.for('extapi.origin');
 export const REDIRECT = Symbol.for('extapi.redirect');
 /** `ctx.state` key: a per-call redirect limit. */
 export const MAX_REDIRECTS = Symbol.for('extapi.maxRedirects');
+/** `ctx.state` key: the attempt that last reached the transport, for errors raised outside retry(). */
+export const LAST_ATTEMPT = Symbol.for('extapi.lastAttempt');
 /** `ctx.state` key: how many redirect hops the call has followed (for telemetry). */
 export const REDIRECT_COUNT = Symbol.for('extapi.redirectCount');
 
@@ -77,6 +79,7 @@ function checkRequest(request: HttpRequest): void {
  */
 export function createRedirectStep(transport: Transport, policy: RedirectPolicy): Handler {
   return async function redirects(ctx: Context): Promise<HttpResponse> {
+    ctx.state.set(LAST_ATTEMPT, ctx.attempt);
     if (ctx.request.url.origin !== ctx.state.get(ORIGIN)) stripCredentials(ctx, policy);
     checkRequest(ctx.request);
     let response = await transport(ctx);
