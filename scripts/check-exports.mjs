@@ -2,7 +2,15 @@
 // `import` and `require`: each package is linked into a scratch node_modules and every entry
 // of its exports map is loaded both ways. Run after the build (`npm test` does).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -22,20 +30,34 @@ try {
     symlinkSync(pkgDir, join(scratch, 'node_modules', pkg.name), 'dir');
     for (const key of Object.keys(pkg.exports)) {
       if (key === './package.json') continue;
-      if (key.includes('*')) {
-        // Pattern exports: one entry per built file that the pattern maps.
-        for (const file of readdirSync(join(pkgDir, 'dist'))) {
-          if (file.endsWith('.cjs') && file !== 'index.cjs') entries.push(`${pkg.name}/${file.slice(0, -4)}`);
-        }
-      } else {
-        entries.push(key === '.' ? pkg.name : `${pkg.name}/${key.slice(2)}`);
+      entries.push(key === '.' ? pkg.name : `${pkg.name}/${key.slice(2)}`);
+    }
+    // Every entry the build makes (tsup's shared chunks aside) must be reachable through the map.
+    for (const file of readdirSync(join(pkgDir, 'dist'))) {
+      const name = file.slice(0, -4);
+      if (
+        file.endsWith('.cjs') &&
+        !name.startsWith('chunk-') &&
+        name !== 'index' &&
+        !(`./${name}` in pkg.exports)
+      ) {
+        failures++;
+        console.log(
+          `FAIL ${pkg.name}: dist/${file} is built but ./${name} is not in the exports map`,
+        );
       }
     }
   }
   for (const specifier of entries) {
     for (const [mode, code] of [
-      ['import', `const m = await import(${JSON.stringify(specifier)}); if (!Object.keys(m).length) throw new Error('no exports');`],
-      ['require', `const m = require(${JSON.stringify(specifier)}); if (!Object.keys(m).length) throw new Error('no exports');`],
+      [
+        'import',
+        `const m = await import(${JSON.stringify(specifier)}); if (!Object.keys(m).length) throw new Error('no exports');`,
+      ],
+      [
+        'require',
+        `const m = require(${JSON.stringify(specifier)}); if (!Object.keys(m).length) throw new Error('no exports');`,
+      ],
     ]) {
       const file = join(scratch, mode === 'import' ? 'check.mjs' : 'check.cjs');
       writeFileSync(file, code);
@@ -51,5 +73,9 @@ try {
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
-console.log(failures === 0 ? 'exports: every entry loads through import and require' : `exports: ${failures} failure(s)`);
+console.log(
+  failures === 0
+    ? 'exports: every entry loads through import and require'
+    : `exports: ${failures} failure(s)`,
+);
 process.exit(failures === 0 ? 0 : 1);

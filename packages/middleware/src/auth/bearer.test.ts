@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { createClient, isConfigError, type Middleware } from '@extapi/core';
+import { createClient, isConfigError, lintStack, type Middleware } from '@extapi/core';
 import { type MockStep, mockTransport } from '@extapi/core/testing';
 import { retry } from '../retry/index.js';
 import { bearerAuth } from './bearer.js';
@@ -236,5 +236,12 @@ describe('bearerAuth()', () => {
     }
     expect(isConfigError(error)).toBe(true);
     expect(error).toMatchObject({ option });
+  });
+});
+
+describe('bearerAuth and the stack check', () => {
+  it('exposes refreshOn401 so that a static token outside retry draws no warning', () => {
+    expect(lintStack([bearerAuth(() => 't', { refreshOn401: false }), retry()])).toEqual([]);
+    expect(lintStack([bearerAuth(() => 't'), retry()])).toHaveLength(1);
   });
 });
