@@ -57,5 +57,12 @@ export {
 } from './redact.js';
 export type { Logger } from './logger.js';
 export { defineTransport, type TransportInit } from './transport.js';
+export {
+  errorCode,
+  errorMessage,
+  toNetworkError,
+  type NetworkErrorOptions,
+  type NetworkTimeouts,
+} from './network-error.js';
 export { lintStack, STACK_ORDER_WARNING_CODE, type StackLintWarning } from './stack-lint.js';
 export * from './errors.js';
