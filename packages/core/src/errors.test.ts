@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import {
+  errorName,
   ExtapiError,
   HttpStatusError,
   isExtapiError,
@@ -58,5 +59,22 @@ describe('errors', () => {
     expect(error.errors).toEqual(errors);
     expect(error.cause).toBe(errors[1]);
     expect(error.message).toMatch(/^Gave up after 2 attempt\(s\): two/);
+  });
+});
+
+describe('errorName', () => {
+  it.each([
+    ['a subclass by its class name', new TransportError('x', 'ECONNRESET'), 'TransportError'],
+    ['a built-in subclass by its class name', new TypeError('x'), 'TypeError'],
+    ['a DOMException by its name', new DOMException('stop', 'AbortError'), 'AbortError'],
+    [
+      'a plain Error with a name set by that name',
+      Object.assign(new Error('x'), { name: 'Custom' }),
+      'Custom',
+    ],
+    ['a bare object without a name as undefined', Object.create(null), undefined],
+    ['a string as undefined', 'boom', undefined],
+  ])('names %s', (_title, error, expected) => {
+    expect(errorName(error)).toBe(expected);
   });
 });

@@ -173,6 +173,28 @@ export function describeValue(value: unknown): string {
   return Object.prototype.toString.call(value);
 }
 
+/**
+ * The most specific name of a thrown value, for labelling failures in metrics and spans: its class
+ * name (`TransportError`, `TypeError`), unless that is the generic `Error` or `DOMException`, whose
+ * `name` (`AbortError`) says more; `undefined` when neither names it or the value is not an object.
+ * @example
+ * errorName(new TypeError('x')); // 'TypeError'
+ */
+export function errorName(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const className = (error as { constructor?: { name?: unknown } }).constructor?.name;
+  const name = (error as { name?: unknown }).name;
+  if (
+    typeof className === 'string' &&
+    className !== '' &&
+    className !== 'Error' &&
+    className !== 'DOMException'
+  ) {
+    return className;
+  }
+  return typeof name === 'string' && name !== '' ? name : undefined;
+}
+
 function hasBrand(error: unknown): error is ExtapiError {
   return (
     typeof error === 'object' &&

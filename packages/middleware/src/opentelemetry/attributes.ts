@@ -1,6 +1,7 @@
 // Pure helpers for the OpenTelemetry HTTP client semantic conventions: method, span name, error.type,
 // request attributes and redirect hops. Used by opentelemetry/index.ts; no @opentelemetry import here.
 import {
+  errorName,
   isSecretQueryName,
   redactUrl,
   REDIRECT_COUNT,
@@ -66,19 +67,7 @@ export function serverPort(url: URL): number {
  * errorType(new TypeError('x')); // 'TypeError'
  */
 export function errorType(error: unknown): string {
-  if (typeof error !== 'object' || error === null) return '_OTHER';
-  const className = (error as { constructor?: { name?: unknown } }).constructor?.name;
-  const name = (error as { name?: unknown }).name;
-  if (
-    typeof className === 'string' &&
-    className !== '' &&
-    className !== 'Error' &&
-    className !== 'DOMException'
-  ) {
-    return className;
-  }
-  if (typeof name === 'string' && name !== '') return name;
-  return '_OTHER';
+  return errorName(error) ?? '_OTHER';
 }
 
 /**

@@ -1,5 +1,6 @@
 // Pure helpers for the Prometheus labels: effective port, error class name, and the path cap.
 // Used by prometheus/index.ts; kept apart so they are tested on their own, without a registry.
+import { errorName } from '@extapi/core';
 
 /**
  * The port a URL connects to: its own, else 80 for `http:` and 443 for `https:`.
@@ -20,17 +21,10 @@ export function effectivePort(url: URL): string {
  */
 export function errorClassName(error: unknown): string {
   if (typeof error !== 'object' || error === null) return typeof error;
+  const name = errorName(error);
+  if (name !== undefined) return name;
+  // Neither names it better: the generic class itself (`Error`), or `Error` for a bare object.
   const className = (error as { constructor?: { name?: unknown } }).constructor?.name;
-  const name = (error as { name?: unknown }).name;
-  if (
-    typeof className === 'string' &&
-    className !== '' &&
-    className !== 'Error' &&
-    className !== 'DOMException'
-  ) {
-    return className;
-  }
-  if (typeof name === 'string' && name !== '') return name;
   return typeof className === 'string' && className !== '' ? className : 'Error';
 }
 
