@@ -4,13 +4,14 @@ import type { ExtapiError } from '@extapi/core';
 import type { Release, SlotPool } from './local-slots.js';
 import type { OnRedisError } from './options.js';
 import {
+  createKeyQueues,
   exported,
   isRedisUnavailable,
   type RedisClientLike,
   type RedisConnection,
   redisKey,
 } from './redis.js';
-import { createWaitQueue, type WaitQueue } from './wait-queue.js';
+import type { WaitQueue } from './wait-queue.js';
 
 // How often a process whose head found every slot taken asks again (a release in this process wakes
 // it at once; one in another process is seen on the next ask).
@@ -46,12 +47,6 @@ function loadSemaphore(): Promise<SemaphoreClass> {
   return semaphoreClass;
 }
 
-interface KeyQueue {
-  queue: WaitQueue<Release>;
-  pumping: boolean;
-  wake: (() => void) | undefined;
-}
-
 /** What {@link createRedisSlots} needs. */
 export interface RedisSlotsInit {
   max: number;
@@ -70,22 +65,7 @@ export interface RedisSlotsInit {
  */
 export function createRedisSlots(init: RedisSlotsInit): SlotPool {
   const { max, id, leaseMs, connection, onRedisError } = init;
-  const byKey = new Map<string, KeyQueue>();
   let active = 0;
-
-  function sleep(state: KeyQueue, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        state.wake = undefined;
-        resolve();
-      }, ms);
-      state.wake = () => {
-        clearTimeout(timer);
-        state.wake = undefined;
-        resolve();
-      };
-    });
-  }
 
   /** One attempt at a lease; `undefined` when every slot is taken. */
   async function tryLease(key: string): Promise<Release | undefined> {
@@ -139,75 +119,51 @@ export function createRedisSlots(init: RedisSlotsInit): SlotPool {
       active--;
       clearInterval(renewal);
       connection.run(drop).catch(() => {});
-      byKey.get(key)?.wake?.();
+      queues.wake(key);
     };
   }
 
-  function failAll(state: KeyQueue, error: unknown): void {
+  function failAll(queue: WaitQueue<Release>, error: unknown): void {
     // In 'local' mode the caller already holds a slot of this process's own limit: that is all
     // it gets while Redis is away.
     const local = onRedisError === 'local' && isRedisUnavailable(error);
-    for (let waiter = state.queue.shift(); waiter; waiter = state.queue.shift()) {
+    for (let waiter = queue.shift(); waiter; waiter = queue.shift()) {
       if (local) waiter.grant(() => {});
       else waiter.fail(error as ExtapiError);
     }
   }
 
-  async function pump(key: string, state: KeyQueue): Promise<void> {
-    state.pumping = true;
+  const queues = createKeyQueues<Release>(async (key, queue, sleep) => {
+    let release: Release | undefined;
     try {
-      while (state.queue.size > 0) {
-        let release: Release | undefined;
-        try {
-          release = await tryLease(key);
-        } catch (error) {
-          failAll(state, error);
-          break;
-        }
-        if (release === undefined) {
-          await sleep(state, POLL_MS);
-          continue;
-        }
-        // The head may have left while Redis answered: the slot then goes to the next in line.
-        const waiter = state.queue.shift();
-        if (waiter) waiter.grant(release);
-        else release();
-      }
-    } finally {
-      state.pumping = false;
-      if (state.queue.size === 0 && byKey.get(key) === state) byKey.delete(key);
+      release = await tryLease(key);
+    } catch (error) {
+      failAll(queue, error);
+      return false;
     }
-  }
+    if (release === undefined) {
+      await sleep(POLL_MS);
+      return true;
+    }
+    // The head may have left while Redis answered: the slot then goes to the next in line.
+    const waiter = queue.shift();
+    if (waiter) waiter.grant(release);
+    else release();
+    return true;
+  });
 
   return {
     acquire(key, signal) {
-      if (signal.aborted) return Promise.reject(signal.reason);
-      let state = byKey.get(key);
-      if (state === undefined) {
-        const created: KeyQueue = {
-          queue: createWaitQueue<Release>(() => {
-            if (created.queue.size === 0) created.wake?.();
-          }),
-          pumping: false,
-          wake: undefined,
-        };
-        state = created;
-        byKey.set(key, state);
-      }
-      const turn = state.queue.wait(signal);
-      if (!state.pumping) void pump(key, state);
-      return turn;
+      return queues.wait(key, signal);
     },
     get active() {
       return active;
     },
     get waiting() {
-      let waiting = 0;
-      for (const state of byKey.values()) waiting += state.queue.size;
-      return waiting;
+      return queues.waiting;
     },
     get keys() {
-      return byKey.size;
+      return queues.keys;
     },
   };
 }

@@ -1,10 +1,16 @@
 // The start gate of rateLimit shared through Redis: one atomic script per key on Redis's own clock,
 // the same rules as the local gate. Each process queues its own calls; only its head asks Redis.
-import { type ExtapiError, QueueFullError } from '@extapi/core';
+import type { ExtapiError } from '@extapi/core';
 import { type StartGate, slackMs, type WindowRule } from './local-window.js';
 import type { OnRedisError } from './options.js';
-import { defineScript, isRedisUnavailable, type RedisConnection, redisKey } from './redis.js';
-import { createWaitQueue, type WaitQueue } from './wait-queue.js';
+import {
+  createKeyQueues,
+  defineScript,
+  isRedisUnavailable,
+  type RedisConnection,
+  redisKey,
+} from './redis.js';
+import type { WaitQueue } from './wait-queue.js';
 
 // KEYS[1]: a hash with `tat` (when the next start is due) and `pause` (no start before), in ms of
 // Redis's clock; KEYS[2]: a list of the start times of the last window, newest first.
@@ -48,12 +54,6 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(math.max(pause, tat) - now + window) + 
 return 0
 `);
 
-interface KeyQueue {
-  queue: WaitQueue<void>;
-  pumping: boolean;
-  wake: (() => void) | undefined;
-}
-
 /** What {@link createRedisWindow} needs. */
 export interface RedisWindowInit {
   rule: WindowRule;
@@ -74,79 +74,39 @@ export interface RedisWindowInit {
 export function createRedisWindow(init: RedisWindowInit): StartGate {
   const { rule, id, maxQueue, connection, onRedisError, fallback } = init;
   const args = [rule.limit, rule.windowMs, slackMs(rule)];
-  const byKey = new Map<string, KeyQueue>();
 
   function keys(key: string): string[] {
     const base = redisKey('rate', id, key);
     return [base, `${base}:log`];
   }
 
-  function sleep(state: KeyQueue, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        state.wake = undefined;
-        resolve();
-      }, ms);
-      state.wake = () => {
-        clearTimeout(timer);
-        state.wake = undefined;
-        resolve();
-      };
-    });
-  }
-
-  function failAll(state: KeyQueue, key: string, error: unknown): void {
+  function failAll(queue: WaitQueue<void>, key: string, error: unknown): void {
     const local = onRedisError === 'local' && isRedisUnavailable(error);
-    for (let waiter = state.queue.shift(); waiter; waiter = state.queue.shift()) {
+    for (let waiter = queue.shift(); waiter; waiter = queue.shift()) {
       if (local) fallback.acquire(key, waiter.signal).then(waiter.grant, waiter.fail);
       else waiter.fail(error as ExtapiError);
     }
   }
 
-  async function pump(key: string, state: KeyQueue): Promise<void> {
-    state.pumping = true;
+  const queues = createKeyQueues<void>(async (key, queue, sleep) => {
+    let wait: number;
     try {
-      while (state.queue.size > 0) {
-        let wait: number;
-        try {
-          wait = Number(
-            await connection.run((client) =>
-              WINDOW_SCRIPT(client, keys(key), ['take', ...args, 0]),
-            ),
-          );
-        } catch (error) {
-          failAll(state, key, error);
-          break;
-        }
-        // The head may have left while Redis answered: the start then goes to the next in line.
-        if (wait <= 0) state.queue.shift()?.grant();
-        else await sleep(state, wait);
-      }
-    } finally {
-      state.pumping = false;
-      if (state.queue.size === 0 && byKey.get(key) === state) byKey.delete(key);
+      wait = Number(
+        await connection.run((client) => WINDOW_SCRIPT(client, keys(key), ['take', ...args, 0])),
+      );
+    } catch (error) {
+      failAll(queue, key, error);
+      return false;
     }
-  }
+    // The head may have left while Redis answered: the start then goes to the next in line.
+    if (wait <= 0) queue.shift()?.grant();
+    else await sleep(wait);
+    return true;
+  }, maxQueue);
 
   return {
     acquire(key, signal) {
-      if (signal.aborted) return Promise.reject(signal.reason);
-      let state = byKey.get(key);
-      if (state === undefined) {
-        const created: KeyQueue = {
-          queue: createWaitQueue<void>(() => {
-            if (created.queue.size === 0) created.wake?.();
-          }),
-          pumping: false,
-          wake: undefined,
-        };
-        state = created;
-        byKey.set(key, state);
-      }
-      if (state.queue.size > maxQueue) return Promise.reject(new QueueFullError(maxQueue));
-      const turn = state.queue.wait(signal);
-      if (!state.pumping) void pump(key, state);
-      return turn;
+      return queues.wait(key, signal);
     },
     pause(key, ms) {
       if (!(ms > 0)) return;
@@ -157,10 +117,10 @@ export function createRedisWindow(init: RedisWindowInit): StartGate {
         .catch(() => {});
     },
     get keys() {
-      return byKey.size;
+      return queues.keys;
     },
     close() {
-      for (const state of byKey.values()) state.wake?.();
+      queues.wakeAll();
       fallback.close();
     },
   };
