@@ -1,5 +1,5 @@
-// Shared jest setup for every package: TypeScript and ESM-only dependencies
-// (p-limit, yocto-queue) are compiled to CommonJS by @swc/jest, so jest runs
+// Shared jest setup for every package: TypeScript and ESM-only packages (add them to ESM_ONLY;
+// p-limit and yocto-queue are the classic case) are compiled to CommonJS by @swc/jest, so jest runs
 // in its stable CommonJS mode and no --experimental-vm-modules flag is needed.
 const ESM_ONLY = ['p-limit', 'yocto-queue'].join('|');
 

@@ -22,8 +22,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
-  // p-limit and its queue are ESM-only: bundle them so that require() works on every Node we support.
-  noExternal: ['p-limit', 'yocto-queue'],
   // Keep function names: describe() and stack traces show the pipeline by the factories' names.
   keepNames: true,
 });

@@ -1,5 +1,5 @@
 // A FIFO of calls waiting for a limiter, each of which leaves at once when its signal aborts.
-// Shared by the rate limiters and the Redis slot pool; the local slot pool queues inside p-limit.
+// Shared by the rate limiters and both slot pools (local and Redis).
 
 /** One waiting call: settle it with `grant` or `fail`; `signal` is the call's own. */
 export interface Waiter<T> {
