@@ -107,6 +107,7 @@ export interface BodyLimitOptions {
   onProgress?: ((progress: Progress) => void) | undefined;
   /** For the error message of {@link ResponseTooLargeError}. */
   method?: string;
+  /** For the error message of {@link ResponseTooLargeError}. */
   url?: string;
 }
 

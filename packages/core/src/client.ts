@@ -91,13 +91,21 @@ export interface ClientOptions {
 
 /** The interface application code depends on; any stack satisfies it. */
 export interface Client {
+  /** Sends a request with `options.method` (default `GET`); see {@link RequestOptions}. */
   request(url: string | URL, options?: RequestOptions): Promise<HttpResponse>;
+  /** Sends a GET; see {@link RequestOptions}. */
   get(url: string | URL, options?: Omit<RequestOptions, 'method'>): Promise<HttpResponse>;
+  /** Sends a POST; see {@link RequestOptions}. */
   post(url: string | URL, options?: Omit<RequestOptions, 'method'>): Promise<HttpResponse>;
+  /** Sends a PUT; see {@link RequestOptions}. */
   put(url: string | URL, options?: Omit<RequestOptions, 'method'>): Promise<HttpResponse>;
+  /** Sends a PATCH; see {@link RequestOptions}. */
   patch(url: string | URL, options?: Omit<RequestOptions, 'method'>): Promise<HttpResponse>;
+  /** Sends a DELETE; see {@link RequestOptions}. */
   delete(url: string | URL, options?: Omit<RequestOptions, 'method'>): Promise<HttpResponse>;
+  /** Sends a HEAD; see {@link RequestOptions}. */
   head(url: string | URL, options?: Omit<RequestOptions, 'method'>): Promise<HttpResponse>;
+  /** Sends an OPTIONS; see {@link RequestOptions}. */
   options(url: string | URL, options?: Omit<RequestOptions, 'method'>): Promise<HttpResponse>;
   /** The terminal of the stack: reach the undici `Agent` or the `fetch` in use through it. */
   readonly transport: Transport;
@@ -107,16 +115,23 @@ export interface Client {
   extend(options: ClientOptions): Client;
   /** Closes the transport's connections. */
   close(): Promise<void>;
+  /** Closes the transport, for `await using`; see {@link Client.close}. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** The defaults of {@link ClientOptions}. */
 export const DEFAULT_CLIENT_OPTIONS = {
+  /** @see ClientOptions.timeoutMs */
   timeoutMs: 0,
+  /** @see ClientOptions.readBody */
   readBody: true,
+  /** @see ClientOptions.redirect */
   redirect: 'follow' as RedirectMode,
+  /** @see ClientOptions.maxRedirects */
   maxRedirects: 5,
+  /** @see ClientOptions.sensitiveHeaders */
   sensitiveHeaders: ['x-api-key', 'x-auth-token'],
+  /** @see ClientOptions.allowAbsoluteUrls */
   allowAbsoluteUrls: false,
 };
 

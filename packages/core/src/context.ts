@@ -5,15 +5,25 @@ import type { Context, HttpRequest, Progress, RequestMeta } from './types.js';
 
 /** Fields to build a {@link Context} from; everything but `request` has a default. */
 export interface ContextInit {
+  /** The request of the first pass; see {@link Context.request}. */
   request: HttpRequest;
+  /** The call's abort signal; default: a signal that never aborts. */
   signal?: AbortSignal;
+  /** The 1-based attempt number; default `1`. */
   attempt?: number;
+  /** Caller-supplied data; default `{}`. */
   meta?: RequestMeta;
+  /** Per-call scratch space for middleware; default a new `Map`. */
   state?: Map<string | symbol, unknown>;
+  /** Whether the transport buffers the body; default `true`. */
   readBody?: boolean;
+  /** Per-call override of the transport's `maxResponseBytes`. */
   maxResponseBytes?: number;
+  /** Header names dropped on a cross-origin redirect; default none. */
   sensitiveHeaders?: Iterable<string>;
+  /** Called as the response body is read. */
   onDownloadProgress?: (progress: Progress) => void;
+  /** Called as the request body is sent. */
   onUploadProgress?: (progress: Progress) => void;
 }
 

@@ -7,13 +7,17 @@ const BRAND = Symbol.for('extapi.error');
 
 /** Where an error happened: method and a redacted URL (no userinfo, no secret query values). */
 export interface RequestInfo {
+  /** The request method, e.g. `GET`. */
   method?: string;
+  /** The request URL; the error stores it redacted. */
   url?: string | URL;
+  /** The 1-based attempt on which the error happened. */
   attempt?: number;
 }
 
 /** Options shared by every extapi error. */
 export interface ExtapiErrorOptions extends RequestInfo {
+  /** The underlying error, set as the standard `Error.cause`. */
   cause?: unknown;
 }
 
@@ -55,6 +59,7 @@ export class ExtapiError extends Error {
 
 /** Thrown by `expectStatus` (or the caller) for an unexpected status; carries the response. */
 export class HttpStatusError extends ExtapiError {
+  /** The HTTP status code of the response. */
   readonly status: number;
   /** The response, body already read when `readBody` was on. Not enumerable, so logs stay small. */
   declare readonly response: HttpResponse;
@@ -98,7 +103,9 @@ export class TransportError extends ExtapiError {
 
 /** `retry()` gave up after errors: `errors` holds one per failed attempt, `cause` the last. */
 export class RetryError extends ExtapiError {
+  /** How many attempts failed (the length of `errors`). */
   readonly attempts: number;
+  /** The error of each failed attempt, in order. */
   readonly errors: unknown[];
   constructor(errors: unknown[], options: ExtapiErrorOptions = {}) {
     const last = errors[errors.length - 1];
@@ -128,6 +135,7 @@ export class CircuitOpenError extends ExtapiError {
 
 /** The decoded response body exceeded `maxResponseBytes`. */
 export class ResponseTooLargeError extends ExtapiError {
+  /** The limit in bytes that the decoded body exceeded. */
   readonly maxResponseBytes: number;
   constructor(maxResponseBytes: number, options: ExtapiErrorOptions = {}) {
     super(
@@ -141,6 +149,7 @@ export class ResponseTooLargeError extends ExtapiError {
 
 /** More redirects than `maxRedirects`, or a redirect where `redirect: 'error'` forbids one. */
 export class TooManyRedirectsError extends ExtapiError {
+  /** The redirect limit in force. */
   readonly maxRedirects: number;
   constructor(maxRedirects: number, options: ExtapiErrorOptions & { detail?: string } = {}) {
     super(

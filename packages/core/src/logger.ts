@@ -3,8 +3,12 @@
 
 /** A pino-style logger: each method takes a structured object and a message. */
 export interface Logger {
+  /** Logs at debug level. */
   debug(obj: object, msg?: string): void;
+  /** Logs at info level. */
   info(obj: object, msg?: string): void;
+  /** Logs at warn level. */
   warn(obj: object, msg?: string): void;
+  /** Logs at error level. */
   error(obj: object, msg?: string): void;
 }

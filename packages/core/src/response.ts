@@ -7,14 +7,19 @@ import type { HttpResponse } from './types.js';
 
 /** What a transport hands to {@link createResponse}. */
 export interface ResponseInit {
+  /** The HTTP status code. */
   status: number;
+  /** The reason phrase; default `''`. */
   statusText?: string;
   /** The headers, or a function that builds them on first access (most calls never look). */
   headers: Headers | (() => Headers);
+  /** The final URL, after redirects. */
   url: string;
+  /** The method of the request. */
   method: string;
   /** Buffered bytes, a stream still to read, or `null` for no body. */
   body: Uint8Array | Readable | null;
+  /** The backend's own response object, exposed as {@link HttpResponse.raw}. */
   raw?: unknown;
   /** How to release an unread stream (e.g. drain small bodies, destroy large ones). Default: destroy. */
   discard?: (stream: Readable) => Promise<void>;

@@ -40,6 +40,7 @@ export const NEVER_ABORT: AbortSignal = (() => {
 
 /** A signal derived from others, with `dispose()` to detach it when the work is done. */
 export interface LinkedSignal {
+  /** The derived signal: aborts when the parent aborts or `abort()` is called. */
   readonly signal: AbortSignal;
   /** Aborts the derived signal with `reason` (others are unaffected). */
   abort(reason: unknown): void;

@@ -38,8 +38,11 @@ export interface HttpRequest {
 
 /** Progress of an upload or a download, as given to `onUploadProgress` / `onDownloadProgress`. */
 export interface Progress {
+  /** Bytes sent or received so far. */
   transferredBytes: number;
+  /** The expected total in bytes, when known. */
   totalBytes?: number;
+  /** Progress from 0 to 100, present when `totalBytes` is known. */
   percent?: number;
 }
 
@@ -82,7 +85,9 @@ export interface Context {
 
 /** A response as every middleware and the caller see it, whichever transport produced it. */
 export interface HttpResponse {
+  /** The HTTP status code. */
   readonly status: number;
+  /** The reason phrase (empty when the server or protocol sends none). */
   readonly statusText: string;
   /** `true` for 200–299. */
   readonly ok: boolean;
@@ -90,6 +95,7 @@ export interface HttpResponse {
   readonly headers: Headers;
   /** The final URL, after redirects. */
   readonly url: string;
+  /** The method of the request that produced this response. */
   readonly method: string;
   /** The body as a stream when it was not read (`readBody: false`), else `null`. */
   readonly body: Readable | null;
@@ -105,6 +111,7 @@ export interface HttpResponse {
   json<T = unknown>(): Promise<T>;
   /** Drains (small bodies) or destroys (large ones) an unread body so its connection is released. Never rejects. */
   discard(): Promise<void>;
+  /** Discards an unread body, for `await using`; see {@link HttpResponse.discard}. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 

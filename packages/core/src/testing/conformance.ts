@@ -23,7 +23,10 @@ export interface ConformanceTransportOptions {
   /** The transport-level `maxResponseBytes`, for the tests of that option. */
   maxResponseBytes?: number;
   /** With `server: 'https'` or `'h2'`: the private CA the test servers' certificates are signed by. */
-  tls?: { ca: string };
+  tls?: {
+    /** The CA certificate, PEM. */
+    ca: string;
+  };
 }
 
 /** The kind of server the suite runs against: `http`, `https`, or `h2` (node:http2 over TLS, no HTTP/1). */

@@ -10,7 +10,9 @@ import type { Context, HttpResponse, Transport } from '../types.js';
 export interface MockAnswer {
   /** @default 200 */
   status?: number;
+  /** The reason phrase; default `''`. */
   statusText?: string;
+  /** Response headers; an array value sends the header once per item. */
   headers?: Record<string, string | string[]>;
   /** A string, bytes or object (sent as JSON), or a stream for `readBody: false` tests. */
   body?: string | Uint8Array | Readable | object | null;
@@ -30,10 +32,15 @@ export type MockStep =
 
 /** What the mock transport saw for one call. */
 export interface RecordedRequest {
+  /** The request method. */
   method: string;
+  /** The absolute request URL (`url.href`). */
   url: string;
+  /** The request headers, names lower-cased. */
   headers: Record<string, string>;
+  /** The request body as the transport received it. */
   body: unknown;
+  /** The attempt number of the context. */
   attempt: number;
   /** The context itself, for assertions on meta, state or signal. */
   ctx: Context;

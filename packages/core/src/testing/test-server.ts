@@ -12,7 +12,16 @@ export interface TestServerOptions {
    * makes the server require a client certificate signed by that CA.
    * @default undefined (plain HTTP)
    */
-  tls?: { cert: string; key: string; ca?: string; requestCert?: boolean };
+  tls?: {
+    /** The server certificate, PEM. */
+    cert: string;
+    /** The server's private key, PEM. */
+    key: string;
+    /** A CA certificate (PEM) that client certificates must be signed by. */
+    ca?: string;
+    /** Ask clients for a certificate and reject those without a valid one. */
+    requestCert?: boolean;
+  };
   /** With `tls`: serve HTTP/2 only (node:http2, ALPN `h2`), through the HTTP/1 handler API. @default false */
   http2?: boolean;
 }
@@ -21,15 +30,25 @@ export interface TestServerOptions {
 export interface TestServer {
   /** `http://127.0.0.1:<port>`, or `https://` with `tls` (no trailing slash). */
   readonly url: string;
+  /** The port the server listens on. */
   readonly port: number;
+  /** The underlying node server. */
   readonly server: Server;
   /** How many TCP connections were accepted so far. */
   readonly connections: number;
   /** Requests being handled right now, and the peak. */
   readonly inFlight: number;
+  /** The peak of `inFlight` so far. */
   readonly maxInFlight: number;
   /** Every request's arrival time (ms, `performance.now()`), method and URL. */
-  readonly arrivals: { at: number; method: string; url: string }[];
+  readonly arrivals: {
+    /** Arrival time in ms (`performance.now()`). */
+    at: number;
+    /** The request method. */
+    method: string;
+    /** The request target as received (path and query). */
+    url: string;
+  }[];
   /** Closes the server and destroys open sockets. */
   close(): Promise<void>;
 }

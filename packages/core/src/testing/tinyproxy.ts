@@ -9,7 +9,12 @@ import { join } from 'node:path';
 /** Options of {@link startTinyproxy}. */
 export interface TinyproxyOptions {
   /** Require these credentials (`BasicAuth`): requests without them get 407. @default none */
-  basicAuth?: { username: string; password: string };
+  basicAuth?: {
+    /** The user name clients must send. */
+    username: string;
+    /** The password clients must send. */
+    password: string;
+  };
   /** Ports CONNECT may reach (`ConnectPort`); tinyproxy allows every port when none is listed. @default all */
   connectPorts?: number[];
 }
@@ -18,6 +23,7 @@ export interface TinyproxyOptions {
 export interface Tinyproxy {
   /** `http://127.0.0.1:<port>`, without credentials. */
   readonly url: string;
+  /** The port the proxy listens on, at 127.0.0.1. */
   readonly port: number;
   /** tinyproxy's log so far: one `Request (…): GET http://…` or `CONNECT host:port` line per request. */
   log(): string;

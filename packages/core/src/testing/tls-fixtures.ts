@@ -7,7 +7,9 @@ import { join } from 'node:path';
 
 /** A certificate and its private key, both PEM. */
 export interface TlsKeyPair {
+  /** The certificate, PEM. */
   cert: string;
+  /** The private key, PEM. */
   key: string;
 }
 
@@ -21,6 +23,7 @@ export interface TlsFixtures {
   client: TlsKeyPair & {
     /** The same key encrypted with AES-256, opened with `passphrase`. */
     encryptedKey: string;
+    /** The passphrase that opens `encryptedKey`. */
     passphrase: string;
   };
   /** A server certificate for `127.0.0.1` that expired in 2020. */
