@@ -18,8 +18,11 @@ export type CircuitState = 'closed' | 'open' | 'half-open';
 
 /** What {@link CircuitBreakerOptions.onStateChange} receives. */
 export interface CircuitStateChange {
+  /** The key of the circuit that changed. */
   key: string;
+  /** The state before the change. */
   from: CircuitState;
+  /** The state after the change. */
   to: CircuitState;
 }
 
@@ -43,12 +46,19 @@ export interface CircuitBreakerOptions {
 
 /** The defaults of {@link circuitBreaker}. */
 export const DEFAULT_CIRCUIT_BREAKER_OPTIONS = Object.freeze({
+  /** @see CircuitBreakerOptions.failureRatio */
   failureRatio: 0.5,
+  /** @see CircuitBreakerOptions.minimumCalls */
   minimumCalls: 20,
+  /** @see CircuitBreakerOptions.windowMs */
   windowMs: 10_000,
+  /** @see CircuitBreakerOptions.openMs */
   openMs: 5_000,
+  /** @see CircuitBreakerOptions.key */
   key: (ctx: Context): string => ctx.request.url.origin,
+  /** @see CircuitBreakerOptions.onStateChange */
   onStateChange: undefined as ((change: CircuitStateChange) => void) | undefined,
+  /** @see CircuitBreakerOptions.now */
   now: (): number => performance.now(),
 });
 

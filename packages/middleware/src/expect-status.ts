@@ -17,7 +17,9 @@ export const DEFAULT_EXPECTED_STATUSES: readonly number[] = [200, 201];
 
 /** Validates the statuses once; returns the predicate and how to describe it in errors. */
 export function resolveExpectedStatuses(statuses: ExpectedStatuses = DEFAULT_EXPECTED_STATUSES): {
+  /** Whether a status is expected. */
   accept: (status: number) => boolean;
+  /** How the expected statuses read in an `HttpStatusError` message. */
   expected: string;
 } {
   if (typeof statuses === 'function') {

@@ -20,7 +20,10 @@ export interface BearerAuthOptions {
 }
 
 /** The defaults of {@link BearerAuthOptions}. */
-export const DEFAULT_BEARER_AUTH_OPTIONS = { refreshOn401: true };
+export const DEFAULT_BEARER_AUTH_OPTIONS = {
+  /** @see BearerAuthOptions.refreshOn401 */
+  refreshOn401: true,
+};
 
 /** Validates {@link BearerAuthOptions}; throws `ConfigError` naming the option and the value. */
 export function resolveBearerAuthOptions(

@@ -30,12 +30,15 @@ export interface ConcurrencyLimitOptions extends SharedLimitOptions {
 /** The defaults of {@link concurrencyLimit}. */
 export const DEFAULT_CONCURRENCY_LIMIT_OPTIONS = Object.freeze({
   ...DEFAULT_SHARED_LIMIT_OPTIONS,
+  /** @see ConcurrencyLimitOptions.leaseMs */
   leaseMs: 30_000,
 });
 
 /** {@link ConcurrencyLimitOptions} after validation. */
 export interface ResolvedConcurrencyLimitOptions extends ResolvedSharedLimitOptions {
+  /** How many calls may be in flight at once, per key. */
   max: number;
+  /** Redis mode: how long an unrenewed slot stays taken, in ms. */
   leaseMs: number;
 }
 
@@ -62,7 +65,9 @@ export function resolveConcurrencyLimitOptions(
 
 /** A limit middleware; `close()` closes the Redis client it created from a URL. */
 export type LimitMiddleware = Middleware & {
+  /** Closes the Redis client the limiter created from a URL; a client passed in is left open. */
   close(): Promise<void>;
+  /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
 };
 

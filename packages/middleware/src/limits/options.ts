@@ -48,21 +48,33 @@ export interface SharedLimitOptions {
 
 /** The defaults of {@link SharedLimitOptions}. */
 export const DEFAULT_SHARED_LIMIT_OPTIONS = Object.freeze({
+  /** @see SharedLimitOptions.key */
   key: undefined as LimitKey | undefined,
+  /** @see SharedLimitOptions.maxQueue */
   maxQueue: Number.POSITIVE_INFINITY,
+  /** @see SharedLimitOptions.redis */
   redis: undefined as string | RedisClientLike | undefined,
+  /** @see SharedLimitOptions.id */
   id: undefined as string | undefined,
+  /** @see SharedLimitOptions.onRedisError */
   onRedisError: 'fail' as OnRedisError,
+  /** @see SharedLimitOptions.redisTimeoutMs */
   redisTimeoutMs: 2000,
 });
 
 /** {@link SharedLimitOptions} after validation. */
 export interface ResolvedSharedLimitOptions {
+  /** Picks the limiter a call belongs to; `undefined` for one shared limit. */
   key: LimitKey | undefined;
+  /** How many calls may wait in this process. */
   maxQueue: number;
+  /** The ioredis client or `redis://` URL that shares the limit, or `undefined` for none. */
   redis: string | RedisClientLike | undefined;
+  /** The name of the shared limit in Redis. */
   id: string | undefined;
+  /** What to do when Redis fails. */
   onRedisError: OnRedisError;
+  /** How long one Redis command may take, in ms. */
   redisTimeoutMs: number;
 }
 

@@ -42,15 +42,21 @@ export interface RateLimitOptions extends SharedLimitOptions {
 /** The defaults of {@link rateLimit}. */
 export const DEFAULT_RATE_LIMIT_OPTIONS = Object.freeze({
   ...DEFAULT_SHARED_LIMIT_OPTIONS,
+  /** @see RateLimitOptions.respectServerLimits */
   respectServerLimits: true,
+  /** @see RateLimitOptions.maxPauseMs */
   maxPauseMs: 60_000,
 });
 
 /** {@link RateLimitOptions} after validation. */
 export interface ResolvedRateLimitOptions extends ResolvedSharedLimitOptions {
+  /** How many calls may start in any window, per key. */
   limit: number;
+  /** The length of the sliding window, in ms. */
   windowMs: number;
+  /** Whether a server's 429/503 or `RateLimit` headers pause the key. */
   respectServerLimits: boolean;
+  /** The longest pause a server can impose, in ms. */
   maxPauseMs: number;
 }
 

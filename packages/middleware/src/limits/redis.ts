@@ -11,12 +11,19 @@ import { createWaitQueue, type WaitQueue } from './wait-queue.js';
 export interface RedisClientLike {
   /** ioredis connection state: `ready` when commands can run. */
   readonly status?: string;
+  /** Runs a cached Lua script by its SHA1. */
   evalsha(sha: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  /** Runs a Lua script (and caches it). */
   eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  /** Removes members from a sorted set. */
   zrem(key: string, ...members: string[]): Promise<unknown>;
+  /** Connects a client created with `lazyConnect`. */
   connect?(): Promise<unknown>;
+  /** Listens for one event (e.g. `ready`, `error`). */
   once?(event: string, listener: (...args: unknown[]) => void): unknown;
+  /** Removes a listener added with `once`. */
   removeListener?(event: string, listener: (...args: unknown[]) => void): unknown;
+  /** Closes the connection at once. */
   disconnect?(): void;
 }
 

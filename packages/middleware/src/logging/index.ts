@@ -48,19 +48,29 @@ export interface LoggingOptions {
 
 /** The defaults of {@link logging}. */
 export const DEFAULT_LOGGING_OPTIONS = Object.freeze({
+  /** @see LoggingOptions.logger */
   logger: undefined as Logger | undefined,
+  /** @see LoggingOptions.verbose */
   verbose: false,
+  /** @see LoggingOptions.maxBodyBytes */
   maxBodyBytes: 1024,
+  /** @see LoggingOptions.redactHeaders */
   redactHeaders: Object.freeze([]) as readonly string[],
+  /** @see LoggingOptions.redactQuery */
   redactQuery: Object.freeze([]) as readonly string[],
 });
 
 /** {@link LoggingOptions} after validation: names lower-cased into sets. */
 export interface ResolvedLoggingOptions {
+  /** The logger, or `undefined` to stay silent (unless `NODE_DEBUG` names `extapi`). */
   logger: Logger | undefined;
+  /** Whether lines include headers and bodies. */
   verbose: boolean;
+  /** How many bytes of each body a verbose line shows. */
   maxBodyBytes: number;
+  /** Extra header names to redact, lower-cased. */
   redactHeaders: ReadonlySet<string>;
+  /** Extra query parameter and body field names to redact, lower-cased. */
   redactQuery: ReadonlySet<string>;
 }
 

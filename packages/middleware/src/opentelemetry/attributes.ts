@@ -93,12 +93,19 @@ export function fullUrl(url: URL): string {
 
 /** The attributes every span of one pass carries, known before it is sent. */
 export interface RequestAttributes {
+  /** The method, or `_OTHER` when it is not a known one. */
   'http.request.method': string;
+  /** The original method, set only when `http.request.method` is `_OTHER`. */
   'http.request.method_original'?: string;
+  /** The host name of the URL. */
   'server.address': string;
+  /** The port, explicit or the scheme's default. */
   'server.port': number;
+  /** The URL, without userinfo and with secret query values redacted. */
   'url.full': string;
+  /** The scheme, e.g. `https`. */
   'url.scheme': string;
+  /** The `pathTemplate` of the call, when given. */
   'url.template'?: string;
 }
 

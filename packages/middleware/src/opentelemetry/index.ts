@@ -73,8 +73,11 @@ export interface OpenTelemetryOptions {
 
 /** Defaults of {@link openTelemetry}. */
 export const DEFAULT_OPEN_TELEMETRY_OPTIONS = Object.freeze({
+  /** @see OpenTelemetryOptions.spanName */
   spanName: defaultSpanName,
+  /** @see OpenTelemetryOptions.injectHeaders */
   injectHeaders: true,
+  /** @see OpenTelemetryOptions.suppressInstrumentation */
   suppressInstrumentation: true,
 });
 

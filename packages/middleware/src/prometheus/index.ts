@@ -33,8 +33,11 @@ export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([
 
 /** Defaults of {@link prometheusMetrics}. */
 export const DEFAULT_PROMETHEUS_METRICS_OPTIONS = Object.freeze({
+  /** @see PrometheusMetricsOptions.prefix */
   prefix: '',
+  /** @see PrometheusMetricsOptions.buckets */
   buckets: DEFAULT_BUCKETS,
+  /** @see PrometheusMetricsOptions.maxPathValues */
   maxPathValues: 1000,
 });
 

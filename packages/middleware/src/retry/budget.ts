@@ -33,7 +33,12 @@ function check(option: string, value: unknown, min: number): number | undefined 
 }
 
 /** The defaults of {@link RetryBudgetOptions}. */
-export const DEFAULT_RETRY_BUDGET_OPTIONS = { ratio: 0.2, perSecond: 10 };
+export const DEFAULT_RETRY_BUDGET_OPTIONS = {
+  /** @see RetryBudgetOptions.ratio */
+  ratio: 0.2,
+  /** @see RetryBudgetOptions.perSecond */
+  perSecond: 10,
+};
 
 /**
  * A retry budget: retries are allowed for at most `ratio` of calls plus `perSecond` per second

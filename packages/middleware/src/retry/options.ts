@@ -12,8 +12,22 @@ import { createRetryBudget, type RetryBudget, type RetryBudgetOptions } from './
 
 /** What one attempt ended in, as a {@link RetryPolicy} sees it: a response or an error. */
 export type RetryOutcome =
-  | { attempt: number; response: HttpResponse; error?: undefined }
-  | { attempt: number; error: unknown; response?: undefined };
+  | {
+      /** The 1-based attempt that ended. */
+      attempt: number;
+      /** The response the attempt answered with. */
+      response: HttpResponse;
+      /** Absent when the attempt answered. */
+      error?: undefined;
+    }
+  | {
+      /** The 1-based attempt that ended. */
+      attempt: number;
+      /** The error the attempt failed with. */
+      error: unknown;
+      /** Absent when the attempt failed. */
+      response?: undefined;
+    };
 
 /**
  * A retry policy, the successor of the `Retryable` protocol: `true` retries (after the server's
@@ -27,6 +41,7 @@ export type RetryPolicy = (outcome: RetryOutcome, ctx: Context) => boolean | num
 export interface RetryInfo {
   /** The attempt that failed (1-based); retry #`attempt` follows it. */
   attempt: number;
+  /** Total tries allowed, including the first; see {@link RetryOptions.maxAttempts}. */
   maxAttempts: number;
   /** How long retry() waits before the next attempt. */
   delayMs: number;
@@ -80,29 +95,54 @@ export interface RetryOptions {
 
 /** The defaults of {@link RetryOptions}. */
 export const DEFAULT_RETRY_OPTIONS = {
+  /** @see RetryOptions.maxAttempts */
   maxAttempts: 3,
+  /** @see RetryOptions.statusCodes */
   statusCodes: [408, 429, 500, 502, 503, 504] as readonly number[],
+  /** @see RetryOptions.methods */
   methods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'] as readonly string[],
-  backoff: { baseMs: 200, maxMs: 20_000 },
+  /** @see RetryOptions.backoff */
+  backoff: {
+    /** @see BackoffOptions.baseMs */
+    baseMs: 200,
+    /** @see BackoffOptions.maxMs */
+    maxMs: 20_000,
+  },
+  /** @see RetryOptions.maxRetryAfterMs */
   maxRetryAfterMs: 60_000,
+  /** @see RetryOptions.budget */
   budget: true,
+  /** @see RetryOptions.idempotencyKey */
   idempotencyKey: false,
 } as const;
 
 /** {@link RetryOptions} validated and filled in. */
 export interface ResolvedRetryOptions {
+  /** Total tries including the first. */
   maxAttempts: number;
+  /** Response statuses that are retried. */
   statusCodes: ReadonlySet<number>;
+  /** Upper-cased methods whose failures are retried, or `'all'`. */
   methods: ReadonlySet<string> | 'all';
+  /** The backoff bounds, both filled in. */
   backoff: Required<BackoffOptions>;
+  /** The longest server-named delay that is waited out, in ms. */
   maxRetryAfterMs: number;
+  /** Extra policies, asked in order before the defaults. */
   retryOn: readonly RetryPolicy[];
+  /** The retry budget, or `undefined` for none. */
   budget: RetryBudget | undefined;
+  /** Whether POST and PATCH calls get an `Idempotency-Key`. */
   idempotencyKey: boolean;
+  /** Called before each wait, if given. */
   onRetry: ((info: RetryInfo) => void) | undefined;
+  /** Gets one `warn` line per retry, if given. */
   logger: Pick<Logger, 'warn'> | undefined;
+  /** The random source of the jitter, in [0, 1). */
   random: () => number;
+  /** How to wait between attempts. */
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** The wall clock in ms. */
   now: () => number;
 }
 
