@@ -70,7 +70,14 @@ export interface UndiciTransportOptions {
    * `{ username, password }` for Basic, or the whole header value (e.g. `'Bearer …'`).
    * @default the credentials in the proxy URL, if any
    */
-  proxyAuth?: { username: string; password: string } | string;
+  proxyAuth?:
+    | {
+        /** The proxy user name, for Basic auth. */
+        username: string;
+        /** The proxy password, for Basic auth. */
+        password: string;
+      }
+    | string;
   /**
    * TLS options for connections to the targets (through a proxy too): a private `ca`, a client
    * certificate (`cert`, `key`, `passphrase`) for mTLS, `servername` (SNI), `minVersion`, and
@@ -102,23 +109,38 @@ export type UndiciTlsOptions = Pick<
  * const res = await client.get('/');
  * console.log((res.raw as UndiciResponseData).httpVersion); // '2' with allowH2 on an h2 server
  */
-export type UndiciResponseData = Dispatcher.ResponseData & { httpVersion?: '1.1' | '2' };
+export type UndiciResponseData = Dispatcher.ResponseData & {
+  /** The protocol the response came over; absent when the transport cannot know it. */
+  httpVersion?: '1.1' | '2';
+};
 
 /** The defaults of {@link UndiciTransportOptions} (undici's own, made explicit). */
 export const DEFAULT_UNDICI_TRANSPORT_OPTIONS = {
+  /** @see UndiciTransportOptions.connections */
   connections: Number.POSITIVE_INFINITY,
+  /** @see UndiciTransportOptions.pipelining */
   pipelining: 1,
+  /** @see UndiciTransportOptions.keepAliveTimeoutMs */
   keepAliveTimeoutMs: 4_000,
+  /** @see UndiciTransportOptions.connectTimeoutMs */
   connectTimeoutMs: 10_000,
+  /** @see UndiciTransportOptions.headersTimeoutMs */
   headersTimeoutMs: 300_000,
+  /** @see UndiciTransportOptions.bodyTimeoutMs */
   bodyTimeoutMs: 300_000,
+  /** @see UndiciTransportOptions.maxResponseBytes */
   maxResponseBytes: Number.POSITIVE_INFINITY,
+  /** @see UndiciTransportOptions.proxy */
   proxy: 'env',
+  /** @see UndiciTransportOptions.allowH2 */
   allowH2: false,
 } as const;
 
 /** A transport on undici; `dispatcher` is the Agent (or the dispatcher passed in). */
-export type UndiciTransport = Transport & { readonly dispatcher: Dispatcher };
+export type UndiciTransport = Transport & {
+  /** The undici `Agent` the transport created, or the dispatcher passed in. */
+  readonly dispatcher: Dispatcher;
+};
 
 interface ResolvedUndiciOptions extends UndiciTimeouts {
   dispatcher: Dispatcher | undefined;
