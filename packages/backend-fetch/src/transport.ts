@@ -42,10 +42,15 @@ export type FetchFunction = (input: string, init: any) => Promise<FetchResponse>
  * const canned: FetchFunction = async () => new Response('{"ok":true}', { status: 200 });
  */
 export interface FetchResponse {
+  /** The HTTP status code. */
   readonly status: number;
+  /** The reason phrase. */
   readonly statusText: string;
+  /** The response headers, as `[name, value]` pairs. */
   readonly headers: Iterable<[string, string]>;
+  /** The body as a web `ReadableStream` of bytes, or `null` for none. */
   readonly body: object | null;
+  /** Reads the whole body at once (used when there is no limit or progress to track). */
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 
@@ -76,15 +81,21 @@ export interface FetchTransportOptions {
  * fetchTransport({ maxResponseBytes: DEFAULT_FETCH_TRANSPORT_OPTIONS.maxResponseBytes }); // unlimited
  */
 export const DEFAULT_FETCH_TRANSPORT_OPTIONS: Readonly<{
+  /** @see FetchTransportOptions.fetch */
   fetch: FetchFunction | undefined;
+  /** @see FetchTransportOptions.maxResponseBytes */
   maxResponseBytes: number | undefined;
+  /** @see FetchTransportOptions.init */
   init: Readonly<Record<string, unknown>>;
 }> = Object.freeze({ fetch: undefined, maxResponseBytes: undefined, init: Object.freeze({}) });
 
 /** {@link FetchTransportOptions} validated and filled by {@link resolveFetchTransportOptions}. */
 export interface ResolvedFetchTransportOptions {
+  /** The fetch function to call. */
   fetch: FetchFunction;
+  /** The transport-level body limit in bytes; `undefined` for none. */
   maxResponseBytes: number | undefined;
+  /** Extra `RequestInit` fields for every call. */
   init: Record<string, unknown>;
 }
 
@@ -175,7 +186,10 @@ export function resolveFetchTransportOptions(
  * @example
  * const inUse = (client.transport as FetchTransport).fetch;
  */
-export type FetchTransport = Transport & { readonly fetch: FetchFunction };
+export type FetchTransport = Transport & {
+  /** The fetch function the transport calls. */
+  readonly fetch: FetchFunction;
+};
 
 function isStreamBody(
   body: RequestBody,
