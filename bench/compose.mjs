@@ -1,8 +1,7 @@
 // The pipeline microbenchmark: ns per call through 10 no-op middleware and a constant terminal,
 // extapi's compose vs koa-compose. Run alone (`node bench/compose.mjs`) or from run.mjs.
-import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { machine, median, parseArgs, positive, table } from './util.mjs';
+import { machine, median, parseArgs, positive, runChild, table } from './util.mjs';
 
 const LAYERS = 10;
 const BATCH = 1000;
@@ -48,16 +47,8 @@ async function child({ impl, kind, iterations }) {
   return measure(fn, ctx, terminal, iterations);
 }
 
-function runInChild(message) {
-  return new Promise((resolve, reject) => {
-    const proc = fork(fileURLToPath(import.meta.url), ['--child'], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    proc.once('message', (m) => (m.error ? reject(new Error(m.error)) : resolve(m.ns)));
-    proc.once('error', reject);
-    proc.send(message);
-  });
-}
+const runInChild = (message) =>
+  runChild(fileURLToPath(import.meta.url), message, undefined, ['--child']);
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
@@ -96,9 +87,9 @@ async function main() {
 if (process.argv.includes('--child')) {
   process.once('message', async (message) => {
     try {
-      process.send({ ns: await child(message) }, () => process.exit(0));
+      process.send({ type: 'result', result: await child(message) }, () => process.exit(0));
     } catch (error) {
-      process.send({ error: String(error?.stack ?? error) }, () => process.exit(1));
+      process.send({ type: 'error', error: String(error?.stack ?? error) }, () => process.exit(1));
     }
   });
 } else {

@@ -1,10 +1,9 @@
 // The rate-limit precision run: achieved start rate vs the configured limit, for a local rateLimit
 // and for a Redis one shared by two processes (REDIS_URL). Run alone or from run.mjs.
-import { fork } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { machine, table } from './util.mjs';
+import { machine, runChild, table } from './util.mjs';
 
 // Enough callers in flight that the limiter, never the callers, sets the pace.
 const CONCURRENCY = 64;
@@ -127,16 +126,8 @@ function redisReachable(url) {
   });
 }
 
-function inChild(message) {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--child'], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    child.once('message', (m) => (m.error ? reject(new Error(m.error)) : resolve(m.starts)));
-    child.once('error', reject);
-    child.send(message);
-  });
-}
+const inChild = (message) =>
+  runChild(fileURLToPath(import.meta.url), message, undefined, ['--child']);
 
 async function main() {
   console.log(
@@ -173,9 +164,9 @@ async function main() {
 if (process.argv.includes('--child')) {
   process.once('message', async (message) => {
     try {
-      process.send({ starts: await drive(message) }, () => process.exit(0));
+      process.send({ type: 'result', result: await drive(message) }, () => process.exit(0));
     } catch (error) {
-      process.send({ error: String(error?.stack ?? error) }, () => process.exit(1));
+      process.send({ type: 'error', error: String(error?.stack ?? error) }, () => process.exit(1));
     }
   });
 } else {

@@ -62,16 +62,18 @@ export function machine() {
 }
 
 /**
- * Forks `script` with `message`, relays its `mark` messages to `onMark`, and resolves with its
- * `result` message. Rejects if the child exits without one.
+ * Forks `script` (with `args`) and sends it `message`, relays its `mark` messages to `onMark`, and
+ * resolves with its `result` message; rejects with its `error` message, or if it exits without a
+ * result.
  */
-export function runChild(script, message, onMark = () => {}) {
+export function runChild(script, message, onMark = () => {}, args = []) {
   return new Promise((resolve, reject) => {
-    const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let result;
     child.on('message', (m) => {
       if (m?.type === 'mark') onMark(m);
       else if (m?.type === 'result') result = m.result;
+      else if (m?.type === 'error') reject(new Error(m.error));
     });
     child.on('error', reject);
     child.on('exit', (code) => {
