@@ -31,6 +31,16 @@ export class ExtapiError extends Error {
   readonly url: string | undefined;
   /** The attempt on which the error happened, when known. */
   readonly attempt: number | undefined;
+  /**
+   * How many attempts the call made: 1 without `retry()`; when `retry()` gives up it rethrows the
+   * last attempt's own error with this set to the number of attempts.
+   */
+  readonly attempts: number = 1;
+  /**
+   * The errors of the earlier attempts, oldest first (a retried response appears as an
+   * `HttpStatusError`); empty after one attempt. Not enumerable, so logs stay small.
+   */
+  declare readonly previousErrors: readonly unknown[];
 
   constructor(message: string, code: string, options: ExtapiErrorOptions = {}) {
     const url = options.url === undefined ? undefined : redactUrl(options.url);
@@ -42,6 +52,7 @@ export class ExtapiError extends Error {
     this.url = url;
     this.attempt = options.attempt;
     Object.defineProperty(this, BRAND, { value: true });
+    Object.defineProperty(this, 'previousErrors', { value: [], writable: true, configurable: true });
   }
 
   /** A plain summary without the response object or the cause's internals, safe to log. */
@@ -53,8 +64,25 @@ export class ExtapiError extends Error {
       method: this.method,
       url: this.url,
       attempt: this.attempt,
+      attempts: this.attempts,
     };
   }
+}
+
+/**
+ * Records on the error of a call's last attempt how many attempts the call made and the errors of
+ * the earlier ones, as `retry()` does before rethrowing it (see {@link ExtapiError.attempts}).
+ * Errors that are not objects are left as they are.
+ * @example
+ * throw recordAttempts(lastError, attempt, earlierErrors);
+ */
+export function recordAttempts<E>(error: E, attempts: number, previousErrors: unknown[]): E {
+  if (typeof error === 'object' && error !== null && Object.isExtensible(error)) {
+    const writable = { writable: true, configurable: true };
+    Object.defineProperty(error, 'attempts', { value: attempts, enumerable: true, ...writable });
+    Object.defineProperty(error, 'previousErrors', { value: previousErrors, ...writable });
+  }
+  return error;
 }
 
 /** Thrown by `expectStatus` (or the caller) for an unexpected status; carries the response. */
@@ -98,24 +126,6 @@ export class TimeoutError extends ExtapiError {
 export class TransportError extends ExtapiError {
   constructor(message: string, code: string, options: ExtapiErrorOptions = {}) {
     super(message, code, options);
-  }
-}
-
-/** `retry()` gave up after errors: `errors` holds one per failed attempt, `cause` the last. */
-export class RetryError extends ExtapiError {
-  /** How many attempts failed (the length of `errors`). */
-  readonly attempts: number;
-  /** The error of each failed attempt, in order. */
-  readonly errors: unknown[];
-  constructor(errors: unknown[], options: ExtapiErrorOptions = {}) {
-    const last = errors[errors.length - 1];
-    const reason = last instanceof Error ? `: ${last.message}` : '';
-    super(`Gave up after ${errors.length} attempt(s)${reason}`, 'ERR_RETRY_EXHAUSTED', {
-      cause: last,
-      ...options,
-    });
-    this.attempts = errors.length;
-    this.errors = errors;
   }
 }
 
@@ -163,11 +173,19 @@ export class TooManyRedirectsError extends ExtapiError {
 
 /** Invalid options or an invalid request, found before anything is sent. Names the option and the value. */
 export class ConfigError extends ExtapiError {
-  /** The option at fault, e.g. `timeoutMs` or `retry.maxAttempts`. */
+  /** The option at fault, e.g. `timeoutMs` or `backoff.maxMs`. */
   readonly option: string;
+  /** What the option accepts (or why it was refused), without the value. */
+  readonly expected: string;
+  /**
+   * `value` is quoted in the message (shortened); pass `REDACTED` or `undefined` for a credential.
+   * An `undefined` value is left out of the message (for unknown options).
+   */
   constructor(option: string, value: unknown, expected: string, options: ExtapiErrorOptions = {}) {
-    super(`Invalid option ${option}: ${describeValue(value)} (${expected})`, 'ERR_CONFIG', options);
+    const shown = value === undefined ? '' : `: ${describeValue(value)}`;
+    super(`Invalid option ${option}${shown} (${expected})`, 'ERR_CONFIG', options);
     this.option = option;
+    this.expected = expected;
   }
 }
 
@@ -224,8 +242,6 @@ export const isHttpStatusError = guard<HttpStatusError>('HttpStatusError');
 export const isTimeoutError = guard<TimeoutError>('TimeoutError');
 /** Whether `error` is a {@link TransportError}. */
 export const isTransportError = guard<TransportError>('TransportError');
-/** Whether `error` is a {@link RetryError}. */
-export const isRetryError = guard<RetryError>('RetryError');
 /** Whether `error` is a {@link QueueFullError}. */
 export const isQueueFullError = guard<QueueFullError>('QueueFullError');
 /** Whether `error` is a {@link CircuitOpenError}. */

@@ -66,3 +66,13 @@ export {
 } from './network-error.js';
 export { lintStack, STACK_ORDER_WARNING_CODE, type StackLintWarning } from './stack-lint.js';
 export * from './errors.js';
+export {
+  MAX_TIMER_MS,
+  option,
+  readOptions,
+  suggestOption,
+  unknownOption,
+  type OptionCheck,
+  type OptionSpec,
+  type ResolvedOptions,
+} from './options.js';
