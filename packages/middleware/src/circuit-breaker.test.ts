@@ -6,7 +6,7 @@ import {
   isCircuitOpenError,
   isConfigError,
   type Middleware,
-  RetryError,
+  recordAttempts,
   TimeoutError,
   TransportError,
 } from '@extapi/core';
@@ -114,8 +114,8 @@ describe('circuitBreaker()', () => {
     ['a 500 response', { status: 500 }, true],
     ['a 503 response', { status: 503 }, true],
     [
-      'a RetryError whose last error is a network error',
-      { error: new RetryError([refused(), refused()]) },
+      'the network error retry() rethrows after its last attempt',
+      { error: recordAttempts(refused(), 2, [refused()]) },
       true,
     ],
     ['a 404 response', { status: 404 }, false],

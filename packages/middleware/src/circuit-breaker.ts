@@ -6,7 +6,6 @@ import {
   type Context,
   type HttpResponse,
   isHttpStatusError,
-  isRetryError,
   isTimeoutError,
   isTransportError,
   type Middleware,
@@ -140,7 +139,7 @@ type Outcome = 'success' | 'failure' | 'ignore';
  * - Closed: calls pass and their outcomes fill a rolling window of `windowMs` (10 buckets). Once the
  *   window holds at least `minimumCalls` calls and at least `failureRatio` of them failed, it opens.
  *   Failures are network errors (`TransportError`), `TimeoutError`, responses with status >= 500,
- *   an `HttpStatusError` with status >= 500 and a `RetryError` whose last error is one of these.
+ *   an `HttpStatusError` with status >= 500 (also as the last attempt's error that `retry()` rethrows).
  *   A caller's abort counts as nothing; so does any other error.
  * - Open: for `openMs` every call rejects at once with `CircuitOpenError` and sends nothing.
  * - Half-open: the next call is the one probe (concurrent calls get `CircuitOpenError`); success
@@ -284,7 +283,6 @@ function resetWindow(circuit: Circuit): void {
 function isFailureError(error: unknown): boolean {
   if (isTransportError(error) || isTimeoutError(error)) return true;
   if (isHttpStatusError(error)) return error.status >= 500;
-  if (isRetryError(error)) return isFailureError(error.errors[error.errors.length - 1]);
   return false;
 }
 

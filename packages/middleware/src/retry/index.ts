@@ -14,7 +14,7 @@ import {
   type Next,
   parseRateLimitReset,
   parseRetryAfter,
-  RetryError,
+  recordAttempts,
   redactUrl,
 } from '@extapi/core';
 import { backoffDelay } from './backoff.js';
@@ -216,7 +216,7 @@ export function retry(options: RetryOptions = {}): Middleware {
       }
       if (attempt >= maxAttempts || (budget !== undefined && !budget.withdraw())) {
         if (outcome.response) return outcome.response;
-        throw new RetryError(errors, { method, url, attempt });
+        throw recordAttempts(outcome.error, attempt, errors.slice(0, -1));
       }
       const delayMs = decision.delayMs ?? backoffDelay(attempt, config.backoff, config.random);
       await response?.discard();
