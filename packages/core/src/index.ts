@@ -50,9 +50,14 @@ export {
 } from './retry-after.js';
 export {
   DEFAULT_REDACT_HEADERS,
+  DEFAULT_SENSITIVE_HEADERS,
+  isSecretName,
   isSecretQueryName,
+  isSensitiveHeader,
   REDACTED,
   redactHeaders,
+  redactPath,
+  redactText,
   redactUrl,
 } from './redact.js';
 export type { Logger } from './logger.js';
