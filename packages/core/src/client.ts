@@ -1,12 +1,15 @@
 // createClient(): validates options, turns each call into a Context and runs it through the onion.
 // Its last step, just before the transport, checks the request and follows redirects (redirect.ts).
+import type { Readable } from 'node:stream';
 import { bodyLength } from './body.js';
-import { compose } from './compose.js';
+import { chain, isResponse, noResponseError, type Trail } from './compose.js';
 import { createContext } from './context.js';
 import { ConfigError, TimeoutError } from './errors.js';
 import type { Logger } from './logger.js';
-import { DEFAULT_REDACT_HEADERS, REDACTED, redactUrl } from './redact.js';
+import { type OptionSpec, option, readOptions, unknownOption } from './options.js';
+import { DEFAULT_REDACT_HEADERS, REDACTED } from './redact.js';
 import { warnStackOrder } from './stack-lint.js';
+import { appendQuery, type BaseUrl, parseBaseUrl, type Query, resolveUrl } from './url.js';
 import {
   createRedirectStep,
   LAST_ATTEMPT,
@@ -30,8 +33,7 @@ import type {
 // not HeadersInit, so the published declarations must not name it.
 type HeadersInit = ConstructorParameters<typeof Headers>[0];
 
-/** A value allowed in `query`: arrays repeat the key, `undefined` is dropped. */
-export type QueryValue = string | number | boolean | bigint | null | undefined;
+export type { QueryValue } from './url.js';
 
 /** Options of one call. Every field is optional; client options give the defaults. */
 export interface RequestOptions {
@@ -40,7 +42,7 @@ export interface RequestOptions {
   /** Merged over the client's `headers`; a `null` or `undefined` value removes a default header. */
   headers?: HeadersInit | Record<string, string | null | undefined>;
   /** Query parameters appended to the URL. Arrays repeat the key; `undefined` values are dropped. */
-  query?: Record<string, QueryValue | readonly QueryValue[]> | URLSearchParams;
+  query?: Query;
   /** A value serialised as JSON; sets `content-type: application/json` unless given. Not with `body`. */
   json?: unknown;
   /** The body: string, bytes, URLSearchParams, FormData, Blob, a stream or an async iterable. */
@@ -81,7 +83,11 @@ export interface ClientOptions {
   redirect?: RedirectMode;
   /** @default 5 */
   maxRedirects?: number;
-  /** Extra header names dropped when a redirect leaves the origin. @default ['x-api-key', 'x-auth-token'] */
+  /**
+   * Header names dropped when a redirect leaves the origin, in addition to the default list
+   * (`authorization`, `proxy-authorization`, `cookie`, `x-api-key`, …), which always applies.
+   * @default []
+   */
   sensitiveHeaders?: string[];
   /** Allow absolute URLs to other origins than `baseUrl`. @default false */
   allowAbsoluteUrls?: boolean;
@@ -130,64 +136,14 @@ export const DEFAULT_CLIENT_OPTIONS = {
   /** @see ClientOptions.maxRedirects */
   maxRedirects: 5,
   /** @see ClientOptions.sensitiveHeaders */
-  sensitiveHeaders: ['x-api-key', 'x-auth-token'],
+  sensitiveHeaders: [] as readonly string[],
   /** @see ClientOptions.allowAbsoluteUrls */
   allowAbsoluteUrls: false,
 };
 
-// RFC 9110 §5.6.2 token.
+// RFC 9110 §5.6.2 token (ASCII only, so `ſet` is refused rather than upper-cased to `SET`).
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const REDIRECT_MODES: readonly string[] = ['follow', 'manual', 'error'];
-
-function checkMs(option: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ConfigError(option, value, 'expected a finite number of ms >= 0');
-  }
-  return value;
-}
-
-function checkCount(option: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new ConfigError(option, value, 'expected an integer >= 0');
-  }
-  return value;
-}
-
-function checkRedirect(option: string, value: unknown): RedirectMode | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !REDIRECT_MODES.includes(value)) {
-    throw new ConfigError(option, value, "expected 'follow', 'manual' or 'error'");
-  }
-  return value as RedirectMode;
-}
-
-// C0 controls and DEL: the URL parser silently drops CR, LF and tab and encodes NUL, which would turn
-// an injection attempt into a different request instead of refusing it.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-/** A URL for an error message: userinfo and secret query values removed, even when it does not parse. */
-function describeUrl(value: string | URL): string {
-  return redactUrl(String(value)).replace(/\/\/[^/?#]*@/, '//');
-}
-
-function parseHttpUrl(option: string, value: string | URL, base?: string): URL {
-  if (typeof value === 'string' && CONTROL.test(value)) {
-    throw new ConfigError(option, describeUrl(value), 'control characters (CR, LF, NUL…) in a URL');
-  }
-  let url: URL;
-  try {
-    url = new URL(value, base);
-  } catch (cause) {
-    throw new ConfigError(option, describeUrl(value), 'expected a valid URL', { cause });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(option, describeUrl(value), 'only http: and https: URLs are allowed');
-  }
-  return url;
-}
+const REDIRECT_MODES = ['follow', 'manual', 'error'] as const;
 
 /** Header values that must never appear in an error message: they are likely credentials. */
 function isSecretHeader(name: string, sensitive: readonly string[] = []): boolean {
@@ -215,83 +171,87 @@ function badHeader(
   );
 }
 
-function toHeaders(option: string, init: unknown, sensitive?: readonly string[]): Headers {
-  // Own enumerable keys only: a polluted Object.prototype must not inject headers.
-  if (
-    init !== null &&
-    typeof init === 'object' &&
-    !(init instanceof Headers) &&
-    !Array.isArray(init)
-  ) {
-    const headers = new Headers();
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    !(value instanceof Headers) &&
+    !Array.isArray(value)
+  );
+}
+
+/**
+ * Sets `init` on `headers`. In a record (own keys only, so a polluted Object.prototype injects
+ * nothing) a `null` or `undefined` value removes the header.
+ */
+function setHeaders(
+  headers: Headers,
+  option: string,
+  init: unknown,
+  sensitive?: readonly string[],
+) {
+  if (isRecord(init)) {
     for (const name of Object.keys(init)) {
-      const value = (init as Record<string, unknown>)[name];
+      const value = init[name];
       try {
-        if (value !== undefined && value !== null) headers.set(name, String(value));
+        if (value === undefined || value === null) headers.delete(name);
+        else headers.set(name, String(value));
       } catch (cause) {
         throw badHeader(option, name, value, cause, sensitive);
       }
     }
     return headers;
   }
+  let list: Headers;
   try {
-    return new Headers(init as HeadersInit | undefined);
+    list = new Headers(init as HeadersInit | undefined);
   } catch {
-    // No cause: its message quotes the offending value, which may be a credential.
-    throw new ConfigError(option, init, 'invalid header name or value (CR, LF or NUL?)');
+    // No cause and no value: the TypeError quotes the offending value, which may be a credential.
+    throw new ConfigError(option, REDACTED, 'invalid header name or value (CR, LF or NUL?)');
   }
+  for (const [name, value] of list) headers.set(name, value);
+  return headers;
 }
 
-function own<T extends object, K extends keyof T>(object: T | undefined, key: K): T[K] | undefined {
-  return object !== undefined && Object.hasOwn(object, key) ? object[key] : undefined;
-}
+const CLIENT_SPEC = {
+  baseUrl: (value: unknown) => (value === undefined ? undefined : parseBaseUrl(value)),
+  headers: (value: unknown) => value,
+  timeoutMs: option.ms({ default: DEFAULT_CLIENT_OPTIONS.timeoutMs }),
+  readBody: option.boolean(DEFAULT_CLIENT_OPTIONS.readBody),
+  redirect: option.oneOf(REDIRECT_MODES, DEFAULT_CLIENT_OPTIONS.redirect),
+  maxRedirects: option.integer({ default: DEFAULT_CLIENT_OPTIONS.maxRedirects }),
+  sensitiveHeaders: option.array(option.string<never>(), DEFAULT_CLIENT_OPTIONS.sensitiveHeaders),
+  allowAbsoluteUrls: option.boolean(DEFAULT_CLIENT_OPTIONS.allowAbsoluteUrls),
+  logger: option.logger<Logger>(),
+} satisfies OptionSpec<ClientOptions>;
 
 interface ResolvedClientOptions {
-  base: URL | undefined;
-  baseHref: string | undefined;
+  base: BaseUrl | undefined;
   headers: Headers | undefined;
   timeoutMs: number;
   readBody: boolean;
   redirect: RedirectMode;
   maxRedirects: number;
+  /** The default credential headers and the client's own, lower-cased. */
   sensitiveHeaders: string[];
   allowAbsoluteUrls: boolean;
   logger: Logger | undefined;
 }
 
-// Only own properties are read, so a polluted Object.prototype (baseUrl, headers…) changes nothing.
-function resolveClientOptions(options: ClientOptions = {}): ResolvedClientOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new ConfigError('options', options, 'expected an object');
-  }
-  const baseUrl = own(options, 'baseUrl');
-  const base = baseUrl === undefined ? undefined : parseHttpUrl('baseUrl', baseUrl);
-  const headers = own(options, 'headers');
-  const sensitive = own(options, 'sensitiveHeaders');
-  if (
-    sensitive !== undefined &&
-    (!Array.isArray(sensitive) || sensitive.some((h) => typeof h !== 'string'))
-  ) {
-    throw new ConfigError('sensitiveHeaders', sensitive, 'expected an array of header names');
-  }
-  const logger = own(options, 'logger');
+function resolveClientOptions(options: ClientOptions | undefined): ResolvedClientOptions {
+  const o = readOptions('createClient()', options, CLIENT_SPEC);
+  // The client's list adds to the defaults; it never replaces them.
+  const sensitive = [
+    ...new Set([...DEFAULT_REDACT_HEADERS, ...o.sensitiveHeaders.map((h) => h.toLowerCase())]),
+  ];
   return {
-    base,
-    baseHref: base ? base.href.replace(/\/+$/, '') : undefined,
-    headers: headers === undefined ? undefined : toHeaders('headers', headers, sensitive),
-    timeoutMs: checkMs('timeoutMs', own(options, 'timeoutMs')) ?? DEFAULT_CLIENT_OPTIONS.timeoutMs,
-    readBody: own(options, 'readBody') ?? DEFAULT_CLIENT_OPTIONS.readBody,
-    redirect:
-      checkRedirect('redirect', own(options, 'redirect')) ?? DEFAULT_CLIENT_OPTIONS.redirect,
-    maxRedirects:
-      checkCount('maxRedirects', own(options, 'maxRedirects')) ??
-      DEFAULT_CLIENT_OPTIONS.maxRedirects,
-    sensitiveHeaders: (sensitive ?? DEFAULT_CLIENT_OPTIONS.sensitiveHeaders).map((h) =>
-      h.toLowerCase(),
-    ),
-    allowAbsoluteUrls:
-      own(options, 'allowAbsoluteUrls') ?? DEFAULT_CLIENT_OPTIONS.allowAbsoluteUrls,
-    logger,
+    ...o,
+    base: o.baseUrl,
+    headers:
+      o.headers === undefined
+        ? undefined
+        : setHeaders(new Headers(), 'headers', o.headers, sensitive),
+    sensitiveHeaders: sensitive,
   };
 }
 
@@ -299,27 +259,67 @@ function isTransport(value: unknown): value is Transport {
   return typeof value === 'function' && (value as Partial<Transport>).isTransport === true;
 }
 
-function appendQuery(url: URL, query: NonNullable<RequestOptions['query']>): void {
-  if (query instanceof URLSearchParams) {
-    for (const [name, value] of query) url.searchParams.append(name, value);
-    return;
+// Every request option, once: the list of known keys cannot drift from RequestOptions.
+const REQUEST_KEYS = {
+  method: true,
+  headers: true,
+  query: true,
+  json: true,
+  body: true,
+  signal: true,
+  timeoutMs: true,
+  pathTemplate: true,
+  readBody: true,
+  meta: true,
+  redirect: true,
+  maxRedirects: true,
+  maxResponseBytes: true,
+  onUploadProgress: true,
+  onDownloadProgress: true,
+} satisfies Record<keyof RequestOptions, true>;
+const REQUEST_KEY_LIST = Object.keys(REQUEST_KEYS);
+const EMPTY_REQUEST = Object.fromEntries(REQUEST_KEY_LIST.map((key) => [key, undefined])) as Record<
+  keyof RequestOptions,
+  unknown
+>;
+
+// Per-call checks, built once.
+const checkTimeout = option.ms();
+const checkReadBody = option.boolean();
+const checkRedirect = option.oneOf(REDIRECT_MODES);
+const checkMaxRedirects = option.integer();
+const checkMaxResponseBytes = option.integer({ infinity: true });
+const checkProgress = option.fn<(progress: Progress) => void>();
+const checkPathTemplate = option.string();
+
+/**
+ * The call's options as own values only: every known key is an own field of the result (so a
+ * polluted Object.prototype fills none of them), and an unknown key is a `ConfigError`.
+ */
+function readRequestOptions(options: unknown): Record<keyof RequestOptions, unknown> {
+  if (!isRecord(options)) throw new ConfigError('options', options, 'expected an object');
+  const o: Record<keyof RequestOptions, unknown> = { ...EMPTY_REQUEST };
+  for (const key of Object.keys(options)) {
+    if (!Object.hasOwn(REQUEST_KEYS, key)) throw unknownOption('request()', key, REQUEST_KEY_LIST);
+    o[key as keyof RequestOptions] = options[key];
   }
-  if (typeof query !== 'object' || query === null) {
-    throw new ConfigError('query', query, 'expected an object or URLSearchParams');
-  }
-  for (const name of Object.keys(query)) {
-    const value = query[name];
-    const values = Array.isArray(value) ? value : [value];
-    for (const item of values) {
-      if (item !== undefined) url.searchParams.append(name, item === null ? '' : String(item));
-    }
-  }
+  return o;
+}
+
+function isSignal(value: unknown): value is AbortSignal {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AbortSignal).aborted === 'boolean' &&
+    typeof (value as AbortSignal).addEventListener === 'function' &&
+    typeof (value as AbortSignal).removeEventListener === 'function'
+  );
 }
 
 /**
  * Builds a client from a stack: middleware outside-in, then the transport last.
  * Throws `ConfigError` when the stack has no transport, the transport is not last, an element is
- * not a function, or an option is invalid.
+ * not a function, or an option is invalid or unknown.
  * @example
  * const client = createClient([retry(), expectStatus([200]), undiciTransport()], {
  *   baseUrl: 'https://api.partner.example/v1',
@@ -370,27 +370,77 @@ function buildClient(
   resolved: ResolvedClientOptions,
   input: ClientOptions,
 ): Client {
-  const run = compose(...middleware);
+  const run = chain(middleware);
   const terminal: Handler = createRedirectStep(transport, resolved);
   const next = (ctx?: Context) => terminal(ctx!);
+  const names = middleware.map((fn) => fn.name || 'anonymous');
 
-  function resolveUrl(input: string | URL): URL {
-    if (resolved.base === undefined) return parseHttpUrl('url', input);
-    const text = String(input);
-    // Absolute (scheme:) or protocol-relative (//host) URLs must stay on the base's origin.
-    if (input instanceof URL || /^[a-z][a-z0-9+.-]*:/i.test(text) || text.startsWith('//')) {
-      const url = parseHttpUrl('url', text, resolved.base.href);
-      if (url.origin !== resolved.base.origin && !resolved.allowAbsoluteUrls) {
-        throw new ConfigError(
-          'url',
-          describeUrl(text),
-          `another origin than baseUrl ${resolved.base.origin} (set allowAbsoluteUrls to allow)`,
-        );
-      }
-      return url;
+  function buildContext(input: string | URL, o: Record<keyof RequestOptions, unknown>): Context {
+    const rawMethod = o.method ?? 'GET';
+    if (typeof rawMethod !== 'string' || !TOKEN.test(rawMethod)) {
+      throw new ConfigError('method', rawMethod, 'expected an HTTP method token');
     }
-    const path = text === '' || text.startsWith('/') || text.startsWith('?') ? text : `/${text}`;
-    return parseHttpUrl('url', resolved.baseHref + path);
+    const method = rawMethod.toUpperCase();
+    const url = resolveUrl(input, resolved.base, resolved.allowAbsoluteUrls);
+    if (o.query !== undefined) appendQuery(url, o.query as Query);
+
+    const headers = resolved.headers ? new Headers(resolved.headers) : new Headers();
+    if (o.headers !== undefined)
+      setHeaders(headers, 'headers', o.headers, resolved.sensitiveHeaders);
+    if (url.username !== '' || url.password !== '') {
+      // Userinfo is a credential: it goes out as Basic auth (as curl does) unless the call sets
+      // Authorization, and never stays in the URL, where fetch refuses it and errors, logs and
+      // spans would show it.
+      if (!headers.has('authorization')) {
+        const pair = `${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}`;
+        headers.set('authorization', `Basic ${Buffer.from(pair).toString('base64')}`);
+      }
+      url.username = '';
+      url.password = '';
+    }
+
+    let body = o.body as RequestBody | undefined;
+    if (o.json !== undefined) {
+      if (body !== undefined)
+        throw new ConfigError('json', '[json and body]', 'give either json or body, not both');
+      body = JSON.stringify(o.json);
+      if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    } else if (body instanceof URLSearchParams) {
+      body = body.toString();
+      if (!headers.has('content-type')) {
+        headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8');
+      }
+    }
+    if (body !== undefined && bodyLength(body) === undefined && !isStreamLike(body)) {
+      throw new ConfigError(
+        'body',
+        body,
+        'expected a string, bytes, URLSearchParams, FormData, Blob, stream or async iterable',
+      );
+    }
+    if (o.signal !== undefined && !isSignal(o.signal)) {
+      throw new ConfigError('signal', o.signal, 'expected an AbortSignal');
+    }
+    const meta = o.meta;
+    if (meta !== undefined && !isRecord(meta))
+      throw new ConfigError('meta', meta, 'expected an object');
+    const pathTemplate = checkPathTemplate(o.pathTemplate, 'pathTemplate');
+
+    const ctx = createContext({
+      request: { method, url, headers, body },
+      meta: pathTemplate === undefined ? { ...meta } : { ...meta, pathTemplate },
+      readBody: checkReadBody(o.readBody, 'readBody') ?? resolved.readBody,
+      maxResponseBytes: checkMaxResponseBytes(o.maxResponseBytes, 'maxResponseBytes'),
+      sensitiveHeaders: resolved.sensitiveHeaders,
+      onUploadProgress: checkProgress(o.onUploadProgress, 'onUploadProgress'),
+      onDownloadProgress: checkProgress(o.onDownloadProgress, 'onDownloadProgress'),
+    });
+    ctx.state.set(ORIGIN, url.origin);
+    const redirect = checkRedirect(o.redirect, 'redirect');
+    if (redirect !== undefined) ctx.state.set(REDIRECT, redirect);
+    const maxRedirects = checkMaxRedirects(o.maxRedirects, 'maxRedirects');
+    if (maxRedirects !== undefined) ctx.state.set(MAX_REDIRECTS, maxRedirects);
+    return ctx;
   }
 
   function request(input: string | URL, options: RequestOptions = {}): Promise<HttpResponse> {
@@ -398,100 +448,21 @@ function buildClient(
     let timeoutMs: number;
     let userSignal: AbortSignal | undefined;
     try {
-      userSignal = own(options, 'signal');
+      const o = readRequestOptions(options);
+      ctx = buildContext(input, o);
+      userSignal = o.signal as AbortSignal | undefined;
       if (userSignal?.aborted) return Promise.reject(userSignal.reason);
-      const method = (own(options, 'method') ?? 'GET').toUpperCase();
-      if (!TOKEN.test(method))
-        throw new ConfigError('method', method, 'expected an HTTP method token');
-      const url = resolveUrl(input);
-      const query = own(options, 'query');
-      if (query !== undefined) appendQuery(url, query);
-
-      const headers = resolved.headers ? new Headers(resolved.headers) : new Headers();
-      const extra = own(options, 'headers');
-      if (extra !== undefined) {
-        if (
-          extra !== null &&
-          typeof extra === 'object' &&
-          !(extra instanceof Headers) &&
-          !Array.isArray(extra)
-        ) {
-          // A null or undefined value removes a client default header.
-          for (const name of Object.keys(extra)) {
-            const value = (extra as Record<string, unknown>)[name];
-            try {
-              if (value === undefined || value === null) headers.delete(name);
-              else headers.set(name, String(value));
-            } catch (cause) {
-              throw badHeader('headers', name, value, cause, resolved.sensitiveHeaders);
-            }
-          }
-        } else {
-          for (const [name, value] of toHeaders('headers', extra)) headers.set(name, value);
-        }
-      }
-      if (url.username !== '' || url.password !== '') {
-        // Userinfo is a credential: it goes out as Basic auth (as curl does) unless the call sets
-        // Authorization, and never stays in the URL, where fetch refuses it and errors, logs and
-        // spans would show it.
-        if (!headers.has('authorization')) {
-          const pair = `${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}`;
-          headers.set('authorization', `Basic ${Buffer.from(pair).toString('base64')}`);
-        }
-        url.username = '';
-        url.password = '';
-      }
-
-      let body = own(options, 'body');
-      const json = own(options, 'json');
-      if (json !== undefined) {
-        if (body !== undefined)
-          throw new ConfigError('json', '[json and body]', 'give either json or body, not both');
-        body = JSON.stringify(json);
-        if (!headers.has('content-type')) headers.set('content-type', 'application/json');
-      } else if (body instanceof URLSearchParams) {
-        body = body.toString();
-        if (!headers.has('content-type')) {
-          headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8');
-        }
-      }
-      if (body !== undefined && bodyLength(body) === undefined && !isStreamLike(body)) {
-        throw new ConfigError(
-          'body',
-          body,
-          'expected a string, bytes, URLSearchParams, FormData, Blob, stream or async iterable',
-        );
-      }
-
-      timeoutMs = checkMs('timeoutMs', own(options, 'timeoutMs')) ?? resolved.timeoutMs;
-      const redirect = checkRedirect('redirect', own(options, 'redirect'));
-      const maxRedirects = checkCount('maxRedirects', own(options, 'maxRedirects'));
-      const maxResponseBytes = checkCount('maxResponseBytes', own(options, 'maxResponseBytes'));
-      const pathTemplate = own(options, 'pathTemplate');
-      const meta: RequestMeta = { ...own(options, 'meta') };
-      if (pathTemplate !== undefined) meta.pathTemplate = pathTemplate;
-
-      ctx = createContext({
-        request: { method, url, headers, body },
-        meta,
-        readBody: own(options, 'readBody') ?? resolved.readBody,
-        maxResponseBytes,
-        sensitiveHeaders: resolved.sensitiveHeaders,
-        onUploadProgress: own(options, 'onUploadProgress'),
-        onDownloadProgress: own(options, 'onDownloadProgress'),
-      });
-      ctx.state.set(ORIGIN, url.origin);
-      if (redirect !== undefined) ctx.state.set(REDIRECT, redirect);
-      if (maxRedirects !== undefined) ctx.state.set(MAX_REDIRECTS, maxRedirects);
+      timeoutMs = checkTimeout(o.timeoutMs, 'timeoutMs') ?? resolved.timeoutMs;
     } catch (error) {
       return Promise.reject(error);
     }
-    return execute(ctx, userSignal, timeoutMs);
-  }
-
-  function execute(ctx: Context, userSignal: AbortSignal | undefined, timeoutMs: number) {
     // Nothing can abort this call from outside: skip the AbortController, the costliest part of a call.
-    if (userSignal === undefined && timeoutMs === 0) return run(ctx, next);
+    if (userSignal === undefined && timeoutMs === 0) {
+      const trail: Trail = new Array(names.length);
+      return run(ctx, next, trail).then((response) =>
+        isResponse(response) ? response : noResponseError(ctx, response, trail, names),
+      );
+    }
     return executeAbortable(ctx, userSignal, timeoutMs);
   }
 
@@ -504,6 +475,7 @@ function buildClient(
     ctx.signal = controller.signal;
     let timer: NodeJS.Timeout | undefined;
     let timeoutError: TimeoutError | undefined;
+    let stream: Readable | null = null;
     const onAbort = () => controller.abort(userSignal!.reason);
     userSignal?.addEventListener('abort', onAbort, { once: true });
     if (timeoutMs > 0) {
@@ -515,16 +487,24 @@ function buildClient(
           phase: 'request',
         });
         controller.abort(timeoutError);
+        // The deadline covers a streamed body too, whatever the transport makes of the abort.
+        stream?.destroy(timeoutError);
       }, timeoutMs);
     }
-    let streaming = false;
+    const release = () => {
+      if (timer) clearTimeout(timer);
+      userSignal?.removeEventListener('abort', onAbort);
+    };
     try {
-      const response = await run(ctx, next);
+      const trail: Trail = new Array(names.length);
+      const response = await run(ctx, next, trail);
+      if (!isResponse(response)) return await noResponseError(ctx, response, trail, names);
       const body = response.body;
-      if (body && userSignal) {
-        // The caller's signal must still reach a body that is streamed after we return.
-        streaming = true;
-        body.once('close', () => userSignal.removeEventListener('abort', onAbort));
+      if (body && !body.destroyed && !body.readableEnded) {
+        // The caller's signal and the deadline still reach a body that is streamed after we
+        // return; both are released when the body ends, is discarded or is destroyed.
+        stream = body;
+        body.once('close', release);
       }
       return response;
     } catch (error) {
@@ -533,8 +513,7 @@ function buildClient(
       if (timeoutError && controller.signal.aborted) throw timeoutError;
       throw error;
     } finally {
-      if (timer) clearTimeout(timer);
-      if (!streaming) userSignal?.removeEventListener('abort', onAbort);
+      if (stream === null) release();
     }
   }
 
@@ -543,10 +522,7 @@ function buildClient(
     (url: string | URL, options?: Omit<RequestOptions, 'method'>): Promise<HttpResponse> =>
       request(url, { ...options, method: name });
 
-  const names = [
-    ...middleware.map((fn) => fn.name || 'anonymous'),
-    `${transport.transportName}Transport`,
-  ];
+  const described = [...names, `${transport.transportName}Transport`];
 
   const client: Client = {
     request,
@@ -558,7 +534,7 @@ function buildClient(
     head: method('HEAD'),
     options: method('OPTIONS'),
     transport,
-    describe: () => names.slice(),
+    describe: () => described.slice(),
     extend: (more) => {
       const merged: ClientOptions = { ...input, ...more };
       return buildClient(middleware, transport, resolveClientOptions(merged), merged);

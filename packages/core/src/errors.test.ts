@@ -1,13 +1,11 @@
 import { inspect } from 'node:util';
 import {
   errorName,
-  ExtapiError,
   HttpStatusError,
   isExtapiError,
   isHttpStatusError,
-  isRetryError,
   isTransportError,
-  RetryError,
+  recordAttempts,
   TransportError,
 } from './errors.js';
 import { createResponse } from './response.js';
@@ -50,15 +48,25 @@ describe('errors', () => {
     expect(isHttpStatusError(new TransportError('x', 'E'))).toBe(false);
   });
 
-  it('RetryError keeps every attempt error and the last as cause', () => {
-    const errors = [new Error('one'), new Error('two')];
-    const error = new RetryError(errors, { method: 'POST', url: 'http://api.test/' });
-    expect(isRetryError(error)).toBe(true);
-    expect(error).toBeInstanceOf(ExtapiError);
-    expect(error.attempts).toBe(2);
-    expect(error.errors).toEqual(errors);
-    expect(error.cause).toBe(errors[1]);
-    expect(error.message).toMatch(/^Gave up after 2 attempt\(s\): two/);
+  it('carry attempts (1 by default) and the earlier errors, which recordAttempts sets', () => {
+    const first = new TransportError('reset', 'ECONNRESET', {
+      method: 'GET',
+      url: 'http://api.test/',
+    });
+    expect(first.attempts).toBe(1);
+    expect(first.previousErrors).toEqual([]);
+    const last = new TransportError('reset', 'ECONNRESET', {
+      method: 'GET',
+      url: 'http://api.test/',
+    });
+    expect(recordAttempts(last, 2, [first])).toBe(last);
+    expect(last.attempts).toBe(2);
+    expect(last.previousErrors).toEqual([first]);
+    expect(Object.keys(last)).not.toContain('previousErrors');
+    expect(last.toJSON()).toMatchObject({ attempts: 2 });
+    const foreign = new TypeError('x');
+    expect((recordAttempts(foreign, 3, []) as unknown as { attempts: number }).attempts).toBe(3);
+    expect(recordAttempts('text', 3, [])).toBe('text');
   });
 });
 

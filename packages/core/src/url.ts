@@ -1,0 +1,140 @@
+// Request URLs: parsing with safe error messages, joining onto a baseUrl, and the query option.
+// The client's first step for every call; nothing here quotes a credential.
+import { ConfigError } from './errors.js';
+import { redactUrl } from './redact.js';
+
+/** A value allowed in `query`: arrays repeat the key, `undefined` is dropped. */
+export type QueryValue = string | number | boolean | bigint | null | undefined;
+
+/** The `query` request option. */
+export type Query = Record<string, QueryValue | readonly QueryValue[]> | URLSearchParams;
+
+// C0 controls and DEL: the URL parser silently drops CR, LF and tab and encodes NUL, which would turn
+// an injection attempt into a different request instead of refusing it.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const SCHEME_OR_AUTHORITY = /^([a-z][a-z0-9+.-]*:|[/\\]{2})/i;
+
+/**
+ * A URL for an error message, even one that does not parse: everything up to the last `@` of the
+ * authority goes (a password may hold an unencoded `/`, `#` or `@`), then the fragment, then secret
+ * query values.
+ */
+export function describeUrl(value: string | URL): string {
+  let text = String(value);
+  if (SCHEME_OR_AUTHORITY.test(text) && text.includes('@')) {
+    text = text.replace(/^([a-z][a-z0-9+.-]*:)?[/\\]*.*@/is, '$1//');
+  }
+  const hash = text.indexOf('#');
+  if (hash !== -1) text = text.slice(0, hash);
+  return redactUrl(text);
+}
+
+/**
+ * Parses an http(s) URL, refusing control characters and other schemes. The parser's own error is
+ * not kept as `cause`: it quotes the input, password included.
+ */
+export function parseHttpUrl(option: string, value: unknown, base?: string): URL {
+  if (typeof value !== 'string' && !(value instanceof URL)) {
+    throw new ConfigError(option, value, 'expected a URL string or a URL');
+  }
+  if (typeof value === 'string' && CONTROL.test(value)) {
+    throw new ConfigError(option, describeUrl(value), 'control characters (CR, LF, NUL…) in a URL');
+  }
+  let url: URL;
+  try {
+    url = new URL(value, base);
+  } catch {
+    throw new ConfigError(option, describeUrl(value), 'expected a valid URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(option, describeUrl(value), 'only http: and https: URLs are allowed');
+  }
+  return url;
+}
+
+/** A parsed `baseUrl`: the prefix that relative paths join, and the query every call carries. */
+export interface BaseUrl {
+  /** The base itself (fragment removed). */
+  url: URL;
+  /** `href` without query, fragment and trailing slashes: relative paths are appended to it. */
+  prefix: string;
+  /** The path relative calls must stay under (`/api/v1`), without its trailing slash. */
+  path: string;
+  /** The base's query (`?tenant=7`) or `''`: merged before each call's own query. */
+  search: string;
+}
+
+/** Parses the `baseUrl` option; its fragment is dropped (fragments are never sent). */
+export function parseBaseUrl(value: unknown): BaseUrl {
+  const url = parseHttpUrl('baseUrl', value);
+  url.hash = '';
+  const search = url.search;
+  const bare = new URL(url.href);
+  bare.search = '';
+  return {
+    url,
+    prefix: bare.href.replace(/\/+$/, ''),
+    path: bare.pathname.replace(/\/+$/, ''),
+    search,
+  };
+}
+
+/**
+ * The URL of a call. Without a base, `input` must be absolute. With one, a relative path is
+ * appended to the base's path (`/items` on `…/v1?tenant=7` is `…/v1/items?tenant=7`) and may not
+ * climb out of it with dot segments (`/../admin`, `/%2e%2e/admin`): that is a `ConfigError`. An
+ * absolute or protocol-relative URL must keep the base's origin unless `allowAbsoluteUrls`.
+ */
+export function resolveUrl(
+  input: string | URL,
+  base: BaseUrl | undefined,
+  allowAbsoluteUrls: boolean,
+): URL {
+  if (base === undefined) return parseHttpUrl('url', input);
+  const text = String(input);
+  if (input instanceof URL || SCHEME_OR_AUTHORITY.test(text)) {
+    const url = parseHttpUrl('url', text, base.url.href);
+    if (url.origin !== base.url.origin && !allowAbsoluteUrls) {
+      throw new ConfigError(
+        'url',
+        describeUrl(text),
+        `another origin than baseUrl ${base.url.origin} (set allowAbsoluteUrls to allow)`,
+      );
+    }
+    return url;
+  }
+  if (typeof input !== 'string')
+    throw new ConfigError('url', input, 'expected a URL string or a URL');
+  const path = text === '' || text.startsWith('/') || text.startsWith('?') ? text : `/${text}`;
+  const url = parseHttpUrl('url', base.prefix + path);
+  if (base.path !== '' && url.pathname !== base.path && !url.pathname.startsWith(`${base.path}/`)) {
+    throw new ConfigError(
+      'url',
+      describeUrl(text),
+      `leaves baseUrl's path ${base.path} (dot segments); pass an absolute URL on the same origin to do that deliberately`,
+    );
+  }
+  if (base.search !== '') {
+    url.search = url.search === '' ? base.search : `${base.search}&${url.search.slice(1)}`;
+  }
+  return url;
+}
+
+/** Appends the `query` option to `url`: arrays repeat the key, `undefined` is dropped, `null` is empty. */
+export function appendQuery(url: URL, query: Query): void {
+  if (query instanceof URLSearchParams) {
+    for (const [name, value] of query) url.searchParams.append(name, value);
+    return;
+  }
+  if (typeof query !== 'object' || query === null || Array.isArray(query)) {
+    throw new ConfigError('query', query, 'expected an object or URLSearchParams');
+  }
+  for (const name of Object.keys(query)) {
+    const value = query[name];
+    const values = Array.isArray(value) ? value : [value];
+    for (const item of values) {
+      if (item !== undefined) url.searchParams.append(name, item === null ? '' : String(item));
+    }
+  }
+}
