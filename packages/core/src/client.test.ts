@@ -1,18 +1,21 @@
 import { getEventListeners } from 'node:events';
 import { Readable } from 'node:stream';
-import { createClient } from './client.js';
+import { type ClientOptions, createClient, type RequestOptions } from './client.js';
 import { markSensitiveHeader } from './context.js';
 import {
   ConfigError,
+  type ExtapiError,
   isConfigError,
+  isExtapiError,
   isTimeoutError,
   isTooManyRedirectsError,
   TimeoutError,
   TooManyRedirectsError,
 } from './errors.js';
+import { createResponse, type ResponseInit } from './response.js';
 import { NEVER_ABORT } from './signal.js';
 import { mockTransport } from './testing/index.js';
-import type { Middleware } from './types.js';
+import type { Context, Middleware, Next } from './types.js';
 
 describe('createClient: the stack', () => {
   it('refuses a stack without a transport, naming both backends', () => {
@@ -536,5 +539,200 @@ describe('createClient: calls nothing can abort', () => {
     await client.get('http://api.test/', { timeoutMs: 1_000 });
     await client.get('http://api.test/', { signal: new AbortController().signal });
     expect(transport.requests.map((r) => r.ctx.signal === NEVER_ABORT)).toEqual([false, false]);
+  });
+});
+
+describe('createClient: mistakes plain-JavaScript users make', () => {
+  const transport = () => mockTransport([{ status: 200 }]);
+
+  it.each([
+    [{ baseURL: 'http://api.test' }, 'baseURL', 'baseUrl'],
+    [{ timeout: 100 }, 'timeout', 'timeoutMs'],
+    [{ readbody: true }, 'readbody', 'readBody'],
+  ])('refuses the unknown client option %j, suggesting the known one', (options, key, hint) => {
+    const make = () => createClient([transport()], options as ClientOptions);
+    expect(make).toThrow(ConfigError);
+    expect(make).toThrow(new RegExp(`option ${key} .*did you mean ${hint}\\?`));
+  });
+
+  it.each([
+    [{ params: { a: 1 } }, 'params', 'query'],
+    [{ timeout: 100 }, 'timeout', 'timeoutMs'],
+    [{ searchParams: { a: 1 } }, 'searchParams', 'query'],
+    [{ maxRedirect: 1 }, 'maxRedirect', 'maxRedirects'],
+  ])(
+    'rejects a call with the unknown option %j, suggesting the known one',
+    async (options, key, hint) => {
+      const client = createClient([transport()]);
+      const call = client.get('http://api.test/', options as RequestOptions);
+      await expect(call).rejects.toThrow(ConfigError);
+      await expect(client.get('http://api.test/', options as RequestOptions)).rejects.toThrow(
+        new RegExp(`option ${key} .*did you mean ${hint}\\?`),
+      );
+    },
+  );
+
+  it('keeps meta free-form', async () => {
+    const t = transport();
+    const client = createClient([t]);
+    await client.get('http://api.test/', { meta: { anything: 1, tenant: 'x' } });
+    expect(t.requests[0]!.ctx.meta).toEqual({ anything: 1, tenant: 'x' });
+  });
+
+  it.each([
+    ['allowAbsoluteUrls', 'false'],
+    ['allowAbsoluteUrls', 1],
+    ['allowAbsoluteUrls', {}],
+    ['readBody', 'no'],
+    ['logger', {}],
+    ['logger', 'console'],
+    ['sensitiveHeaders', 'x-key'],
+    ['timeoutMs', 2_147_483_648],
+    ['timeoutMs', -1],
+    ['maxRedirects', 1.5],
+    ['redirect', 'follow-all'],
+  ])('checks the type of the client option %s (refuses %j)', (name, value) => {
+    expect(() => createClient([transport()], { [name]: value } as ClientOptions)).toThrow(
+      new RegExp(`Invalid option ${name}`),
+    );
+  });
+
+  it('does not let allowAbsoluteUrls: "false" send a call to another origin', async () => {
+    expect(() =>
+      createClient([transport()], {
+        baseUrl: 'http://api.test',
+        allowAbsoluteUrls: 'false' as unknown as boolean,
+      }),
+    ).toThrow(ConfigError);
+  });
+
+  it.each([
+    ['timeoutMs', 2_147_483_648, /from 0 to 2147483647 ms/],
+    ['timeoutMs', Number.POSITIVE_INFINITY, /timeoutMs/],
+    ['method', 5, /method: 5/],
+    ['method', 'ſet', /HTTP method token/],
+    ['signal', {}, /signal.*AbortSignal/],
+    ['onUploadProgress', 'yes', /onUploadProgress.*function/],
+    ['onDownloadProgress', {}, /onDownloadProgress.*function/],
+    ['readBody', 'false', /readBody.*true or false/],
+    ['maxResponseBytes', -1, /maxResponseBytes/],
+    ['pathTemplate', 5, /pathTemplate/],
+    ['meta', 'x', /meta/],
+  ])(
+    'rejects the call option %s = %p with a ConfigError before sending',
+    async (name, value, message) => {
+      const t = transport();
+      const client = createClient([t]);
+      const call = client.request('http://api.test/', { [name]: value } as RequestOptions);
+      await expect(call).rejects.toThrow(ConfigError);
+      await expect(
+        client.request('http://api.test/', { [name]: value } as RequestOptions),
+      ).rejects.toThrow(message);
+      expect(t.requests).toHaveLength(0);
+    },
+  );
+
+  it('accepts maxResponseBytes: Infinity per call (no limit), as the transports do', async () => {
+    const t = transport();
+    const client = createClient([t]);
+    await client.get('http://api.test/', { maxResponseBytes: Number.POSITIVE_INFINITY });
+    expect(t.requests[0]!.ctx.maxResponseBytes).toBe(Number.POSITIVE_INFINITY);
+  });
+});
+
+describe('createClient: a middleware that forgets `return next()`', () => {
+  it('rejects with ERR_NO_RESPONSE naming the middleware, and discards the dropped response', async () => {
+    let discarded = 0;
+    const t = mockTransport([
+      () =>
+        createResponse({
+          status: 200,
+          headers: new Headers(),
+          url: 'http://api.test/',
+          method: 'GET',
+          body: Readable.from([Buffer.from('x')]),
+          discard: async () => {
+            discarded++;
+          },
+        } as ResponseInit),
+    ]);
+    const pass: Middleware = (_ctx, next) => next();
+    const forgetful = async function stamp(ctx: Context, next: Next) {
+      ctx.request.headers.set('x-stamp', '1');
+      await next();
+    } as unknown as Middleware;
+    const client = createClient([pass, forgetful, pass, t], { readBody: false });
+    const error = await client.get('http://api.test/').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isExtapiError(error)).toBe(true);
+    expect((error as ExtapiError).code).toBe('ERR_NO_RESPONSE');
+    expect((error as Error).message).toMatch(/stack\[1\] \(stamp\).*return next\(\)/);
+    expect((error as Error).message.match(/GET http:\/\/api\.test\//g)).toHaveLength(1);
+    expect(discarded).toBe(1);
+  });
+
+  it('names a middleware that answers undefined without calling next, also with a deadline', async () => {
+    const t = mockTransport([{ status: 200 }]);
+    const pass: Middleware = (_ctx, next) => next();
+    const shortCircuit = async function cacheLookup() {} as unknown as Middleware;
+    const client = createClient([pass, shortCircuit, t], { timeoutMs: 1000 });
+    await expect(client.get('http://api.test/')).rejects.toThrow(/stack\[1\] \(cacheLookup\)/);
+    expect(t.requests).toHaveLength(0);
+  });
+});
+
+describe('createClient: URLs under a baseUrl', () => {
+  const send = async (baseUrl: string, path: string) => {
+    const t = mockTransport([{ status: 200 }]);
+    await createClient([t], { baseUrl }).get(path);
+    return t.requests[0]!.url;
+  };
+
+  it("joins the path onto the base's path and merges the base's query", async () => {
+    expect(await send('http://api.test/v1?tenant=7', '/items/42')).toBe(
+      'http://api.test/v1/items/42?tenant=7',
+    );
+    expect(await send('http://api.test/v1?tenant=7', '/items/42?expand=a')).toBe(
+      'http://api.test/v1/items/42?tenant=7&expand=a',
+    );
+  });
+
+  it('keeps the path when the base has a fragment (fragments are never sent)', async () => {
+    expect(await send('http://api.test/v1#x', '/items/42')).toBe('http://api.test/v1/items/42');
+  });
+
+  it.each(['/../admin', '/%2e%2e/%2e%2e/admin', '/items/../../admin', '..'])(
+    "refuses %s, which climbs out of the base's path",
+    async (path) => {
+      const t = mockTransport([{ status: 200 }]);
+      const client = createClient([t], { baseUrl: 'http://api.test/api/v1' });
+      await expect(client.get(path)).rejects.toThrow(/leaves baseUrl's path \/api\/v1/);
+      expect(t.requests).toHaveLength(0);
+    },
+  );
+
+  it('still allows dot segments that stay under the base path, and absolute same-origin URLs', async () => {
+    expect(await send('http://api.test/api/v1', '/items/../users')).toBe(
+      'http://api.test/api/v1/users',
+    );
+    expect(await send('http://api.test/api/v1', 'http://api.test/admin')).toBe(
+      'http://api.test/admin',
+    );
+  });
+});
+
+describe('createClient: sensitiveHeaders', () => {
+  it('adds to the default list rather than replacing it', async () => {
+    const t = mockTransport([
+      { status: 302, headers: { location: 'http://other.test/next' } },
+      { status: 200 },
+    ]);
+    const client = createClient([t], { sensitiveHeaders: ['X-Partner-Secret'] });
+    await client.get('http://api.test/', {
+      headers: { 'x-partner-secret': 's', 'x-api-key': 'k', 'x-auth-token': 't', accept: 'a' },
+    });
+    expect(t.requests[1]!.headers).toEqual({ accept: 'a' });
   });
 });

@@ -123,6 +123,23 @@ describe('compose', () => {
     await expect(result).rejects.toThrow('sync');
   });
 
+  it('makes the next() of the layer above reject, never throw, when a middleware throws synchronously', async () => {
+    const syncThrow: Middleware = () => {
+      throw new Error('sync');
+    };
+    let caught: unknown;
+    const catcher: Middleware = (_ctx, next) => {
+      const pending = next(); // would throw here if next() were not guarded
+      return pending.catch((error) => {
+        caught = error;
+        return respond(598);
+      });
+    };
+    const res = await compose(catcher, syncThrow)(makeCtx(), terminal);
+    expect(res.status).toBe(598);
+    expect((caught as Error).message).toBe('sync');
+  });
+
   it('rejects when the terminal rejects', async () => {
     const pass: Middleware = (_ctx, next) => next();
     await expect(compose(pass)(makeCtx(), () => Promise.reject(new Error('down')))).rejects.toThrow(
