@@ -4,6 +4,7 @@ import {
   createResponse,
   isConfigError,
   isQueueFullError,
+  MAX_TIMER_MS,
   type Middleware,
   TimeoutError,
   TransportError,
@@ -64,6 +65,49 @@ describe('concurrencyLimit()', () => {
     const error = configError(options);
     expect(isConfigError(error)).toBe(true);
     expect(error).toMatchObject({ option });
+  });
+
+  test('refuses an unknown option with the nearest known one', () => {
+    const error = configError({ max: 1, leaseMS: 1000 });
+    expect(isConfigError(error)).toBe(true);
+    expect(error).toMatchObject({ option: 'leaseMS' });
+    expect((error as Error).message).toContain('did you mean leaseMs?');
+    expect((configError({ mx: 1 }) as Error).message).toContain('did you mean max?');
+  });
+
+  test.each([
+    ['leaseMs', { max: 1, leaseMs: 9e9 }],
+    ['redisTimeoutMs', { max: 1, redisTimeoutMs: 3e9 }],
+  ])('refuses a %s longer than a timer can wait', (option, options) => {
+    expect(configError(options)).toMatchObject({ option });
+  });
+
+  test('accepts ms options up to the longest timer', () => {
+    expect(
+      configError({ max: 1, leaseMs: MAX_TIMER_MS, redisTimeoutMs: MAX_TIMER_MS }),
+    ).toBeUndefined();
+  });
+
+  test('reads only own properties: a polluted Object.prototype changes nothing', async () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    const { transport, gates, openAll } = gatedTransport();
+    try {
+      proto.max = 100;
+      proto.maxQueue = 0;
+      proto.redis = 'redis://127.0.0.1:1';
+      proto.key = () => 'k';
+      const client = createClient([concurrencyLimit({ max: 1 }), transport]);
+      const calls = [client.get(`${URL_}/1`), client.get(`${URL_}/2`)];
+      await tick();
+      // One in flight and one waiting: not 100 slots, not a queue of 0, no Redis.
+      expect(gates).toHaveLength(1);
+      openAll();
+      await tick();
+      openAll();
+      await Promise.all(calls);
+    } finally {
+      for (const name of ['max', 'maxQueue', 'redis', 'key']) delete proto[name];
+    }
   });
 
   test('keeps at most max calls in flight and runs every call', async () => {

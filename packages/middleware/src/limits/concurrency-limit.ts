@@ -1,15 +1,22 @@
 // concurrencyLimit(): at most `max` calls in flight inside it, per key, in this process or across
 // processes through Redis. Place it before retry() to count calls, after it to count attempts.
-import type { Context, HttpResponse, Middleware, Next } from '@extapi/core';
-import { ConfigError } from '@extapi/core';
+import {
+  type Context,
+  type HttpResponse,
+  type Middleware,
+  type Next,
+  type OptionSpec,
+  option,
+  readOptions,
+} from '@extapi/core';
 import { createLocalSlots, type Release, type SlotPool } from './local-slots.js';
 import {
-  checkInteger,
+  checkRedisId,
   DEFAULT_SHARED_LIMIT_OPTIONS,
   keyOf,
-  own,
   type ResolvedSharedLimitOptions,
-  resolveSharedLimitOptions,
+  required,
+  SHARED_LIMIT_SPEC,
   type SharedLimitOptions,
 } from './options.js';
 import { createRedisConnection, type RedisConnection } from './redis.js';
@@ -22,6 +29,7 @@ export interface ConcurrencyLimitOptions extends SharedLimitOptions {
   /**
    * Redis mode: how long a slot stays taken when its process stops renewing it (it renews every
    * third of this while the call runs), so a process that dies gives its slots back after this long.
+   * At most 2,147,483,647 (the longest a timer can wait).
    * @default 30000
    */
   leaseMs?: number;
@@ -42,8 +50,15 @@ export interface ResolvedConcurrencyLimitOptions extends ResolvedSharedLimitOpti
   leaseMs: number;
 }
 
+const CONCURRENCY_LIMIT_SPEC = {
+  ...SHARED_LIMIT_SPEC,
+  max: required<number>(option.integer({ min: 1 }), 'how many calls may be in flight at once'),
+  leaseMs: option.ms({ min: 1, default: DEFAULT_CONCURRENCY_LIMIT_OPTIONS.leaseMs }),
+} satisfies OptionSpec<ConcurrencyLimitOptions>;
+
 /**
- * Validates {@link ConcurrencyLimitOptions} and fills in the defaults.
+ * Validates {@link ConcurrencyLimitOptions} and fills in the defaults: own properties only, an
+ * unknown key is refused with the nearest known one.
  * @throws ConfigError naming the option and the value
  * @example
  * resolveConcurrencyLimitOptions({ max: 4 }).leaseMs; // 30000
@@ -51,16 +66,8 @@ export interface ResolvedConcurrencyLimitOptions extends ResolvedSharedLimitOpti
 export function resolveConcurrencyLimitOptions(
   options: ConcurrencyLimitOptions,
 ): ResolvedConcurrencyLimitOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new ConfigError('concurrencyLimit', options, 'expected an options object with max');
-  }
-  const max = checkInteger('max', own(options, 'max'), 1);
-  const leaseMs = checkInteger(
-    'leaseMs',
-    own(options, 'leaseMs') ?? DEFAULT_CONCURRENCY_LIMIT_OPTIONS.leaseMs,
-    1,
-  );
-  return { ...resolveSharedLimitOptions('concurrencyLimit', options), max, leaseMs };
+  const scope = 'concurrencyLimit()';
+  return checkRedisId(scope, readOptions(scope, options, CONCURRENCY_LIMIT_SPEC));
 }
 
 /** A limit middleware; `close()` closes the Redis client it created from a URL. */

@@ -1,6 +1,6 @@
 // The in-process start gate of rateLimit: at most `limit` starts in any sliding window of `windowMs`
 // per key, starts spread evenly over the window, and pauses a server asked for.
-import { QueueFullError } from '@extapi/core';
+import { MAX_TIMER_MS, QueueFullError } from '@extapi/core';
 import { createWaitQueue, type WaitQueue } from './wait-queue.js';
 
 // Not bottleneck, although it is the usual choice: it cannot take a job out of its queue when the
@@ -126,7 +126,9 @@ export function createLocalWindow(
       const t = now();
       const wait = delay(window, t);
       if (wait > 0) {
-        window.timer = setTimeout(pump, Math.ceil(wait), window);
+        // A longer wait (a month's window, a long pause) is slept in steps: Node fires a longer
+        // timer at once, which would spin.
+        window.timer = setTimeout(pump, Math.min(Math.ceil(wait), MAX_TIMER_MS), window);
         return;
       }
       record(window, t);

@@ -1,6 +1,14 @@
-// Option checks shared by concurrencyLimit and rateLimit: counts, keys, the queue and the Redis mode.
-// Each check throws ConfigError naming the option and the value, at factory time.
-import { ConfigError, type Context } from '@extapi/core';
+// The options both limits share (the key, the queue and the Redis mode) as a spec of core's options
+// kit, read once when concurrencyLimit() or rateLimit() is called, never per request.
+import {
+  ConfigError,
+  type Context,
+  type OptionCheck,
+  type OptionSpec,
+  option,
+  REDACTED,
+  type ResolvedOptions,
+} from '@extapi/core';
 import type { RedisClientLike } from './redis.js';
 
 /** Picks the limiter a call belongs to, e.g. `(ctx) => ctx.request.url.origin` for one limit per host. */
@@ -42,7 +50,11 @@ export interface SharedLimitOptions {
    * @default 'fail'
    */
   onRedisError?: OnRedisError;
-  /** How long one Redis command may take before it counts as a Redis failure, in ms. @default 2000 */
+  /**
+   * How long one Redis command may take before it counts as a Redis failure, in ms (at most
+   * 2,147,483,647, the longest a timer can wait).
+   * @default 2000
+   */
   redisTimeoutMs?: number;
 }
 
@@ -62,89 +74,62 @@ export const DEFAULT_SHARED_LIMIT_OPTIONS = Object.freeze({
   redisTimeoutMs: 2000,
 });
 
+/** A required option: `check` must not fall back to `undefined`. */
+export function required<T>(check: OptionCheck<T | undefined>, expected: string): OptionCheck<T> {
+  return (value, name) => {
+    const checked = check(value, name);
+    if (checked === undefined) throw new ConfigError(name, undefined, `required: ${expected}`);
+    return checked;
+  };
+}
+
+function redisOption(value: unknown, name: string): string | RedisClientLike | undefined {
+  if (value === undefined) return undefined;
+  const isClient =
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as RedisClientLike).evalsha === 'function';
+  // A URL may hold a password: never quote it.
+  if (typeof value === 'string' && /^rediss?:\/\//i.test(value)) return value;
+  if (isClient) return value as RedisClientLike;
+  throw new ConfigError(
+    name,
+    typeof value === 'string' ? REDACTED : value,
+    'expected an ioredis client or a redis:// URL',
+  );
+}
+
+/** The checks of {@link SharedLimitOptions}, spread into each limit's own spec. */
+export const SHARED_LIMIT_SPEC = {
+  key: option.fn<LimitKey>(),
+  maxQueue: option.integer({
+    min: 0,
+    infinity: true,
+    default: DEFAULT_SHARED_LIMIT_OPTIONS.maxQueue,
+  }),
+  redis: redisOption,
+  id: option.string<undefined>(),
+  onRedisError: option.oneOf(['fail', 'local'], DEFAULT_SHARED_LIMIT_OPTIONS.onRedisError),
+  redisTimeoutMs: option.ms({ min: 1, default: DEFAULT_SHARED_LIMIT_OPTIONS.redisTimeoutMs }),
+} satisfies OptionSpec<SharedLimitOptions>;
+
 /** {@link SharedLimitOptions} after validation. */
-export interface ResolvedSharedLimitOptions {
-  /** Picks the limiter a call belongs to; `undefined` for one shared limit. */
-  key: LimitKey | undefined;
-  /** How many calls may wait in this process. */
-  maxQueue: number;
-  /** The ioredis client or `redis://` URL that shares the limit, or `undefined` for none. */
-  redis: string | RedisClientLike | undefined;
-  /** The name of the shared limit in Redis. */
-  id: string | undefined;
-  /** What to do when Redis fails. */
-  onRedisError: OnRedisError;
-  /** How long one Redis command may take, in ms. */
-  redisTimeoutMs: number;
-}
-
-/** An own property of `options`, where `undefined` means "not given". */
-export function own<T extends object, K extends keyof T>(options: T, name: K): T[K] | undefined {
-  return Object.hasOwn(options, name) ? options[name] : undefined;
-}
-
-/** An integer of at least `min` (Infinity too when `infinite`), else ConfigError naming `option`. */
-export function checkInteger(
-  option: string,
-  value: unknown,
-  min: number,
-  infinite = false,
-): number {
-  const ok =
-    typeof value === 'number' &&
-    (Number.isSafeInteger(value) || (infinite && value === Number.POSITIVE_INFINITY)) &&
-    value >= min;
-  if (!ok) {
-    const expected = `expected an integer >= ${min}${infinite ? ' or Infinity' : ''}`;
-    throw new ConfigError(option, value, expected);
-  }
-  return value as number;
-}
+export type ResolvedSharedLimitOptions = ResolvedOptions<typeof SHARED_LIMIT_SPEC>;
 
 /**
- * Validates the options both limits share and fills in the defaults.
- * @throws ConfigError naming the option and the value
+ * Refuses `redis` without an `id`: two different limits must never share one by accident.
  * @example
- * resolveSharedLimitOptions('rateLimit', { maxQueue: 100 }).maxQueue; // 100
+ * checkRedisId('rateLimit()', readOptions('rateLimit()', options, RATE_LIMIT_SPEC));
  */
-export function resolveSharedLimitOptions(
-  name: string,
-  options: SharedLimitOptions,
-): ResolvedSharedLimitOptions {
-  const d = DEFAULT_SHARED_LIMIT_OPTIONS;
-  const key = own(options, 'key') ?? d.key;
-  if (key !== undefined && typeof key !== 'function') {
-    throw new ConfigError('key', key, 'expected a function (ctx) => string');
+export function checkRedisId<T extends ResolvedSharedLimitOptions>(scope: string, resolved: T): T {
+  if (resolved.redis !== undefined && resolved.id === undefined) {
+    throw new ConfigError(
+      'id',
+      undefined,
+      `${scope} with redis needs an id naming the shared limit`,
+    );
   }
-  const maxQueue = checkInteger('maxQueue', own(options, 'maxQueue') ?? d.maxQueue, 0, true);
-  const redis = own(options, 'redis') ?? d.redis;
-  if (redis !== undefined) {
-    const isClient =
-      typeof redis === 'object' &&
-      redis !== null &&
-      typeof (redis as RedisClientLike).evalsha === 'function';
-    const isUrl = typeof redis === 'string' && /^rediss?:\/\//i.test(redis);
-    if (!isUrl && !isClient) {
-      throw new ConfigError('redis', redis, 'expected an ioredis client or a redis:// URL');
-    }
-  }
-  const id = own(options, 'id') ?? d.id;
-  if (id !== undefined && (typeof id !== 'string' || id === '')) {
-    throw new ConfigError('id', id, 'expected a non-empty string');
-  }
-  if (redis !== undefined && id === undefined) {
-    throw new ConfigError('id', id, `${name} with redis needs an id naming the shared limit`);
-  }
-  const onRedisError = own(options, 'onRedisError') ?? d.onRedisError;
-  if (onRedisError !== 'fail' && onRedisError !== 'local') {
-    throw new ConfigError('onRedisError', onRedisError, "expected 'fail' or 'local'");
-  }
-  const redisTimeoutMs = checkInteger(
-    'redisTimeoutMs',
-    own(options, 'redisTimeoutMs') ?? d.redisTimeoutMs,
-    1,
-  );
-  return { key, maxQueue, redis, id, onRedisError, redisTimeoutMs };
+  return resolved;
 }
 
 /** The key of a call: the user's function, or one shared key. */

@@ -5,6 +5,7 @@ import {
   HttpStatusError,
   isConfigError,
   isQueueFullError,
+  MAX_TIMER_MS,
   type Middleware,
 } from '@extapi/core';
 import { mockTransport } from '@extapi/core/testing';
@@ -48,6 +49,99 @@ describe('rateLimit() options', () => {
     expect(isConfigError(error)).toBe(true);
     expect(error).toMatchObject({ option });
     expect((error as Error).message).toContain(option);
+  });
+});
+
+describe('rateLimit() options, read with the options kit', () => {
+  test('refuses an unknown option with the nearest known one', () => {
+    const error = configError({ limit: 1, window: 1000 });
+    expect(isConfigError(error)).toBe(true);
+    expect(error).toMatchObject({ option: 'window' });
+    expect((error as Error).message).toContain('did you mean windowMs?');
+    expect((configError({ limit: 1, windowMs: 1, maxQueu: 1 }) as Error).message).toContain(
+      'did you mean maxQueue?',
+    );
+  });
+
+  test('refuses a redisTimeoutMs longer than a timer can wait', () => {
+    expect(configError({ limit: 1, windowMs: 1, redisTimeoutMs: 3e9 })).toMatchObject({
+      option: 'redisTimeoutMs',
+    });
+    expect(configError({ limit: 1, windowMs: 1, redisTimeoutMs: MAX_TIMER_MS })).toBeUndefined();
+  });
+
+  test('does not quote a redis URL it refuses (it may hold a password)', () => {
+    const error = configError({ limit: 1, windowMs: 1, redis: 'http://u:PW@h', id: 'x' });
+    expect(error).toMatchObject({ option: 'redis' });
+    expect((error as Error).message).not.toContain('PW');
+  });
+
+  test('reads only own properties: a polluted Object.prototype changes nothing', async () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    const transport = mockTransport([{ status: 200 }]);
+    try {
+      proto.maxQueue = 0;
+      proto.respectServerLimits = 'no';
+      proto.redis = 'redis://127.0.0.1:1';
+      proto.windowMs = 1;
+      const client = createClient([rateLimit({ limit: 1, windowMs: 60_000 }), transport]);
+      await client.get(URL_);
+      // With the prototype's maxQueue 0 the second call would be refused; with its windowMs 1
+      // it would start at once. It waits instead.
+      const controller = new AbortController();
+      const second = client.get(URL_, { signal: controller.signal });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      controller.abort(new Error('stop'));
+      await expect(second).rejects.toThrow('stop');
+      expect(transport.requests).toHaveLength(1);
+    } finally {
+      for (const name of ['maxQueue', 'respectServerLimits', 'redis', 'windowMs']) {
+        delete proto[name];
+      }
+    }
+  });
+});
+
+describe('rateLimit() with waits longer than a timer can hold', () => {
+  /** How many timers the code under test sets while a call waits for `ms`, and their longest delay. */
+  async function timersWhileWaiting(middleware: Middleware, first: object, ms: number) {
+    const client = createClient([middleware, mockTransport([first, { status: 200 }])]);
+    await client.get(URL_).catch(() => {});
+    const spy = jest.spyOn(globalThis, 'setTimeout');
+    const controller = new AbortController();
+    const waiting = client.get(URL_, { signal: controller.signal });
+    try {
+      // Real time passes: a timer longer than 2^31-1 ms fires after 1 ms, so a spinning gate
+      // would set hundreds of timers here.
+      await new Promise<void>((resolve) => {
+        const until = performance.now() + ms;
+        const poll = () => (performance.now() >= until ? resolve() : setImmediate(poll));
+        poll();
+      });
+      const delays = spy.mock.calls.map((call) => Number(call[1] ?? 0));
+      return { count: delays.length, longest: Math.max(0, ...delays) };
+    } finally {
+      spy.mockRestore();
+      controller.abort(new Error('stop'));
+      await expect(waiting).rejects.toThrow('stop');
+    }
+  }
+
+  test('a windowMs of 3e9 holds the next call without spinning', async () => {
+    const limiter = rateLimit({ limit: 1, windowMs: 3e9 });
+    const { count, longest } = await timersWhileWaiting(limiter, { status: 200 }, 50);
+    expect(count).toBeLessThanOrEqual(2);
+    expect(longest).toBeLessThanOrEqual(MAX_TIMER_MS);
+    await limiter.close();
+  });
+
+  test('a server pause of 3e9 ms (maxPauseMs 3e9) holds the next call without spinning', async () => {
+    const limiter = rateLimit({ limit: 100, windowMs: 1000, maxPauseMs: 3e9 });
+    const answer = { status: 429, headers: { 'retry-after': '3000000' } };
+    const { count, longest } = await timersWhileWaiting(limiter, answer, 50);
+    expect(count).toBeLessThanOrEqual(2);
+    expect(longest).toBeLessThanOrEqual(MAX_TIMER_MS);
+    await limiter.close();
   });
 });
 

@@ -1,21 +1,23 @@
 // rateLimit(): at most `limit` call starts in any sliding window of `windowMs`, per key, in this
 // process or across processes through Redis. Before retry() it counts calls, after it attempts.
 import {
-  ConfigError,
   type Context,
   type HttpResponse,
   isHttpStatusError,
   type Next,
+  type OptionSpec,
+  option,
+  readOptions,
 } from '@extapi/core';
 import type { LimitMiddleware } from './concurrency-limit.js';
 import { createLocalWindow, type StartGate } from './local-window.js';
 import {
-  checkInteger,
+  checkRedisId,
   DEFAULT_SHARED_LIMIT_OPTIONS,
   keyOf,
-  own,
   type ResolvedSharedLimitOptions,
-  resolveSharedLimitOptions,
+  required,
+  SHARED_LIMIT_SPEC,
   type SharedLimitOptions,
 } from './options.js';
 import { createRedisConnection, type RedisConnection } from './redis.js';
@@ -60,35 +62,26 @@ export interface ResolvedRateLimitOptions extends ResolvedSharedLimitOptions {
   maxPauseMs: number;
 }
 
+const RATE_LIMIT_SPEC = {
+  ...SHARED_LIMIT_SPEC,
+  limit: required<number>(option.integer({ min: 1 }), 'how many calls may start in a window'),
+  // Not option.ms: a window may be longer than a timer can wait (a monthly quota); the gates wait
+  // in steps of at most MAX_TIMER_MS and look again.
+  windowMs: required<number>(option.integer({ min: 1 }), 'the length of the window in ms'),
+  respectServerLimits: option.boolean(DEFAULT_RATE_LIMIT_OPTIONS.respectServerLimits),
+  maxPauseMs: option.integer({ min: 0, default: DEFAULT_RATE_LIMIT_OPTIONS.maxPauseMs }),
+} satisfies OptionSpec<RateLimitOptions>;
+
 /**
- * Validates {@link RateLimitOptions} and fills in the defaults.
+ * Validates {@link RateLimitOptions} and fills in the defaults: own properties only, an unknown
+ * key is refused with the nearest known one.
  * @throws ConfigError naming the option and the value
  * @example
  * resolveRateLimitOptions({ limit: 10, windowMs: 1000 }).maxPauseMs; // 60000
  */
 export function resolveRateLimitOptions(options: RateLimitOptions): ResolvedRateLimitOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new ConfigError(
-      'rateLimit',
-      options,
-      'expected an options object with limit and windowMs',
-    );
-  }
-  const d = DEFAULT_RATE_LIMIT_OPTIONS;
-  const limit = checkInteger('limit', own(options, 'limit'), 1);
-  const windowMs = checkInteger('windowMs', own(options, 'windowMs'), 1);
-  const respectServerLimits = own(options, 'respectServerLimits') ?? d.respectServerLimits;
-  if (typeof respectServerLimits !== 'boolean') {
-    throw new ConfigError('respectServerLimits', respectServerLimits, 'expected a boolean');
-  }
-  const maxPauseMs = checkInteger('maxPauseMs', own(options, 'maxPauseMs') ?? d.maxPauseMs, 0);
-  return {
-    ...resolveSharedLimitOptions('rateLimit', options),
-    limit,
-    windowMs,
-    respectServerLimits,
-    maxPauseMs,
-  };
+  const scope = 'rateLimit()';
+  return checkRedisId(scope, readOptions(scope, options, RATE_LIMIT_SPEC));
 }
 
 /**

@@ -1,7 +1,7 @@
 // The Redis side of the limits: loading ioredis on demand, bounded commands, scripts that survive
 // SCRIPT FLUSH, and one clear error when Redis is gone. Used only when a limiter is given `redis`.
 import { createHash } from 'node:crypto';
-import { ExtapiError, QueueFullError } from '@extapi/core';
+import { ExtapiError, MAX_TIMER_MS, QueueFullError } from '@extapi/core';
 import { createWaitQueue, type WaitQueue } from './wait-queue.js';
 
 /**
@@ -269,10 +269,14 @@ export function createKeyQueues<T>(
   // A pump sleeps until its deadline or until woken (a release here, an abort of the head, close).
   function sleep(state: KeyQueue<T>, ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        state.wake = undefined;
-        resolve();
-      }, ms);
+      // The turn after it asks Redis again, so a wait longer than a timer can hold is slept in steps.
+      const timer = setTimeout(
+        () => {
+          state.wake = undefined;
+          resolve();
+        },
+        Math.min(ms, MAX_TIMER_MS),
+      );
       state.wake = () => {
         clearTimeout(timer);
         state.wake = undefined;
