@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import { createClient, isConfigError, type Middleware, TimeoutError } from '@extapi/core';
 import { mockTransport } from '@extapi/core/testing';
@@ -133,5 +134,17 @@ describe('timeout()', () => {
     controller.abort(new Error('stop streaming'));
     expect(body.destroyed).toBe(true);
     expect(await destroyed).toEqual(new Error('stop streaming'));
+  });
+  test('leaves no listener on the signal it handed down once the call settles', async () => {
+    // A transport may keep that signal alive (undici's fetch does after a body cut mid-read); a
+    // listener left on it would keep the whole call alive with it (issue 12 #1).
+    const transport = mockTransport([
+      { status: 200, body: 'ok' },
+      { error: new Error('reset mid-body') },
+    ]);
+    const client = createClient([timeout({ ms: 60_000 }), transport]);
+    for (let i = 0; i < 8; i++) await client.get(URL_).catch(() => {});
+    const left = transport.requests.map((r) => getEventListeners(r.ctx.signal, 'abort').length);
+    expect(left).toEqual(Array(8).fill(0));
   });
 });

@@ -46,11 +46,13 @@ export function timeout(options: TimeoutOptions | number): Middleware {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     const linked = linkSignal(ctx.signal);
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     let keepLink = false;
     try {
       const response = await new Promise<HttpResponse>((resolve, reject) => {
         // Reject from the signal itself, so an inner layer that ignores it cannot outlive the deadline.
-        linked.signal.addEventListener('abort', () => reject(linked.signal.reason), { once: true });
+        onAbort = () => reject(linked.signal.reason);
+        linked.signal.addEventListener('abort', onAbort, { once: true });
         timer = setTimeout(() => {
           const { method, url } = ctx.request;
           linked.abort(
@@ -73,6 +75,9 @@ export function timeout(options: TimeoutOptions | number): Middleware {
       throw linked.signal.aborted ? linked.signal.reason : error;
     } finally {
       clearTimeout(timer);
+      // The transport may keep the signal it was given (fetch does, after a body cut mid-read):
+      // a listener left on it would keep this call's context and response alive with it.
+      linked.signal.removeEventListener('abort', onAbort!);
       if (!keepLink) linked.dispose();
     }
   };
