@@ -38,21 +38,26 @@ function utc(
   m: string,
   s: string,
 ): number | undefined {
-  const monthIndex = MONTHS.indexOf(month.toLowerCase());
   const hours = Number(h);
   const minutes = Number(m);
-  // A leap second (60) is read as 59 rather than refused.
-  const seconds = Math.min(Number(s), 59);
+  const seconds = Number(s);
+  // RFC 9110 §5.6.7 with RFC 5322 §3.3: second 60 is a leap second, the instant after :59, which
+  // a POSIX clock names as the next minute's :00; the ranges are checked on the values as sent.
   if (hours > 23 || minutes > 59 || seconds > 60 || day < 1) return undefined;
-  const time = Date.UTC(year, monthIndex, day, hours, minutes, seconds);
-  // Date.UTC rolls 31 Feb over into March; such a date is junk, not a date.
-  if (new Date(time).getUTCDate() !== day) return undefined;
-  return time;
+  const date = new Date(0);
+  // setUTCFullYear rather than Date.UTC, which reads the years 0-99 as 1900-1999.
+  date.setUTCFullYear(year, MONTHS.indexOf(month.toLowerCase()), day);
+  // The day rolls over (31 Feb into March); such a date is junk, not a date. Checked before the
+  // time is added, so that 23:59:60 can roll into the next day.
+  if (date.getUTCDate() !== day) return undefined;
+  return date.getTime() + ((hours * 60 + minutes) * 60 + seconds) * 1000;
 }
 
 /**
  * The instant an HTTP-date (RFC 9110 §5.6.7) names, in ms since the epoch, or `undefined` when
- * `text` is not one. Accepts IMF-fixdate, RFC 850 and asctime forms, all read as UTC.
+ * `text` is not one. Accepts IMF-fixdate, RFC 850 and asctime forms, all read as UTC. A field out
+ * of range (hour 24, minute 60, second 61, 31 Feb) makes it not a date; second 60 is a leap second,
+ * the instant after :59.
  * @example
  * parseHttpDate('Sun, 06 Nov 1994 08:49:37 GMT'); // 784111777000
  */
