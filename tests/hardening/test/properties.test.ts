@@ -3,6 +3,7 @@
 import {
   createClient,
   DEFAULT_REDACT_HEADERS,
+  parseHttpDate,
   parseRateLimitReset,
   parseRetryAfter,
   REDACTED,
@@ -36,6 +37,24 @@ const delayText = fc.oneof(
 
 function isSaneDelay(ms: number | undefined): boolean {
   return ms === undefined || (Number.isFinite(ms) && ms >= 0);
+}
+
+/** The clock the RFC 850 form's two-digit years are read against. */
+const DATE_NOW = Date.parse('2026-01-01T00:00:00Z');
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+/** Years the RFC 850 form names unambiguously at DATE_NOW (within 50 years, RFC 9110 §5.6.7). */
+const years = fc.integer({ min: 1980, max: 2070 });
+
+/** Date and time fields written in each of the three forms of RFC 9110 §5.6.7, as sent. */
+function httpDates(year: number, month: number, day: number, time: number[]): string[] {
+  const two = (n: number) => String(n).padStart(2, '0');
+  const weekday = WEEKDAYS[new Date(Date.UTC(year, month, day)).getUTCDay()]!;
+  const hms = time.map(two).join(':');
+  return [
+    `${weekday.slice(0, 3)}, ${two(day)} ${MONTHS[month]} ${year} ${hms} GMT`,
+    `${weekday}, ${two(day)}-${MONTHS[month]}-${two(year % 100)} ${hms} GMT`,
+    `${weekday.slice(0, 3)} ${MONTHS[month]} ${String(day).padStart(2, ' ')} ${hms} ${year}`,
+  ];
 }
 
 describe('properties', () => {
@@ -72,6 +91,55 @@ describe('properties', () => {
           return isSaneDelay(parseRateLimitReset(headers, at));
         },
       ),
+    );
+  });
+
+  it('reads an HTTP-date in each of the three forms as the instant it names', () => {
+    const instants = years.chain((year) =>
+      fc.date({
+        min: new Date(Date.UTC(year, 0, 1)),
+        max: new Date(Date.UTC(year, 11, 31, 23, 59, 59)),
+        noInvalidDate: true,
+      }),
+    );
+    fc.assert(
+      fc.property(instants, (date) => {
+        const fields = [date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()];
+        const texts = httpDates(
+          date.getUTCFullYear(),
+          date.getUTCMonth(),
+          date.getUTCDate(),
+          fields,
+        );
+        const second = Math.floor(date.getTime() / 1000) * 1000;
+        expect(texts.map((text) => parseHttpDate(text, DATE_NOW))).toEqual([
+          second,
+          second,
+          second,
+        ]);
+      }),
+    );
+  });
+
+  it('checks hour, minute and second as sent, the same way in each form (second 60 is a leap second)', () => {
+    const time = fc.tuple(
+      fc.integer({ min: 0, max: 99 }),
+      fc.integer({ min: 0, max: 99 }),
+      fc.integer({ min: 0, max: 99 }),
+    );
+    const days = fc.tuple(years, fc.integer({ min: 0, max: 11 }), fc.integer({ min: 1, max: 28 }));
+    fc.assert(
+      fc.property(days, time, ([year, month, day], [hour, minute, second]) => {
+        const valid = hour <= 23 && minute <= 59 && second <= 60;
+        // Date.UTC rolls second 60 over into the next minute, the instant after :59.
+        const instant = valid ? Date.UTC(year, month, day, hour, minute, second) : undefined;
+        const texts = httpDates(year, month, day, [hour, minute, second]);
+        expect(texts.map((text) => parseHttpDate(text, DATE_NOW))).toEqual([
+          instant,
+          instant,
+          instant,
+        ]);
+      }),
     );
   });
 
