@@ -10,10 +10,15 @@ import {
   type Logger,
   type Middleware,
   type Next,
+  type OptionCheck,
+  type OptionSpec,
+  option,
+  readOptions,
   redactHeaders,
+  redactText,
   redactUrl,
 } from '@extapi/core';
-import { previewBody, redactText } from './redact.js';
+import { previewBody } from './redact.js';
 
 /** Options of {@link logging}. Every field is optional; an explicit `undefined` means the default. */
 export interface LoggingOptions {
@@ -32,18 +37,26 @@ export interface LoggingOptions {
   /** How many bytes of each body a verbose line shows. @default 1024 */
   maxBodyBytes?: number;
   /**
-   * More header names whose values show as `[REDACTED]` (any letter case), on top of
-   * `authorization`, `proxy-authorization`, `cookie`, `set-cookie`, `x-api-key`, `x-auth-token`
-   * and any header an auth middleware marked sensitive on the context.
+   * More header names whose values show as `[REDACTED]` (any letter case), on top of core's
+   * `DEFAULT_SENSITIVE_HEADERS` (`authorization`, `proxy-authorization`, `cookie`, `set-cookie`,
+   * `x-api-key`, `api-key`, `private-token`, `x-goog-api-key`…), the client's `sensitiveHeaders`
+   * and any header an auth middleware marked sensitive. Body fields of these names are redacted too.
    * @default []
    */
   redactHeaders?: readonly string[];
   /**
-   * More query parameter (and JSON/form body field) names whose values show as `[REDACTED]`, on top
-   * of names like `token`, `key`, `secret`, `password`, `signature`.
+   * More query parameter (and body field) names whose values show as `[REDACTED]`, on top of names
+   * like `token`, `key`, `secret`, `password`, `pwd`, `signature`, `session`, `code`, `otp`.
    * @default []
    */
   redactQuery?: readonly string[];
+  /**
+   * More body field names whose values show as `[REDACTED]` in verbose lines: JSON members at any
+   * depth, form fields and `Name: value` lines, on top of the secret query names and every
+   * redacted header name (so an echoed `{"headers": {"authorization": …}}` never shows).
+   * @default []
+   */
+  redactBodyFields?: readonly string[];
 }
 
 /** The defaults of {@link logging}. */
@@ -58,6 +71,8 @@ export const DEFAULT_LOGGING_OPTIONS = Object.freeze({
   redactHeaders: Object.freeze([]) as readonly string[],
   /** @see LoggingOptions.redactQuery */
   redactQuery: Object.freeze([]) as readonly string[],
+  /** @see LoggingOptions.redactBodyFields */
+  redactBodyFields: Object.freeze([]) as readonly string[],
 });
 
 /** {@link LoggingOptions} after validation: names lower-cased into sets. */
@@ -72,62 +87,42 @@ export interface ResolvedLoggingOptions {
   redactHeaders: ReadonlySet<string>;
   /** Extra query parameter and body field names to redact, lower-cased. */
   redactQuery: ReadonlySet<string>;
+  /** Extra body field names to redact, lower-cased. */
+  redactBodyFields: ReadonlySet<string>;
 }
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 type Level = (typeof LEVELS)[number];
 
+// A list of names, read into a lower-cased set (names are matched in any letter case).
+const names: OptionCheck<ReadonlySet<string>> = (value, name) => {
+  const list = option.array(option.string<never>(), [] as string[])(value, name);
+  const set = new Set<string>();
+  list.forEach((item, i) => {
+    if (item.trim() === '') throw new ConfigError(`${name}[${i}]`, item, 'expected a name');
+    set.add(item.trim().toLowerCase());
+  });
+  return set;
+};
+
+const LOGGING_SPEC = {
+  logger: option.logger<Logger>(LEVELS),
+  verbose: option.boolean(DEFAULT_LOGGING_OPTIONS.verbose),
+  maxBodyBytes: option.integer({ min: 0, default: DEFAULT_LOGGING_OPTIONS.maxBodyBytes }),
+  redactHeaders: names,
+  redactQuery: names,
+  redactBodyFields: names,
+} satisfies OptionSpec<LoggingOptions>;
+
 /**
- * Validates {@link LoggingOptions} and fills in the defaults.
+ * Validates {@link LoggingOptions} and fills in the defaults: own properties only (a polluted
+ * `Object.prototype` cannot turn on `verbose`), an unknown key is refused with the nearest one.
  * @throws ConfigError naming the option and the value
  * @example
  * resolveLoggingOptions({ maxBodyBytes: 256 }).maxBodyBytes; // 256
  */
 export function resolveLoggingOptions(options: LoggingOptions = {}): ResolvedLoggingOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new ConfigError('logging', options, 'expected an options object');
-  }
-  const d = DEFAULT_LOGGING_OPTIONS;
-  const logger = options.logger ?? d.logger;
-  if (logger !== undefined) {
-    const ok =
-      logger !== null &&
-      typeof logger === 'object' &&
-      LEVELS.every(
-        (level) => typeof (logger as unknown as Record<string, unknown>)[level] === 'function',
-      );
-    if (!ok)
-      throw new ConfigError(
-        'logger',
-        logger,
-        'expected a pino-style logger with debug, info, warn and error',
-      );
-  }
-  const verbose = options.verbose ?? d.verbose;
-  if (typeof verbose !== 'boolean') throw new ConfigError('verbose', verbose, 'expected a boolean');
-  const maxBodyBytes = options.maxBodyBytes ?? d.maxBodyBytes;
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 0) {
-    throw new ConfigError('maxBodyBytes', maxBodyBytes, 'expected an integer >= 0');
-  }
-  return {
-    logger,
-    verbose,
-    maxBodyBytes,
-    redactHeaders: nameSet('redactHeaders', options.redactHeaders ?? d.redactHeaders),
-    redactQuery: nameSet('redactQuery', options.redactQuery ?? d.redactQuery),
-  };
-}
-
-function nameSet(option: string, names: unknown): ReadonlySet<string> {
-  if (!Array.isArray(names)) throw new ConfigError(option, names, 'expected an array of names');
-  const set = new Set<string>();
-  for (const name of names) {
-    if (typeof name !== 'string' || name.trim() === '') {
-      throw new ConfigError(option, name, 'expected non-empty strings');
-    }
-    set.add(name.trim().toLowerCase());
-  }
-  return set;
+  return readOptions('logging()', options, LOGGING_SPEC);
 }
 
 /** Whether `NODE_DEBUG` (comma-separated, `*` wildcards, any case, like util.debuglog) names `extapi`. */
@@ -183,6 +178,12 @@ export function logging(options: LoggingOptions = {}): Middleware {
     };
   }
   const { verbose, maxBodyBytes, redactQuery } = resolved;
+  // Body fields hide every name a header or a query parameter hides, and the ones named for bodies.
+  const bodyFields = new Set([
+    ...resolved.redactHeaders,
+    ...resolved.redactQuery,
+    ...resolved.redactBodyFields,
+  ]);
 
   const emit = (level: Level, obj: object, msg: string) => {
     try {
@@ -197,6 +198,7 @@ export function logging(options: LoggingOptions = {}): Middleware {
     const url = redactUrl(ctx.request.url, redactQuery);
     const attempt = ctx.attempt;
     const hidden = verbose ? headerSet(resolved.redactHeaders, ctx.sensitiveHeaders) : undefined;
+    const fields = verbose ? headerSet(bodyFields, ctx.sensitiveHeaders) : undefined;
 
     const sent: Record<string, unknown> = { event: 'request', method, url, attempt };
     if (hidden) {
@@ -204,7 +206,7 @@ export function logging(options: LoggingOptions = {}): Middleware {
       const body = requestBodyBytes(ctx.request.body, maxBodyBytes);
       if (body && maxBodyBytes > 0) {
         const type = ctx.request.headers.get('content-type');
-        Object.assign(sent, previewBody(body.bytes, maxBodyBytes, type, redactQuery, body.total));
+        Object.assign(sent, previewBody(body.bytes, maxBodyBytes, type, fields, body.total));
       }
     }
     emit('debug', sent, `request ${method} ${url}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
@@ -262,7 +264,7 @@ export function logging(options: LoggingOptions = {}): Middleware {
         if (bytes.byteLength > 0) {
           Object.assign(
             received,
-            previewBody(bytes, maxBodyBytes, response.headers.get('content-type'), redactQuery),
+            previewBody(bytes, maxBodyBytes, response.headers.get('content-type'), fields),
           );
         }
       }

@@ -123,3 +123,99 @@ describe('logging() against a real server with the undici transport', () => {
     expect(lines[1]!.obj.url).toBe(`${url}/x?token=[REDACTED]`);
   });
 });
+
+describe('logging() of a server that echoes the request', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // Like many debugging endpoints: the request's headers and body, back as JSON or as text.
+    server = await startTestServer(async (req, res) => {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      if (req.url?.startsWith('/text')) {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        const lines = Object.entries(req.headers).map(([name, value]) => `${name}: ${value}`);
+        res.end(lines.join('\n'));
+        return;
+      }
+      if (req.url?.startsWith('/form')) {
+        res.writeHead(200, { 'content-type': 'application/x-www-form-urlencoded' });
+        res.end(body);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          headers: req.headers,
+          json: body === '' ? null : JSON.parse(body),
+          nested: { deeper: [{ cookie: ['a=1', 'b=2'], 'x-partner-id': 77 }] },
+        }),
+      );
+    });
+  });
+  afterAll(() => server.close());
+
+  const SECRETS = {
+    authorization: 'Bearer echo-auth-secret',
+    cookie: 'sid=echo-cookie-secret',
+    'proxy-authorization': 'Basic echo-proxy-secret',
+    'x-api-key': 'echo-xapikey-secret',
+    'api-key': 'echo-apikey-secret',
+    'private-token': 'echo-private-secret',
+    'x-goog-api-key': 'echo-goog-secret',
+    'x-partner-secret': 'echo-partner-secret',
+  };
+
+  function client(logger: Logger, options: object = {}) {
+    return createClient(
+      [logging({ logger, verbose: true, maxBodyBytes: 8192, ...options }), undiciTransport()],
+      { baseUrl: server.url, sensitiveHeaders: ['x-partner-secret'] },
+    );
+  }
+
+  it('redacts echoed credential headers at any depth in a JSON body', async () => {
+    const { logger, lines } = captureLogger();
+    const res = await client(logger).post('/echo', {
+      headers: SECRETS,
+      json: { user: 'ann', profile: { password: 'echo-pw-secret', otp: 123456, pin: 'shown' } },
+    });
+    const echoed = (await res.json()) as { headers: Record<string, string> };
+    // The server did see them: the log is the only place they must not appear.
+    expect(echoed.headers.authorization).toBe(SECRETS.authorization);
+    const text = JSON.stringify(lines);
+    expect(text).not.toMatch(/echo-[a-z]+-secret|123456|a=1/);
+    const body = JSON.parse(lines[1]!.obj.body as string);
+    expect(body.headers).toMatchObject({
+      authorization: '[REDACTED]',
+      cookie: '[REDACTED]',
+      'x-goog-api-key': '[REDACTED]',
+      'x-partner-secret': '[REDACTED]',
+    });
+    expect(body.json).toEqual({
+      user: 'ann',
+      profile: { password: '[REDACTED]', otp: '[REDACTED]', pin: 'shown' },
+    });
+    expect(body.nested.deeper[0]).toEqual({ cookie: '[REDACTED]', 'x-partner-id': 77 });
+  });
+
+  it('redacts echoed header lines of a plain-text body', async () => {
+    const { logger, lines } = captureLogger();
+    await client(logger).get('/text', { headers: SECRETS });
+    const body = lines[1]!.obj.body as string;
+    expect(body).toContain('authorization: [REDACTED]');
+    expect(body).toContain('x-partner-secret: [REDACTED]');
+    expect(body).toMatch(/^host: 127\.0\.0\.1:\d+$/m);
+    expect(JSON.stringify(lines)).not.toMatch(/echo-[a-z]+-secret/);
+  });
+
+  it('redacts form fields named like credential headers and redactBodyFields', async () => {
+    const { logger, lines } = captureLogger();
+    const form = 'grant_type=password&Authorization=Bearer+form-secret&tenant=form-tenant&page=2';
+    await client(logger, { redactBodyFields: ['Tenant'] }).post('/form', {
+      body: form,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    const expected = 'grant_type=password&Authorization=[REDACTED]&tenant=[REDACTED]&page=2';
+    expect(lines[0]!.obj.body).toBe(expected);
+    expect(lines[1]!.obj.body).toBe(expected);
+  });
+});

@@ -507,8 +507,8 @@ describe('logging()', () => {
     [{ maxBodyBytes: 1.5 }, 'maxBodyBytes'],
     [{ maxBodyBytes: Number.NaN }, 'maxBodyBytes'],
     [{ redactHeaders: 'authorization' }, 'redactHeaders'],
-    [{ redactHeaders: [''] }, 'redactHeaders'],
-    [{ redactQuery: [42] }, 'redactQuery'],
+    [{ redactHeaders: [''] }, 'redactHeaders[0]'],
+    [{ redactQuery: [42] }, 'redactQuery[0]'],
   ])('rejects %p at creation with a ConfigError naming %s', (options, option) => {
     let caught: unknown;
     try {
@@ -518,6 +518,61 @@ describe('logging()', () => {
     }
     expect(isConfigError(caught)).toBe(true);
     expect(caught).toMatchObject({ option });
+  });
+
+  it('refuses an unknown option with the nearest known one', () => {
+    expect(() => logging({ verbos: true } as never)).toThrow(/verbos.*did you mean verbose\?/);
+    expect(() => logging({ redactBodyField: ['x'] } as never)).toThrow(
+      /did you mean redactBodyFields\?/,
+    );
+  });
+
+  it('reads only own properties: a polluted Object.prototype turns nothing on', async () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    const { logger, lines } = captureLogger();
+    try {
+      proto.verbose = true;
+      proto.maxBodyBytes = 1_000_000;
+      proto.redactHeaders = 'not-an-array';
+      const client = createClient([
+        logging({ logger }),
+        mockTransport([{ status: 200, body: { id: 'body-text' } }]),
+      ]);
+      await client.post('http://api.test/a', { body: 'request-body', headers: { 'x-h': 'v' } });
+    } finally {
+      for (const name of ['verbose', 'maxBodyBytes', 'redactHeaders']) delete proto[name];
+    }
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      expect(Object.keys(line.obj)).not.toContain('headers');
+      expect(Object.keys(line.obj)).not.toContain('body');
+    }
+  });
+
+  it('redacts redactBodyFields and redactHeaders names in bodies, keeping the rest', async () => {
+    const { logger, lines } = captureLogger();
+    const client = createClient([
+      logging({ logger, verbose: true, redactBodyFields: ['Tenant'], redactHeaders: ['x-mine'] }),
+      mockTransport([
+        { status: 200, body: { tenant: 't-secret', 'X-Mine': ['m1', 'm2'], page: 2, ok: true } },
+      ]),
+    ]);
+    await client.get('http://api.test/a');
+    expect(lines[1]!.obj.body).toBe(
+      '{"tenant":"[REDACTED]","X-Mine":"[REDACTED]","page":2,"ok":true}',
+    );
+  });
+
+  it('redacts a secret member even when the preview cuts its value', async () => {
+    const { logger, lines } = captureLogger();
+    const client = createClient([
+      logging({ logger, verbose: true, maxBodyBytes: 40 }),
+      mockTransport([
+        { status: 200, body: { headers: { cookie: `c=${'x'.repeat(100)}` }, after: 1 } },
+      ]),
+    ]);
+    await client.get('http://api.test/a');
+    expect(lines[1]!.obj.body).toBe('{"headers":{"cookie":"[REDACTED]"…');
   });
 
   it('treats an explicit undefined as the default', () => {

@@ -1,16 +1,15 @@
-// Logging-only redaction on top of core's redactUrl/redactHeaders: body previews and free text.
-// Used by logging() in verbose mode, where bodies and error messages could otherwise carry secrets.
-import { isSecretQueryName, REDACTED, redactUrl } from '@extapi/core';
+// Logging-only redaction on top of core's one list of secrets: body previews (JSON, forms, header
+// lines). Used by logging() in verbose mode, where an echoed request could otherwise carry secrets.
+import { isSecretName, REDACTED } from '@extapi/core';
 
 const decoder = new TextDecoder();
 
 // Media types whose bodies are worth showing as text; anything else is summarised by size.
 const TEXT_TYPE = /^text\/|[/+](json|xml|javascript|x-www-form-urlencoded|graphql|x-ndjson)\b/i;
-
-// A JSON member `"name": "value"`; the closing quote is optional because a preview may cut the value.
-const JSON_MEMBER = /"((?:[^"\\]|\\.)*)"(\s*:\s*)"(?:[^"\\]|\\.)*("|$)/g;
-// A URL in free text (error messages from third-party code may quote the request URL).
-const URL_IN_TEXT = /\bhttps?:\/\/[^\s"'<>`]+/gi;
+const FORM_TYPE = /x-www-form-urlencoded/i;
+const JSON_TYPE = /[/+]json\b|x-ndjson/i;
+// `Name: value` lines, as an echo endpoint shows the request it got in plain text.
+const HEADER_LINE = /^([ \t]*)([!#$%&'*+.^_`|~0-9A-Za-z-]+)([ \t]*:[ \t]*)\S.*$/gm;
 
 /** A body as it appears in a log line: a text preview (or a size summary) and the full size. */
 export interface BodyPreview {
@@ -20,8 +19,9 @@ export interface BodyPreview {
 }
 
 /**
- * The first `max` bytes of a body (`total` bytes long, `bytes` its start or all of it) as text, with secret-looking JSON members and form fields
- * redacted. Binary media types are summarised as `[N bytes of type]`.
+ * The first `max` bytes of a body (`total` bytes long, `bytes` its start or all of it) as text,
+ * with secret JSON members, form fields and header lines redacted (see {@link redactBodyText}).
+ * Binary media types are summarised as `[N bytes of type]`.
  */
 export function previewBody(
   bytes: Uint8Array,
@@ -46,33 +46,101 @@ export function previewBody(
 }
 
 /**
- * Redacts the values of JSON string members and form fields whose names look secret
- * (`access_token`, `password`, `client_secret`…), as redactUrl does for query parameters.
+ * Redacts the values of body fields whose names are secret by core's one list (`access_token`,
+ * `password`, `authorization`, `cookie`, `x-api-key`…) or in `extraNames`: JSON members at any
+ * depth (a string, number, array or object value, even cut off by the preview), form fields, and
+ * `Name: value` lines of plain text.
+ * @example
+ * redactBodyText('{"headers":{"Authorization":"Bearer t"}}', 'application/json');
+ * // '{"headers":{"Authorization":"[REDACTED]"}}'
  */
 export function redactBodyText(
   text: string,
   type: string,
   extraNames?: ReadonlySet<string>,
 ): string {
-  if (/x-www-form-urlencoded/i.test(type)) {
+  const secret = (name: string) => isSecretName(name, extraNames);
+  if (FORM_TYPE.test(type)) {
     return text
       .split('&')
       .map((pair) => {
         const eq = pair.indexOf('=');
         if (eq === -1) return pair;
-        const name = safeDecode(pair.slice(0, eq));
-        return isSecretQueryName(name, extraNames) ? `${pair.slice(0, eq)}=${REDACTED}` : pair;
+        return secret(safeDecode(pair.slice(0, eq))) ? `${pair.slice(0, eq)}=${REDACTED}` : pair;
       })
       .join('&');
   }
-  return text.replace(JSON_MEMBER, (member, name: string, colon: string, close: string) =>
-    isSecretQueryName(name, extraNames) ? `"${name}"${colon}"${REDACTED}${close}` : member,
+  const json = redactJson(text, secret);
+  if (JSON_TYPE.test(type)) return json;
+  return json.replace(HEADER_LINE, (line, indent: string, name: string, colon: string) =>
+    secret(name) ? `${indent}${name}${colon}${REDACTED}` : line,
   );
 }
 
-/** Free text (an error message) with every URL in it passed through redactUrl. */
-export function redactText(text: string, extraQuery?: ReadonlySet<string>): string {
-  return text.replace(URL_IN_TEXT, (url) => redactUrl(url, extraQuery));
+/** The index just past the JSON string that opens at `start`, or the end of a cut text. */
+function stringEnd(text: string, start: number): number {
+  for (let i = start + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c) i++;
+    else if (c === 0x22) return i + 1;
+  }
+  return text.length;
+}
+
+/** The index just past the JSON value that starts at `start` (balanced, strings skipped). */
+function valueEnd(text: string, start: number): number {
+  const first = text[start];
+  if (first === '"') return stringEnd(text, start);
+  if (first === '{' || first === '[') {
+    let depth = 0;
+    for (let i = start; i < text.length; i++) {
+      const c = text[i];
+      if (c === '"') i = stringEnd(text, i) - 1;
+      else if (c === '{' || c === '[') depth++;
+      else if ((c === '}' || c === ']') && --depth === 0) return i + 1;
+    }
+    return text.length;
+  }
+  const end = text.slice(start).search(/[\s,}\]]/);
+  return end === -1 ? text.length : start + end;
+}
+
+// A scan rather than JSON.parse: a preview is often cut mid-document, and the text must keep its
+// exact shape apart from the redacted values. Strings are consumed whole, so a value can never be
+// mistaken for a member name.
+function redactJson(text: string, secret: (name: string) => boolean): string {
+  let out = '';
+  let copied = 0;
+  let i = text.indexOf('"');
+  while (i !== -1 && i < text.length) {
+    const end = stringEnd(text, i);
+    let colon = end;
+    while (colon < text.length && /\s/.test(text[colon]!)) colon++;
+    if (text[colon] !== ':') {
+      i = text.indexOf('"', end);
+      continue;
+    }
+    let value = colon + 1;
+    while (value < text.length && /\s/.test(text[value]!)) value++;
+    if (value < text.length && secret(memberName(text.slice(i, end)))) {
+      const after = valueEnd(text, value);
+      out += `${text.slice(copied, value)}"${REDACTED}"`;
+      copied = after;
+      i = text.indexOf('"', after);
+    } else {
+      // Inside an object or array value: its own members are looked at one by one.
+      i = text.indexOf('"', value);
+    }
+  }
+  return out + text.slice(copied);
+}
+
+function memberName(quoted: string): string {
+  try {
+    return JSON.parse(quoted) as string;
+  } catch {
+    return quoted.slice(1, -1);
+  }
 }
 
 function safeDecode(text: string): string {
