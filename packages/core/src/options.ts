@@ -177,17 +177,18 @@ function secretError(name: string, value: unknown, expected: string): ConfigErro
 /** Checks for {@link readOptions} specs; each returns the option's default when it is absent. */
 export const option = {
   /** A duration in ms from `min` (default 0) to `max`, never above {@link MAX_TIMER_MS}. */
-  ms: <D = undefined>(range: Omit<NumberRange<D>, 'infinity'> = {}): OptionCheck<number | D> =>
-    numberCheck('ms', range),
+  ms: <D = undefined>(
+    range: Omit<NumberRange<D>, 'infinity'> = {},
+  ): OptionCheck<number | NoInfer<D>> => numberCheck('ms', range),
   /** An integer in a range; `infinity: true` also allows `Infinity`. */
-  integer: <D = undefined>(range: NumberRange<D> = {}): OptionCheck<number | D> =>
+  integer: <D = undefined>(range: NumberRange<D> = {}): OptionCheck<number | NoInfer<D>> =>
     numberCheck('integer', range),
   /** A finite number in a range; `infinity: true` also allows `Infinity`. */
-  number: <D = undefined>(range: NumberRange<D> = {}): OptionCheck<number | D> =>
+  number: <D = undefined>(range: NumberRange<D> = {}): OptionCheck<number | NoInfer<D>> =>
     numberCheck('number', range),
   /** `true` or `false`, nothing else (`'false'` and `1` are refused). */
   boolean:
-    <D = undefined>(fallback?: D): OptionCheck<boolean | D> =>
+    <D = undefined>(fallback?: D): OptionCheck<boolean | NoInfer<D>> =>
     (value, name) => {
       if (value === undefined) return fallback as D;
       if (typeof value !== 'boolean') throw new ConfigError(name, value, 'expected true or false');
@@ -195,7 +196,7 @@ export const option = {
     },
   /** A string, non-empty unless `allowEmpty`. */
   string:
-    <D = undefined>(fallback?: D, allowEmpty = false): OptionCheck<string | D> =>
+    <D = undefined>(fallback?: D, allowEmpty = false): OptionCheck<string | NoInfer<D>> =>
     (value, name) => {
       if (value === undefined) return fallback as D;
       if (typeof value !== 'string' || (!allowEmpty && value === '')) {
@@ -205,7 +206,9 @@ export const option = {
     },
   /** A function. */
   fn:
-    <F extends (...args: never[]) => unknown, D = undefined>(fallback?: D): OptionCheck<F | D> =>
+    <F extends (...args: never[]) => unknown, D = undefined>(
+      fallback?: D,
+    ): OptionCheck<F | NoInfer<D>> =>
     (value, name) => {
       if (value === undefined) return fallback as D;
       if (typeof value !== 'function') throw new ConfigError(name, value, 'expected a function');
@@ -216,7 +219,7 @@ export const option = {
     <const T extends readonly (string | number | boolean)[], D = undefined>(
       choices: T,
       fallback?: D,
-    ): OptionCheck<T[number] | D> =>
+    ): OptionCheck<T[number] | NoInfer<D>> =>
     (value, name) => {
       if (value === undefined) return fallback as D;
       if (!choices.includes(value as T[number])) {
@@ -246,7 +249,7 @@ export const option = {
     },
   /** An array whose items each pass `item` (named `name[i]` in errors). */
   array:
-    <T, D = undefined>(item: OptionCheck<T>, fallback?: D): OptionCheck<T[] | D> =>
+    <T, D = undefined>(item: OptionCheck<T>, fallback?: D): OptionCheck<T[] | NoInfer<D>> =>
     (value, name) => {
       if (value === undefined) return fallback as D;
       if (!Array.isArray(value)) throw new ConfigError(name, value, 'expected an array');
