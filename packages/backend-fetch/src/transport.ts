@@ -10,14 +10,24 @@ import {
   contentCodings,
   createResponse,
   defineTransport,
+  discardStream,
   ExtapiError,
   type HttpResponse,
+  isDiscardedRedirect,
   isExtapiError,
+  lengthMismatch,
   limitStream,
   NEVER_ABORT,
+  type OptionCheck,
+  type OptionSpec,
+  option,
+  REDACTED,
   ResponseTooLargeError,
   readBody,
+  readOptions,
   type RequestBody,
+  responseLimit,
+  TimeoutError,
   type Transport,
   withProgress,
 } from '@extapi/core';
@@ -63,10 +73,18 @@ export interface FetchTransportOptions {
   /** The fetch to call, e.g. undici's `fetch` or an instrumented wrapper. @default globalThis.fetch (read at creation) */
   fetch?: FetchFunction;
   /**
-   * Fail with `ResponseTooLargeError` once the decoded body passes this many bytes. A request's own
-   * `maxResponseBytes` overrides it; `Infinity` or `undefined` means no limit. @default undefined (unlimited)
+   * Fail with `ResponseTooLargeError` once the decoded body passes this many bytes, for bodies read
+   * whole and streamed alike. A request's own `maxResponseBytes` overrides it; `Infinity` means no limit.
+   * @default 33554432 (32 MiB, `DEFAULT_MAX_BUFFERED_BYTES`) for a body read whole, no limit for a stream (`readBody: false`)
    */
   maxResponseBytes?: number;
+  /**
+   * Deadline for the final response head, in ms, from the moment fetch is called: informational
+   * `1xx` answers do not restart it (the deadline of fetch's own dispatcher does). `0` disables it.
+   * Past it, `TimeoutError` phase `headers`.
+   * @default 300000
+   */
+  headersTimeoutMs?: number;
   /**
    * Extra `RequestInit` fields for every call, such as undici's `dispatcher`. The transport's own fields
    * (`method`, `headers`, `body`, `signal`, `redirect`, `duplex`) are set per call and cannot be given here.
@@ -78,23 +96,32 @@ export interface FetchTransportOptions {
 /**
  * The defaults of {@link FetchTransportOptions}; `fetch` is `globalThis.fetch` as found at creation.
  * @example
- * fetchTransport({ maxResponseBytes: DEFAULT_FETCH_TRANSPORT_OPTIONS.maxResponseBytes }); // unlimited
+ * fetchTransport({ headersTimeoutMs: DEFAULT_FETCH_TRANSPORT_OPTIONS.headersTimeoutMs / 10 });
  */
 export const DEFAULT_FETCH_TRANSPORT_OPTIONS: Readonly<{
   /** @see FetchTransportOptions.fetch */
   fetch: FetchFunction | undefined;
-  /** @see FetchTransportOptions.maxResponseBytes */
+  /** @see FetchTransportOptions.maxResponseBytes (`undefined`: 32 MiB buffered, streams unlimited) */
   maxResponseBytes: number | undefined;
+  /** @see FetchTransportOptions.headersTimeoutMs */
+  headersTimeoutMs: number;
   /** @see FetchTransportOptions.init */
   init: Readonly<Record<string, unknown>>;
-}> = Object.freeze({ fetch: undefined, maxResponseBytes: undefined, init: Object.freeze({}) });
+}> = Object.freeze({
+  fetch: undefined,
+  maxResponseBytes: undefined,
+  headersTimeoutMs: 300_000,
+  init: Object.freeze({}),
+});
 
 /** {@link FetchTransportOptions} validated and filled by {@link resolveFetchTransportOptions}. */
 export interface ResolvedFetchTransportOptions {
   /** The fetch function to call. */
   fetch: FetchFunction;
-  /** The transport-level body limit in bytes; `undefined` for none. */
+  /** The transport-level body limit in bytes; `undefined`: the default rule of `responseLimit`. */
   maxResponseBytes: number | undefined;
+  /** The deadline for the final response head in ms; `0` for none. */
+  headersTimeoutMs: number;
   /** Extra `RequestInit` fields for every call. */
   init: Record<string, unknown>;
 }
@@ -105,80 +132,67 @@ const UNDICI_ONLY_OPTIONS = ['tls', 'proxy', 'proxyAuth', 'allowH2'];
 /** Fields the transport sets on every call; giving them in `init` would be silently overridden. */
 const OWN_INIT_FIELDS = ['method', 'headers', 'body', 'signal', 'redirect', 'duplex'];
 
-function own<T extends object, K extends keyof T>(object: T, key: K): T[K] | undefined {
-  return Object.hasOwn(object, key) ? object[key] : undefined;
-}
-
-/**
- * Validates and fills {@link FetchTransportOptions} once, at creation; throws `ConfigError` naming
- * the option and the value.
- * @example
- * resolveFetchTransportOptions({ maxResponseBytes: -1 }); // ConfigError: Invalid option maxResponseBytes: -1 (…)
- */
-export function resolveFetchTransportOptions(
-  options: FetchTransportOptions = {},
-): ResolvedFetchTransportOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new ConfigError('options', options, 'expected an object');
-  }
-  // Own properties only: a polluted Object.prototype (fetch, init, headers…) must change nothing.
-  const given = own(options, 'fetch');
-  const fetch =
-    given === undefined ? (DEFAULT_FETCH_TRANSPORT_OPTIONS.fetch ?? globalThis.fetch) : given;
-  if (typeof fetch !== 'function') {
-    throw new ConfigError(
-      'fetch',
-      fetch,
-      'expected a fetch function (globalThis.fetch is missing)',
-    );
-  }
-  const givenMax = own(options, 'maxResponseBytes');
-  const maxResponseBytes =
-    givenMax === undefined ? DEFAULT_FETCH_TRANSPORT_OPTIONS.maxResponseBytes : givenMax;
-  if (
-    maxResponseBytes !== undefined &&
-    maxResponseBytes !== Number.POSITIVE_INFINITY &&
-    (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 0)
-  ) {
-    throw new ConfigError(
-      'maxResponseBytes',
-      maxResponseBytes,
-      'expected an integer number of bytes >= 0, or Infinity',
-    );
-  }
-  for (const name of UNDICI_ONLY_OPTIONS) {
-    if (own(options as Record<string, unknown>, name) !== undefined) {
-      // fetch has no such options: silently ignoring a CA, a client certificate or a proxy would
-      // only fail later and less clearly, so point at the way that works instead.
-      throw new ConfigError(
-        name,
-        name === 'tls' ? '[TLS options]' : (options as Record<string, unknown>)[name],
-        "fetch takes no connection options; pass undici's fetch with init: { dispatcher: new Agent(…) " +
-          'or new ProxyAgent(…) } (see the README), or use undiciTransport',
-      );
-    }
-  }
-  const givenInit = own(options, 'init');
-  const init = givenInit === undefined ? DEFAULT_FETCH_TRANSPORT_OPTIONS.init : givenInit;
-  if (init === null || typeof init !== 'object' || Array.isArray(init)) {
-    throw new ConfigError('init', init, 'expected a RequestInit object');
+const initCheck: OptionCheck<Record<string, unknown>> = (value, name) => {
+  if (value === undefined) return { ...DEFAULT_FETCH_TRANSPORT_OPTIONS.init };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(name, value, 'expected a RequestInit object');
   }
   for (const field of OWN_INIT_FIELDS) {
-    const value = own(init as Record<string, unknown>, field);
-    if (value !== undefined) {
+    if (Object.hasOwn(value, field) && (value as Record<string, unknown>)[field] !== undefined) {
       throw new ConfigError(
-        `init.${field}`,
-        value,
+        `${name}.${field}`,
+        // headers may carry credentials: never quoted.
+        field === 'headers' ? REDACTED : (value as Record<string, unknown>)[field],
         'set per call by the transport (headers and redirects belong to createClient)',
       );
     }
   }
-  return {
-    fetch: fetch as FetchFunction,
-    // Infinity (the undici transport's spelling of "no limit") keeps the uncounted fast path.
-    maxResponseBytes: maxResponseBytes === Number.POSITIVE_INFINITY ? undefined : maxResponseBytes,
-    init: { ...init },
-  };
+  // Own fields only: a polluted Object.prototype must not reach fetch.
+  return { ...value };
+};
+
+/** Every option of {@link FetchTransportOptions}, checked by core's options kit. */
+const FETCH_SPEC = {
+  fetch: option.fn<FetchFunction>(),
+  maxResponseBytes: option.integer<undefined>({ infinity: true }),
+  headersTimeoutMs: option.ms({ default: DEFAULT_FETCH_TRANSPORT_OPTIONS.headersTimeoutMs }),
+  init: initCheck,
+} satisfies OptionSpec<FetchTransportOptions>;
+
+/**
+ * Validates and fills {@link FetchTransportOptions} once, at creation; throws `ConfigError` naming
+ * the option and the value (never a credential's), and for an unknown option the nearest known one.
+ * @example
+ * resolveFetchTransportOptions({ maxResponseBytes: -1 }); // ConfigError: Invalid option maxResponseBytes: -1 (…)
+ */
+export function resolveFetchTransportOptions(
+  options?: FetchTransportOptions,
+): ResolvedFetchTransportOptions {
+  if (options !== null && typeof options === 'object') {
+    for (const name of UNDICI_ONLY_OPTIONS) {
+      if (Object.hasOwn(options, name)) {
+        // fetch has no such options: silently ignoring a CA, a client certificate or a proxy would
+        // only fail later and less clearly, so point at the way that works instead. The value may
+        // hold credentials (a proxy URL, proxyAuth, a key): never quoted.
+        throw new ConfigError(
+          name,
+          REDACTED,
+          "fetch takes no connection options; pass undici's fetch with init: { dispatcher: new Agent(…) " +
+            'or new ProxyAgent(…) } (see the README), or use undiciTransport',
+        );
+      }
+    }
+  }
+  const read = readOptions('fetchTransport()', options, FETCH_SPEC);
+  const fetch = read.fetch ?? DEFAULT_FETCH_TRANSPORT_OPTIONS.fetch ?? globalThis.fetch;
+  if (typeof fetch !== 'function') {
+    throw new ConfigError(
+      'fetch',
+      undefined,
+      'expected a fetch function (globalThis.fetch is missing)',
+    );
+  }
+  return { ...read, fetch: fetch as FetchFunction };
 }
 
 /**
@@ -253,37 +267,6 @@ function connectionReleased(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** An unread body up to this size is read to its end on discard, so fetch keeps the connection. */
-const DRAIN_MAX_BYTES = 64 * 1024;
-/** A drain that takes longer (a stalled server) is cut short: the body is cancelled instead. */
-const DRAIN_TIMEOUT_MS = 1_000;
-
-/**
- * Releases an unread body. Cancelling fetch's stream before the body has fully arrived closes the
- * connection, so a small body is drained instead and its connection goes back to the pool; a large,
- * endless or stalled one is cancelled (after at most DRAIN_MAX_BYTES or DRAIN_TIMEOUT_MS). Never rejects.
- */
-function discardBody(stream: Readable, contentLength: number | undefined): Promise<void> {
-  stream.on('error', () => {});
-  if (contentLength !== undefined && contentLength > DRAIN_MAX_BYTES) {
-    stream.destroy();
-    return Promise.resolve();
-  }
-  return new Promise((resolve) => {
-    let drained = 0;
-    const timer = setTimeout(() => stream.destroy(), DRAIN_TIMEOUT_MS);
-    stream.on('data', (chunk: Uint8Array) => {
-      drained += chunk.byteLength;
-      if (drained > DRAIN_MAX_BYTES) stream.destroy();
-    });
-    stream.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    stream.resume();
-  });
-}
-
 function withRequest(error: unknown, ctx: Context): unknown {
   // core's contentCodings() throws without knowing the request; the caller needs method and URL.
   if (isExtapiError(error) && error.url === undefined) {
@@ -305,7 +288,8 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
 function requestInit(
   ctx: Context,
   init: Record<string, unknown>,
-  request: Context['request'] = ctx.request,
+  request: Context['request'],
+  signal: AbortSignal,
 ): RequestInit {
   const { method, headers, body } = request;
   // No prototype: fetch reads RequestInit members through the prototype chain (WebIDL dictionaries
@@ -315,7 +299,7 @@ function requestInit(
     method,
     headers,
     // A signal that can never abort is not worth fetch's listener bookkeeping.
-    signal: ctx.signal === NEVER_ABORT ? undefined : ctx.signal,
+    signal: signal === NEVER_ABORT ? undefined : signal,
     // core follows redirects (one policy for every transport); fetch hands back the 3xx as it is.
     redirect: 'manual',
   });
@@ -388,9 +372,33 @@ function cancel(body: ReadableStream<Uint8Array> | null): void {
  * const res = await client.get('/items/42');
  * console.log(res.status, await res.json(), client.transport.fetch === globalThis.fetch);
  */
-export function fetchTransport(options: FetchTransportOptions = {}): FetchTransport {
-  const { fetch, maxResponseBytes, init } = resolveFetchTransportOptions(options);
+export function fetchTransport(options?: FetchTransportOptions): FetchTransport {
+  const { fetch, maxResponseBytes, headersTimeoutMs, init } = resolveFetchTransportOptions(options);
   const foreignFetch = fetch !== globalThis.fetch;
+
+  /** Calls fetch with the head deadline: fetch's own restarts on every 1xx, this one does not. */
+  async function send(ctx: Context, request: Context['request']): Promise<FetchResponse> {
+    if (headersTimeoutMs === 0)
+      return fetch(request.url.href, requestInit(ctx, init, request, ctx.signal));
+    const deadline = new AbortController();
+    const signal =
+      ctx.signal === NEVER_ABORT ? deadline.signal : AbortSignal.any([ctx.signal, deadline.signal]);
+    const timer = setTimeout(() => {
+      deadline.abort(
+        new TimeoutError(headersTimeoutMs, {
+          method: request.method,
+          url: request.url,
+          attempt: ctx.attempt,
+          phase: 'headers',
+        }),
+      );
+    }, headersTimeoutMs);
+    try {
+      return await fetch(request.url.href, requestInit(ctx, init, request, signal));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   async function fetchRequest(ctx: Context): Promise<HttpResponse> {
     const { method, url, body: requestBody } = ctx.request;
@@ -400,7 +408,7 @@ export function fetchTransport(options: FetchTransportOptions = {}): FetchTransp
         foreignFetch && requestBody instanceof FormData
           ? await withEncodedForm(ctx.request)
           : ctx.request;
-      res = await fetch(url.href, requestInit(ctx, init, request));
+      res = await send(ctx, request);
     } catch (error) {
       throw mapFetchError(error, ctx);
     }
@@ -423,6 +431,19 @@ export function fetchTransport(options: FetchTransportOptions = {}): FetchTransp
       await connectionReleased();
       return createResponse({ ...base, body: null });
     }
+    const contentLength = responseHeaders.get('content-length');
+    const wireBytes =
+      contentLength !== null && /^\d+$/.test(contentLength) ? Number(contentLength) : undefined;
+    const mapError = (error: unknown) => mapFetchError(error, ctx);
+    if (isDiscardedRedirect(ctx, status, responseHeaders.get('location'))) {
+      // The redirect step throws this body away: released as it is, never limited or reported (a
+      // body fetch fails to decode only ends the drain early).
+      return createResponse({
+        ...base,
+        body: toNodeStream(body, mapError),
+        discard: (unread) => discardStream(unread, wireBytes),
+      });
+    }
     try {
       // fetch has decoded the body already; the header still says how many codings were stacked.
       contentCodings(responseHeaders.get('content-encoding'));
@@ -431,32 +452,43 @@ export function fetchTransport(options: FetchTransportOptions = {}): FetchTransp
       throw withRequest(error, ctx);
     }
 
-    const maxBytes = ctx.maxResponseBytes ?? maxResponseBytes;
+    const maxBytes = responseLimit(ctx, maxResponseBytes);
     const onProgress = ctx.onDownloadProgress;
-    if (ctx.readBody && maxBytes === undefined && onProgress === undefined) {
-      // The fast path: no limit to count against, so let fetch buffer the body in one piece.
+    // Before decoding, content-length says nothing about the decoded size.
+    const totalBytes = responseHeaders.has('content-encoding') ? undefined : wireBytes;
+    if (
+      ctx.readBody &&
+      onProgress === undefined &&
+      (maxBytes === undefined || (totalBytes !== undefined && totalBytes <= maxBytes))
+    ) {
+      // The fast path: a length within the limit (or none to count against), so fetch buffers the
+      // body in one piece.
+      let bytes: Buffer;
       try {
-        const bytes = Buffer.from(await res.arrayBuffer());
-        await connectionReleased();
-        return createResponse({ ...base, body: bytes });
+        bytes = Buffer.from(await res.arrayBuffer());
       } catch (error) {
         throw mapFetchError(error, ctx);
       }
+      // An HTTP/2 stream reset mid-body (NO_ERROR, CANCEL) ends it early and silently in fetch.
+      if (totalBytes !== undefined && bytes.byteLength !== totalBytes) {
+        throw lengthMismatch(totalBytes, bytes.byteLength, { method, url, attempt: ctx.attempt });
+      }
+      await connectionReleased();
+      return createResponse({ ...base, body: bytes });
     }
-    const contentLength = responseHeaders.get('content-length');
-    // Before decoding, content-length says nothing about the decoded size.
-    const totalBytes =
-      contentLength !== null &&
-      /^\d+$/.test(contentLength) &&
-      !responseHeaders.has('content-encoding')
-        ? Number(contentLength)
-        : undefined;
     if (maxBytes !== undefined && totalBytes !== undefined && totalBytes > maxBytes) {
       // Known too large before a byte of it is read: do not download it.
       cancel(body);
       throw new ResponseTooLargeError(maxBytes, { method, url, attempt: ctx.attempt });
     }
-    const limits = { maxBytes, onProgress, totalBytes, method, url: url.href };
+    const limits = {
+      maxBytes,
+      onProgress,
+      totalBytes,
+      expectedBytes: totalBytes,
+      method,
+      url: url.href,
+    };
     if (ctx.readBody) {
       try {
         // A web ReadableStream is async-iterable; leaving the loop early cancels fetch's body.
@@ -464,17 +496,17 @@ export function fetchTransport(options: FetchTransportOptions = {}): FetchTransp
         await connectionReleased();
         return createResponse({ ...base, body: bytes });
       } catch (error) {
+        cancel(body);
         throw mapFetchError(error, ctx);
       }
     }
-    const stream = limitStream(
-      toNodeStream(body, (error) => mapFetchError(error, ctx)),
-      limits,
-    );
+    const stream = limitStream(toNodeStream(body, mapError), limits);
+    // A body nobody reads may still fail (reset, abort); that must never be an unhandled 'error'.
+    stream.on('error', () => {});
     return createResponse({
       ...base,
       body: stream,
-      discard: (unread) => discardBody(unread, totalBytes),
+      discard: (unread) => discardStream(unread, wireBytes),
     });
   }
 

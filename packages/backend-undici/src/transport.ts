@@ -3,7 +3,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
-import { finished } from 'node:stream/promises';
 import {
   bodyLength,
   ConfigError,
@@ -12,14 +11,25 @@ import {
   createResponse,
   decodeStream,
   defineTransport,
+  discardStream,
   ExtapiError,
   type HttpResponse,
+  isDiscardedRedirect,
+  lengthMismatch,
   limitStream,
   type Logger,
   NEVER_ABORT,
+  type OptionCheck,
+  type OptionSpec,
+  option,
+  REDACTED,
   ResponseTooLargeError,
+  type ResolvedOptions,
   type ResponseInit,
   readBody,
+  readOptions,
+  responseLimit,
+  TimeoutError,
   type Transport,
   withProgress,
 } from '@extapi/core';
@@ -31,7 +41,7 @@ import {
   ProxyAgent,
   FormData as UndiciFormData,
 } from 'undici';
-import { mapUndiciError, type UndiciTimeouts } from './map-error.js';
+import { mapUndiciError } from './map-error.js';
 
 /** Options of {@link undiciTransport}. Every field is optional; `undefined` means the default. */
 export interface UndiciTransportOptions {
@@ -50,12 +60,26 @@ export interface UndiciTransportOptions {
   keepAliveTimeoutMs?: number;
   /** Deadline to establish a connection (TCP and TLS), in ms; past it, `TimeoutError` phase `connect`. @default 10000 */
   connectTimeoutMs?: number;
-  /** Deadline for the response headers, in ms; `0` disables it. Past it, `TimeoutError` phase `headers`. @default 300000 */
+  /**
+   * Deadline for the final response head, in ms, from the moment the request is sent: informational
+   * `1xx` answers do not restart it (a server dripping `102 Processing` is timed out). `0` disables
+   * it. Past it, `TimeoutError` phase `headers`. @default 300000
+   */
   headersTimeoutMs?: number;
   /** Longest pause between two body chunks, in ms; `0` disables it. Past it, `TimeoutError` phase `body`. @default 300000 */
   bodyTimeoutMs?: number;
-  /** Fail with `ResponseTooLargeError` past this many decoded body bytes; a call's `maxResponseBytes` overrides it. @default Infinity */
+  /**
+   * Fail with `ResponseTooLargeError` past this many decoded body bytes, for bodies read whole and
+   * streamed alike; a call's `maxResponseBytes` overrides it. `Infinity` means no limit.
+   * @default 33554432 (32 MiB, `DEFAULT_MAX_BUFFERED_BYTES`) for a body read whole, no limit for a stream (`readBody: false`)
+   */
   maxResponseBytes?: number;
+  /**
+   * How long `close()` waits for calls still in flight (a silent server included) to finish before
+   * it destroys the connections; the calls cut off reject with `TransportError` `ERR_TRANSPORT_CLOSED`.
+   * @default 10000
+   */
+  closeTimeoutMs?: number;
   /**
    * The proxy: `'env'` reads `http_proxy`/`HTTP_PROXY`, `https_proxy`/`HTTPS_PROXY` and
    * `no_proxy`/`NO_PROXY` at creation (lower case first, as curl does), a URL sends every request
@@ -128,8 +152,8 @@ export const DEFAULT_UNDICI_TRANSPORT_OPTIONS = {
   headersTimeoutMs: 300_000,
   /** @see UndiciTransportOptions.bodyTimeoutMs */
   bodyTimeoutMs: 300_000,
-  /** @see UndiciTransportOptions.maxResponseBytes */
-  maxResponseBytes: Number.POSITIVE_INFINITY,
+  /** @see UndiciTransportOptions.closeTimeoutMs */
+  closeTimeoutMs: 10_000,
   /** @see UndiciTransportOptions.proxy */
   proxy: 'env',
   /** @see UndiciTransportOptions.allowH2 */
@@ -142,31 +166,7 @@ export type UndiciTransport = Transport & {
   readonly dispatcher: Dispatcher;
 };
 
-interface ResolvedUndiciOptions extends UndiciTimeouts {
-  dispatcher: Dispatcher | undefined;
-  connections: number;
-  pipelining: number;
-  keepAliveTimeoutMs: number;
-  maxResponseBytes: number | undefined;
-  /** `undefined`: no proxy; `'env'`: the proxy variables (at least one is set). */
-  proxy: URL | 'env' | undefined;
-  /** The whole Proxy-Authorization value, when `proxyAuth` gives one. */
-  proxyToken: string | undefined;
-  tls: UndiciTlsOptions;
-  allowH2: boolean;
-  logger: Pick<Logger, 'warn'> | undefined;
-}
-
-const TLS_OPTIONS = [
-  'ca',
-  'cert',
-  'key',
-  'passphrase',
-  'servername',
-  'rejectUnauthorized',
-  'minVersion',
-] as const;
-const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 
 /** Whether the environment names a proxy, read the way undici's EnvHttpProxyAgent reads it. */
 function envProxySet(): boolean {
@@ -174,79 +174,155 @@ function envProxySet(): boolean {
   return Boolean((env.http_proxy ?? env.HTTP_PROXY) || (env.https_proxy ?? env.HTTPS_PROXY));
 }
 
-function resolveProxy(options: UndiciTransportOptions): URL | 'env' | undefined {
-  const proxy =
-    options.proxy === undefined ? DEFAULT_UNDICI_TRANSPORT_OPTIONS.proxy : options.proxy;
-  if (proxy === false) return undefined;
-  if (proxy === 'env') return envProxySet() ? 'env' : undefined;
+/** PEM material as node:tls takes it: a string, bytes, or an array of those. */
+function pem(what: string): OptionCheck<string | Buffer | (string | Buffer)[] | undefined> {
+  const isPem = (value: unknown) => typeof value === 'string' || value instanceof Uint8Array;
+  return (value, name) => {
+    if (value === undefined) return undefined;
+    if (isPem(value) || (Array.isArray(value) && value.length > 0 && value.every(isPem))) {
+      return value as string | Buffer | (string | Buffer)[];
+    }
+    throw new ConfigError(
+      name,
+      value,
+      `expected ${what}: a PEM string, a Buffer or an array of them`,
+    );
+  };
+}
+
+const TLS_SPEC = {
+  ca: pem('CA certificates'),
+  cert: pem('a client certificate chain'),
+  key: option.secret(pem('a private key')),
+  passphrase: option.secret(option.string()),
+  servername: option.string(),
+  rejectUnauthorized: option.boolean(),
+  minVersion: option.oneOf(TLS_VERSIONS),
+} satisfies OptionSpec<UndiciTlsOptions>;
+
+/** `'env'`, `false`, or an http(s) proxy URL (the value may hold credentials: never quoted). */
+const proxyCheck: OptionCheck<'env' | false | URL> = option.secret((value, name) => {
+  if (value === undefined || value === 'env') return 'env';
+  if (value === false) return false;
   let url: URL | undefined;
   try {
-    url = typeof proxy === 'string' || proxy instanceof URL ? new URL(proxy) : undefined;
+    url = typeof value === 'string' || value instanceof URL ? new URL(value) : undefined;
   } catch {}
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new ConfigError('proxy', proxy, "expected 'env', false or an http:// or https:// URL");
+    throw new ConfigError(name, undefined, "expected 'env', false or an http:// or https:// URL");
   }
   return url;
-}
+});
 
-function resolveProxyToken(
-  options: UndiciTransportOptions,
-  proxy: URL | 'env' | undefined,
-): string | undefined {
-  const auth = options.proxyAuth;
-  if (auth === undefined) return undefined;
-  if (options.proxy === false) {
-    throw new ConfigError('proxyAuth', '[redacted]', 'needs a proxy; proxy is false');
-  }
-  if (proxy instanceof URL && (proxy.username || proxy.password)) {
-    throw new ConfigError(
-      'proxyAuth',
-      '[redacted]',
-      'give credentials in the proxy URL or in proxyAuth, not both',
-    );
-  }
-  if (typeof auth === 'string' && auth.trim() !== '') return auth;
+/** The whole Proxy-Authorization value of `proxyAuth` (a credential: never quoted). */
+const proxyAuthCheck: OptionCheck<string | undefined> = option.secret((value, name) => {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && value.trim() !== '') return value;
   if (
-    auth !== null &&
-    typeof auth === 'object' &&
-    typeof auth.username === 'string' &&
-    typeof auth.password === 'string'
+    value !== null &&
+    typeof value === 'object' &&
+    Object.keys(value).length === 2 &&
+    Object.hasOwn(value, 'username') &&
+    Object.hasOwn(value, 'password') &&
+    typeof (value as { username: unknown }).username === 'string' &&
+    typeof (value as { password: unknown }).password === 'string'
   ) {
-    return `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+    const { username, password } = value as { username: string; password: string };
+    return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
   }
-  // The value is a secret: the error names the option and the shape, never the value.
   throw new ConfigError(
-    'proxyAuth',
-    typeof auth === 'object' ? '[redacted object]' : typeof auth,
+    name,
+    undefined,
     'expected { username, password } strings or a non-empty Proxy-Authorization value',
   );
-}
+});
 
-function resolveTls(options: UndiciTransportOptions): UndiciTlsOptions {
-  const tls = options.tls;
-  if (tls === undefined) return {};
-  if (tls === null || typeof tls !== 'object' || Array.isArray(tls)) {
-    throw new ConfigError('tls', tls, 'expected an object of TLS options');
+const dispatcherCheck: OptionCheck<Dispatcher | undefined> = (value, name) => {
+  if (value === undefined) return undefined;
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    typeof (value as Dispatcher).request !== 'function'
+  ) {
+    throw new ConfigError(name, value, 'expected an undici Dispatcher (Agent, Pool, ProxyAgent…)');
   }
-  for (const key of Object.keys(tls)) {
-    if (!(TLS_OPTIONS as readonly string[]).includes(key)) {
-      throw new ConfigError(`tls.${key}`, '[value]', `expected one of ${TLS_OPTIONS.join(', ')}`);
+  return value as Dispatcher;
+};
+
+const D = DEFAULT_UNDICI_TRANSPORT_OPTIONS;
+
+/** Every option of {@link UndiciTransportOptions}, checked by core's options kit. */
+const UNDICI_SPEC = {
+  dispatcher: dispatcherCheck,
+  connections: option.integer({ min: 1, infinity: true, default: D.connections }),
+  pipelining: option.integer({ min: 0, default: D.pipelining }),
+  keepAliveTimeoutMs: option.ms({ min: 1, default: D.keepAliveTimeoutMs }),
+  connectTimeoutMs: option.ms({ default: D.connectTimeoutMs }),
+  headersTimeoutMs: option.ms({ default: D.headersTimeoutMs }),
+  bodyTimeoutMs: option.ms({ default: D.bodyTimeoutMs }),
+  closeTimeoutMs: option.ms({ default: D.closeTimeoutMs }),
+  maxResponseBytes: option.integer<undefined>({ infinity: true }),
+  proxy: proxyCheck,
+  proxyAuth: proxyAuthCheck,
+  tls: option.object(TLS_SPEC, 'undiciTransport({ tls })'),
+  allowH2: option.boolean(D.allowH2),
+  logger: option.logger<Pick<Logger, 'warn'>>(['warn']),
+} satisfies OptionSpec<UndiciTransportOptions>;
+
+type ResolvedUndiciOptions = Omit<ResolvedOptions<typeof UNDICI_SPEC>, 'proxy' | 'tls'> & {
+  /** `undefined`: no proxy; `'env'`: the proxy variables (at least one is set). */
+  proxy: URL | 'env' | undefined;
+  /** Only the TLS options given: an `undefined` must never override Node's defaults. */
+  tls: UndiciTlsOptions;
+};
+
+/** Options that configure the connections the transport owns; a dispatcher passed in has its own. */
+const CONNECTION_OPTIONS = [
+  'connections',
+  'pipelining',
+  'keepAliveTimeoutMs',
+  'connectTimeoutMs',
+  'proxy',
+  'proxyAuth',
+  'tls',
+  'allowH2',
+] as const;
+
+/** Validates and fills {@link UndiciTransportOptions} once, at creation. */
+function resolveUndiciOptions(options: unknown): ResolvedUndiciOptions {
+  const read = readOptions('undiciTransport()', options, UNDICI_SPEC);
+  const given = (name: string) =>
+    Object.hasOwn(options as object, name) &&
+    (options as Record<string, unknown>)[name] !== undefined;
+  if (read.dispatcher !== undefined) {
+    const conflict = CONNECTION_OPTIONS.find(given);
+    if (conflict) {
+      const value = (options as Record<string, unknown>)[conflict];
+      throw new ConfigError(
+        conflict,
+        // A proxy URL, proxyAuth and TLS keys may hold credentials; counts and flags do not.
+        typeof value === 'number' || typeof value === 'boolean' ? value : REDACTED,
+        'configures the transport-owned connections; set it on the dispatcher you pass instead',
+      );
     }
   }
-  const { rejectUnauthorized, minVersion, servername, cert, key } = tls;
-  if (rejectUnauthorized !== undefined && typeof rejectUnauthorized !== 'boolean') {
-    throw new ConfigError('tls.rejectUnauthorized', rejectUnauthorized, 'expected a boolean');
+  // With a dispatcher passed in, none of the connection options apply (refused above).
+  let proxy: URL | 'env' | undefined =
+    read.proxy === false || read.dispatcher !== undefined ? undefined : read.proxy;
+  if (proxy === 'env' && !envProxySet()) proxy = undefined;
+  if (read.proxyAuth !== undefined) {
+    if (read.proxy === false) {
+      throw new ConfigError('proxyAuth', REDACTED, 'needs a proxy; proxy is false');
+    }
+    if (proxy instanceof URL && (proxy.username || proxy.password)) {
+      throw new ConfigError(
+        'proxyAuth',
+        REDACTED,
+        'give credentials in the proxy URL or in proxyAuth, not both',
+      );
+    }
   }
-  if (minVersion !== undefined && !TLS_VERSIONS.includes(minVersion)) {
-    throw new ConfigError(
-      'tls.minVersion',
-      minVersion,
-      `expected one of ${TLS_VERSIONS.join(', ')}`,
-    );
-  }
-  if (servername !== undefined && (typeof servername !== 'string' || servername === '')) {
-    throw new ConfigError('tls.servername', servername, 'expected a non-empty host name');
-  }
+  const { cert, key } = read.tls;
   if ((cert === undefined) !== (key === undefined)) {
     throw new ConfigError(
       cert === undefined ? 'tls.cert' : 'tls.key',
@@ -254,115 +330,67 @@ function resolveTls(options: UndiciTransportOptions): UndiciTlsOptions {
       'a client certificate needs both cert and key',
     );
   }
-  // undefined fields are dropped so that they never override Node's defaults.
-  return Object.fromEntries(Object.entries(tls).filter(([, value]) => value !== undefined));
-}
-
-const AGENT_OPTIONS = [
-  'connections',
-  'pipelining',
-  'keepAliveTimeoutMs',
-  'connectTimeoutMs',
-] as const;
-
-type NumericOption = {
-  [K in keyof typeof DEFAULT_UNDICI_TRANSPORT_OPTIONS]: (typeof DEFAULT_UNDICI_TRANSPORT_OPTIONS)[K] extends number
-    ? K
-    : never;
-}[keyof typeof DEFAULT_UNDICI_TRANSPORT_OPTIONS];
-
-function integer(
-  options: UndiciTransportOptions,
-  name: NumericOption,
-  min: number,
-  infinite = false,
-): number {
-  const value = options[name];
-  if (value === undefined) return DEFAULT_UNDICI_TRANSPORT_OPTIONS[name];
-  if (
-    typeof value !== 'number' ||
-    value < min ||
-    !(Number.isSafeInteger(value) || (infinite && value === Infinity))
-  ) {
-    throw new ConfigError(
-      name,
-      value,
-      `expected an integer >= ${min}${infinite ? ' or Infinity' : ''}`,
-    );
-  }
-  return value;
-}
-
-/** Validates and fills {@link UndiciTransportOptions} once, at creation. */
-function resolveUndiciOptions(options: UndiciTransportOptions = {}): ResolvedUndiciOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new ConfigError('options', options, 'expected an object');
-  }
-  const { dispatcher } = options;
-  if (dispatcher !== undefined) {
-    if (
-      dispatcher === null ||
-      typeof dispatcher !== 'object' ||
-      typeof dispatcher.request !== 'function'
-    ) {
-      throw new ConfigError(
-        'dispatcher',
-        dispatcher,
-        'expected an undici Dispatcher (Agent, Pool, ProxyAgent…)',
-      );
-    }
-    const conflict = AGENT_OPTIONS.find((name) => options[name] !== undefined);
-    const ownsConnections = (['proxy', 'proxyAuth', 'tls', 'allowH2'] as const).find(
-      (name) => options[name] !== undefined,
-    );
-    if (ownsConnections) {
-      throw new ConfigError(
-        ownsConnections,
-        ownsConnections === 'proxyAuth' ? '[redacted]' : options[ownsConnections],
-        'configures the transport-owned connections; set it on the dispatcher you pass instead',
-      );
-    }
-    if (conflict) {
-      throw new ConfigError(
-        conflict,
-        options[conflict],
-        'configures the transport-owned Agent; set it on the dispatcher you pass instead',
-      );
-    }
-  }
-  const maxResponseBytes = integer(options, 'maxResponseBytes', 0, true);
-  const allowH2 = options.allowH2 ?? DEFAULT_UNDICI_TRANSPORT_OPTIONS.allowH2;
-  if (typeof allowH2 !== 'boolean') throw new ConfigError('allowH2', allowH2, 'expected a boolean');
-  const { logger } = options;
-  if (logger !== undefined && (logger === null || typeof logger.warn !== 'function')) {
-    throw new ConfigError('logger', logger, 'expected a logger with a warn(obj, msg) method');
-  }
-  // With a dispatcher passed in, none of the connection options apply (refused above).
-  const proxy = dispatcher === undefined ? resolveProxy(options) : undefined;
   return {
+    ...read,
     proxy,
-    proxyToken: resolveProxyToken(options, proxy),
-    tls: resolveTls(options),
-    allowH2,
-    logger,
-    dispatcher,
-    connections: integer(options, 'connections', 1, true),
-    pipelining: integer(options, 'pipelining', 0),
-    keepAliveTimeoutMs: integer(options, 'keepAliveTimeoutMs', 1),
-    connectTimeoutMs: integer(options, 'connectTimeoutMs', 0),
-    headersTimeoutMs: integer(options, 'headersTimeoutMs', 0),
-    bodyTimeoutMs: integer(options, 'bodyTimeoutMs', 0),
-    maxResponseBytes: maxResponseBytes === Infinity ? undefined : maxResponseBytes,
+    // undefined fields are dropped so that they never override Node's defaults.
+    tls: Object.fromEntries(
+      Object.entries(read.tls).filter(([, value]) => value !== undefined),
+    ) as UndiciTlsOptions,
   };
 }
 
-// Bodies up to this size are read to the end on discard() so the connection is reused; larger or
-// endless ones are destroyed, which costs a new connection but never a long download.
-const DRAIN_LIMIT = 64 * 1024;
-// A small body whose server stalls is not waited for until bodyTimeoutMs: it is destroyed after this.
-const DRAIN_TIMEOUT_MS = 1_000;
-
 const noop = () => {};
+
+/**
+ * The signal undici gets for one call: the caller's, plus the headers deadline that undici cannot
+ * keep itself (its headers timer restarts on every 1xx, so a server dripping `102 Processing` would
+ * hold the call forever). undici reads `aborted`, `reason` and the two listener methods only; the
+ * deadline's timer starts at the first 1xx (HTTP/1.1) or at once (HTTP/2, whose 1xx undici hides).
+ */
+class HeadDeadline {
+  readonly #parent: AbortSignal;
+  #listener: (() => void) | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #reason: TimeoutError | undefined;
+
+  constructor(parent: AbortSignal) {
+    this.#parent = parent;
+  }
+
+  get aborted(): boolean {
+    return this.#reason !== undefined || this.#parent.aborted;
+  }
+
+  get reason(): unknown {
+    return this.#reason ?? this.#parent.reason;
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.#listener = listener;
+    if (this.#parent !== NEVER_ABORT) this.#parent.addEventListener('abort', listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    this.#listener = undefined;
+    if (this.#parent !== NEVER_ABORT) this.#parent.removeEventListener('abort', listener);
+  }
+
+  /** Fails the call with `timeout()` after `ms`, unless {@link stop} comes first. */
+  start(ms: number, timeout: () => TimeoutError): void {
+    this.#timer ??= setTimeout(
+      () => {
+        this.#reason = timeout();
+        this.#listener?.();
+      },
+      Math.max(0, ms),
+    );
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+}
 
 function hasNoBody(method: string, status: number): boolean {
   return method === 'HEAD' || status === 204 || status === 304 || status < 200;
@@ -415,20 +443,19 @@ function contentLength(raw: Record<string, string | string[] | undefined>): numb
  * console.log(res.status, await res.json());
  * await client.close();
  */
-export function undiciTransport(given?: UndiciTransportOptions): UndiciTransport {
-  // Own properties only: a polluted Object.prototype (proxy, dispatcher…) must change nothing.
-  const options: UndiciTransportOptions | undefined =
-    given === undefined || (given !== null && typeof given === 'object')
-      ? Object.assign(Object.create(null), given)
-      : given;
+export function undiciTransport(options?: UndiciTransportOptions): UndiciTransport {
   const resolved = resolveUndiciOptions(options);
   const owned = resolved.dispatcher === undefined;
   warnIfInsecure(resolved);
   const connections = owned ? createDispatcher(resolved) : undefined;
   const dispatcher: Dispatcher = resolved.dispatcher ?? connections!.dispatcher;
   // With a dispatcher passed in, the timeouts the user gave travel with each request instead.
-  const perRequestTimeouts =
-    !owned && (options?.headersTimeoutMs !== undefined || options?.bodyTimeoutMs !== undefined);
+  const givenTimeouts = (['headersTimeoutMs', 'bodyTimeoutMs'] as const).some(
+    (name) => Object.hasOwn(options ?? {}, name) && options?.[name] !== undefined,
+  );
+  const perRequestTimeouts = !owned && givenTimeouts;
+  // The head deadline is kept by the transport only when it knows its length (see HeadDeadline).
+  const headersTimeoutMs = owned || givenTimeouts ? resolved.headersTimeoutMs : 0;
   // ProxyAgent copies request headers with object spread, which sees nothing of a WHATWG Headers:
   // proxied (and foreign) dispatchers get a plain record. The plain Agent takes Headers as they are.
   const proxied = resolved.proxy !== undefined;
@@ -456,8 +483,26 @@ export function undiciTransport(given?: UndiciTransportOptions): UndiciTransport
         ? Object.fromEntries(headers)
         : headers) as unknown as Dispatcher.RequestOptions['headers'],
     });
-    // A signal that can never abort is not worth undici's listener bookkeeping.
-    if (ctx.signal !== NEVER_ABORT) request.signal = ctx.signal;
+    let deadline: HeadDeadline | undefined;
+    if (headersTimeoutMs > 0) {
+      const started = performance.now();
+      const headTimeout = () =>
+        new TimeoutError(headersTimeoutMs, {
+          method,
+          url,
+          attempt: ctx.attempt,
+          phase: 'headers',
+        });
+      const head = new HeadDeadline(ctx.signal);
+      request.signal = head as unknown as AbortSignal;
+      request.onInfo = () =>
+        head.start(headersTimeoutMs - (performance.now() - started), headTimeout);
+      if (resolved.allowH2) head.start(headersTimeoutMs, headTimeout);
+      deadline = head;
+    } else if (ctx.signal !== NEVER_ABORT) {
+      // A signal that can never abort is not worth undici's listener bookkeeping.
+      request.signal = ctx.signal;
+    }
     if (body instanceof FormData && !(body instanceof UndiciFormData)) {
       // undici 7 encodes only its own FormData class (Node 20's global one comes from its bundled
       // undici 6), so the global one is encoded here, with a length, and its boundary in content-type.
@@ -482,6 +527,8 @@ export function undiciTransport(given?: UndiciTransportOptions): UndiciTransport
       data = await dispatcher.request(request);
     } catch (error) {
       throw mapUndiciError(error, ctx, resolved);
+    } finally {
+      deadline?.stop();
     }
     if (httpVersionOf) (data as UndiciResponseData).httpVersion = httpVersionOf(url.origin);
     const { statusCode: status, body: stream } = data;
@@ -501,8 +548,15 @@ export function undiciTransport(given?: UndiciTransportOptions): UndiciTransport
       stream.dump().catch(noop);
       return createResponse(init);
     }
+    const length = contentLength(raw);
+    if (isDiscardedRedirect(ctx, status, raw.location)) {
+      // The redirect step throws this body away: released as it is, never decoded, limited or reported.
+      init.body = stream.on('error', noop);
+      init.discard = (unread) => discardStream(unread, length);
+      return createResponse(init);
+    }
 
-    const maxBytes = ctx.maxResponseBytes ?? resolved.maxResponseBytes;
+    const maxBytes = responseLimit(ctx, resolved.maxResponseBytes);
     const onProgress = ctx.onDownloadProgress;
     let codings: string[] | undefined;
     try {
@@ -512,61 +566,88 @@ export function undiciTransport(given?: UndiciTransportOptions): UndiciTransport
       stream.on('error', noop).destroy();
       throw error;
     }
-    if (ctx.readBody && !codings && maxBytes === undefined && !onProgress) {
-      // The fast path: nothing to decode, count or report, so undici collects the chunks itself.
+    if (
+      ctx.readBody &&
+      !codings &&
+      !onProgress &&
+      (maxBytes === undefined || (length !== undefined && length <= maxBytes))
+    ) {
+      // The fast path: nothing to decode or report, and a length within the limit (undici stops an
+      // HTTP/1.1 body at its content-length), so undici collects the chunks itself.
+      let bytes: Uint8Array;
       try {
-        init.body = await stream.bytes();
+        bytes = await stream.bytes();
       } catch (error) {
         throw mapUndiciError(error, ctx, resolved);
       }
+      // An HTTP/2 stream reset mid-body (NO_ERROR, CANCEL) ends it early and silently in undici.
+      if (length !== undefined && bytes.byteLength !== length) {
+        throw lengthMismatch(length, bytes.byteLength, { method, url, attempt: ctx.attempt });
+      }
+      init.body = bytes;
       return createResponse(init);
     }
 
-    const length = contentLength(raw);
     if (maxBytes !== undefined && !codings && length !== undefined && length > maxBytes) {
       // Known too large before a byte of it is read: do not download it.
       stream.on('error', noop).destroy();
       throw new ResponseTooLargeError(maxBytes, { method, url, attempt: ctx.attempt });
     }
-
+    const mapError = (error: unknown) => mapUndiciError(error, ctx, resolved);
+    let wire: Readable = stream;
+    if (codings && length !== undefined && (data as UndiciResponseData).httpVersion !== '1.1') {
+      // Over HTTP/2 (or an unknown protocol) undici does not hold an encoded body to its length.
+      wire = limitStream(stream, { expectedBytes: length, mapError, method, url: url.href });
+    }
+    const limits = {
+      maxBytes,
+      totalBytes: codings ? undefined : length,
+      expectedBytes: codings ? undefined : length,
+      onProgress,
+      mapError,
+      method,
+      url: url.href,
+    };
     if (ctx.readBody) {
       try {
-        init.body = await readBody(codings ? decodeStream(stream, codings) : stream, {
-          maxBytes,
-          totalBytes: codings ? undefined : length,
-          onProgress,
-          method,
-          url: url.href,
-        });
+        init.body = await readBody(codings ? decodeStream(wire, codings) : wire, limits);
         return createResponse(init);
       } catch (error) {
         stream.on('error', noop).destroy();
-        throw mapUndiciError(error, ctx, resolved);
+        throw mapError(error);
       }
     }
 
-    let out: Readable = codings ? decodeStream(stream, codings) : stream;
-    if (maxBytes !== undefined || onProgress) {
-      out = limitStream(out, {
-        maxBytes,
-        totalBytes: codings ? undefined : length,
-        onProgress,
-        method,
-        url: url.href,
-      });
-    }
+    // Always wrapped, so that a body failing while it is read (a reset, corrupt gzip) rejects with
+    // extapi's errors (TransportError ECONNRESET…), as fetch's does, never with undici's own.
+    const out = limitStream(codings ? decodeStream(wire, codings) : wire, limits);
     // A body nobody reads may still fail (reset, abort); that must never be an unhandled 'error'.
     out.on('error', noop);
     init.body = out;
-    init.discard = out === stream ? dumpBody : (decoded) => drainOrDestroy(decoded, length);
+    init.discard = (unread) => discardStream(unread, length);
     return createResponse(init);
   }
 
   return defineTransport(undici, {
     name: 'undici',
-    close: owned ? () => dispatcher.close().then(noop) : () => Promise.resolve(),
+    close: owned ? () => closeWithin(dispatcher, resolved.closeTimeoutMs) : () => Promise.resolve(),
     extra: { dispatcher },
   });
+}
+
+/**
+ * Closes `dispatcher`: calls in flight may finish for `graceMs`, then the connections are destroyed
+ * (a call waiting on a silent server would otherwise keep `close()` pending forever).
+ */
+function closeWithin(dispatcher: Dispatcher, graceMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const grace = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), graceMs);
+  });
+  return Promise.race([dispatcher.close().then(() => 'closed' as const), grace])
+    .then((outcome) => (outcome === 'late' ? dispatcher.destroy() : undefined))
+    .then(noop)
+    .finally(() => clearTimeout(timer));
 }
 
 /** The dispatcher the transport owns, and how to tell the protocol of a response when it can. */
@@ -614,7 +695,7 @@ function createDispatcher(resolved: ResolvedUndiciOptions): OwnedConnections {
     proxyTunnel: false,
     requestTls: connect,
     proxyTls: { timeout: resolved.connectTimeoutMs },
-    ...(resolved.proxyToken === undefined ? {} : { token: resolved.proxyToken }),
+    ...(resolved.proxyAuth === undefined ? {} : { token: resolved.proxyAuth }),
   };
   // Through a tunnel the connector is undici's own: the protocol is known only without allowH2.
   const httpVersionOf = resolved.allowH2 ? undefined : HTTP_1_1;
@@ -638,26 +719,6 @@ function warnIfInsecure(resolved: ResolvedUndiciOptions): void {
     warnedInsecure = true;
     process.emitWarning(message, { code: 'EXTAPI_TLS_INSECURE' });
   }
-}
-
-/** Releases an undecoded undici body: read to the end when small and prompt, else destroyed. */
-function dumpBody(stream: Readable): Promise<void> {
-  return (stream as Dispatcher.ResponseData['body'])
-    .dump({ limit: DRAIN_LIMIT, signal: AbortSignal.timeout(DRAIN_TIMEOUT_MS) })
-    .then(noop, noop);
-}
-
-/** Releases a decoded or limited body: drained when the wire body is small and known, else destroyed. */
-function drainOrDestroy(stream: Readable, length: number | undefined): Promise<void> {
-  if (length === undefined || length > DRAIN_LIMIT) {
-    stream.destroy();
-    return Promise.resolve();
-  }
-  const timer = setTimeout(() => stream.destroy(), DRAIN_TIMEOUT_MS);
-  stream.resume();
-  return finished(stream)
-    .then(noop, noop)
-    .finally(() => clearTimeout(timer));
 }
 
 /** The methods undici's HTTP/2 client computes a content-length for. */

@@ -22,16 +22,23 @@ export {
   type QueryValue,
   type RequestOptions,
 } from './client.js';
-export { REDIRECT_COUNT, type RedirectMode } from './redirect.js';
+export { isDiscardedRedirect, REDIRECT_COUNT, type RedirectMode } from './redirect.js';
 export { createResponse, type ResponseInit } from './response.js';
 export {
   bodyLength,
+  checkedLength,
   contentCodings,
   decodeStream,
+  DEFAULT_MAX_BUFFERED_BYTES,
+  discardStream,
+  DRAIN_MAX_BYTES,
+  DRAIN_TIMEOUT_MS,
   isReplayableBody,
+  lengthMismatch,
   limitStream,
   MAX_CONTENT_CODINGS,
   readBody,
+  responseLimit,
   toReadable,
   type BodyLimitOptions,
 } from './body.js';

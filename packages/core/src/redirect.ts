@@ -1,6 +1,6 @@
 // The last step before the transport: checks the outgoing request and follows redirects, one
 // policy for every transport. Credentials never leave the origin the call was made for.
-import { bodyLength, isReplayableBody } from './body.js';
+import { bodyLength, checkedLength, isReplayableBody } from './body.js';
 import { ConfigError, ExtapiError, TooManyRedirectsError } from './errors.js';
 import type { Context, Handler, HttpRequest, HttpResponse, Transport } from './types.js';
 
@@ -17,6 +17,9 @@ export const MAX_REDIRECTS = Symbol.for('extapi.maxRedirects');
 export const LAST_ATTEMPT = Symbol.for('extapi.lastAttempt');
 /** `ctx.state` key: how many redirect hops the call has followed (for telemetry). */
 export const REDIRECT_COUNT = Symbol.for('extapi.redirectCount');
+
+/** `ctx.state` key: whether this call throws away the body of a 3xx with a location (see {@link isDiscardedRedirect}). */
+const DISCARDS_REDIRECTS = Symbol.for('extapi.discardsRedirects');
 
 /** Headers that carry credentials and are always dropped on a change of origin. */
 const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'cookie2'];
@@ -39,6 +42,61 @@ function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
 
+/**
+ * For transports: whether the redirect step will throw this response's body away (a 3xx with a
+ * `location`, and a redirect mode other than `manual`: it is followed or refused). Such a body is
+ * neither decoded, counted nor reported as download progress: it only has to be released, and a
+ * body that cannot be decoded must not stop the redirect.
+ * @example
+ * if (isDiscardedRedirect(ctx, status, headers.get('location'))) return createResponse({ ...init, body: stream });
+ */
+export function isDiscardedRedirect(
+  ctx: Context,
+  status: number,
+  location: string | string[] | null | undefined,
+): boolean {
+  return (
+    isRedirect(status) &&
+    location !== null &&
+    location !== undefined &&
+    ctx.state.get(DISCARDS_REDIRECTS) === true
+  );
+}
+
+/** A stream body with a `content-length` is held to it (see {@link checkedLength}). */
+function withCheckedLength(ctx: Context): Context {
+  const { body, headers } = ctx.request;
+  const declared = headers.get('content-length');
+  if (declared === null || body === undefined || body === null || bodyLength(body) !== undefined) {
+    return ctx;
+  }
+  if (
+    typeof body !== 'object' ||
+    (typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] !== 'function' &&
+      typeof (body as ReadableStream).getReader !== 'function')
+  ) {
+    return ctx; // URLSearchParams and FormData: the transport computes their length.
+  }
+  const source =
+    typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function'
+      ? (body as AsyncIterable<Uint8Array>)
+      : streamIterable(body as ReadableStream<Uint8Array>);
+  return ctx.clone({ request: { body: checkedLength(source, Number(declared)) } });
+}
+
+/** A web ReadableStream as an async iterable (Node's is one already; some runtimes' are not). */
+async function* streamIterable(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
 /** Drops every credential header: the fixed list, the client's, and those middleware marked. */
 function stripCredentials(ctx: Context, policy: RedirectPolicy): void {
   const headers = ctx.request.headers;
@@ -66,6 +124,7 @@ function checkRequest(request: HttpRequest): void {
     }
   }
   const host = headers.get('host');
+  // A Host set for the first URL is dropped on a hop to another host (as got does), see below.
   if (host !== null && host.toLowerCase() !== url.host) {
     throw new ConfigError('headers.host', host, `conflicts with the URL host ${url.host}`);
   }
@@ -82,9 +141,10 @@ export function createRedirectStep(transport: Transport, policy: RedirectPolicy)
     ctx.state.set(LAST_ATTEMPT, ctx.attempt);
     if (ctx.request.url.origin !== ctx.state.get(ORIGIN)) stripCredentials(ctx, policy);
     checkRequest(ctx.request);
-    let response = await transport(ctx);
-    if (!isRedirect(response.status)) return response;
     const mode = (ctx.state.get(REDIRECT) as RedirectMode | undefined) ?? policy.redirect;
+    ctx.state.set(DISCARDS_REDIRECTS, mode !== 'manual');
+    let response = await transport(withCheckedLength(ctx));
+    if (!isRedirect(response.status)) return response;
     if (mode === 'manual') return response;
     const max = (ctx.state.get(MAX_REDIRECTS) as number | undefined) ?? policy.maxRedirects;
 
@@ -105,7 +165,12 @@ export function createRedirectStep(transport: Transport, policy: RedirectPolicy)
       let url: URL;
       try {
         url = new URL(location, from.url);
-      } catch (cause) {
+      } catch (error) {
+        // URL's TypeError keeps the raw text in `input`, which util.inspect prints: a password in
+        // it would reach the logs. The cause keeps the message and code only.
+        const cause = Object.assign(new TypeError((error as Error).message), {
+          code: (error as { code?: unknown }).code,
+        });
         throw new ExtapiError('Redirect to an invalid URL', 'ERR_UNSAFE_REDIRECT', {
           method: from.method,
           url: from.url,
@@ -141,6 +206,7 @@ export function createRedirectStep(transport: Transport, policy: RedirectPolicy)
       hop = hop.clone({ request: { url, method, body } });
       if (toGet) for (const name of BODY_HEADERS) hop.request.headers.delete(name);
       if (url.origin !== from.url.origin) stripCredentials(hop, policy);
+      if (url.host !== from.url.host) hop.request.headers.delete('host');
       hop.state.set(REDIRECT_COUNT, count);
       checkRequest(hop.request);
       response = await transport(hop);
