@@ -6,6 +6,10 @@ import {
   type Context,
   type Logger,
   type Middleware,
+  type OptionSpec,
+  option,
+  readOptions,
+  redactPath,
 } from '@extapi/core';
 import { Counter, Histogram, register, type Registry, type RegistryContentType } from 'prom-client';
 import { createPathCap, effectivePort, errorClassName } from './labels.js';
@@ -47,54 +51,66 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 // Bounds the cache of label children; past it the oldest entry goes (prom-client keeps the series).
 const MAX_CACHED_SERIES = 4096;
 
-interface ResolvedOptions {
-  registry: Registry<RegistryContentType>;
-  prefix: string;
-  buckets: number[];
-  maxPathValues: number;
-  logger: Logger | undefined;
-}
+const PROMETHEUS_METRICS_SPEC = {
+  registry: (value: unknown, name: string): Registry<RegistryContentType> => {
+    const registry = (value ?? register) as Partial<Registry<RegistryContentType>>;
+    if (
+      typeof registry !== 'object' ||
+      registry === null ||
+      typeof registry.getSingleMetric !== 'function' ||
+      typeof registry.registerMetric !== 'function'
+    ) {
+      throw new ConfigError(name, value, 'expected a prom-client Registry');
+    }
+    return registry as Registry<RegistryContentType>;
+  },
+  prefix: (value: unknown, name: string): string => {
+    const prefix = option.string(DEFAULT_PROMETHEUS_METRICS_OPTIONS.prefix, true)(value, name);
+    if (prefix !== '' && !METRIC_NAME.test(prefix)) {
+      throw new ConfigError(
+        name,
+        prefix,
+        'expected a metric name prefix of letters, digits, _ and :',
+      );
+    }
+    return prefix;
+  },
+  buckets: (value: unknown, name: string): number[] => {
+    const buckets = value ?? DEFAULT_PROMETHEUS_METRICS_OPTIONS.buckets;
+    if (
+      !Array.isArray(buckets) ||
+      buckets.length === 0 ||
+      !buckets.every(
+        (bound: unknown, i) =>
+          typeof bound === 'number' &&
+          Number.isFinite(bound) &&
+          (i === 0 || bound > (buckets[i - 1] as number)),
+      )
+    ) {
+      throw new ConfigError(
+        name,
+        value,
+        'expected a non-empty array of finite, increasing numbers',
+      );
+    }
+    return [...buckets] as number[];
+  },
+  maxPathValues: option.integer({
+    min: 1,
+    default: DEFAULT_PROMETHEUS_METRICS_OPTIONS.maxPathValues,
+  }),
+  logger: option.logger<Logger>(['warn']),
+} satisfies OptionSpec<PrometheusMetricsOptions>;
 
-/** Validates the options once, at creation. An explicit `undefined` means the default. */
-export function resolvePrometheusMetricsOptions(
-  options: PrometheusMetricsOptions = {},
-): ResolvedOptions {
-  const registry = options.registry ?? register;
-  if (
-    typeof registry?.getSingleMetric !== 'function' ||
-    typeof registry.registerMetric !== 'function'
-  ) {
-    throw new ConfigError('registry', registry, 'expected a prom-client Registry');
-  }
-  const prefix = options.prefix ?? DEFAULT_PROMETHEUS_METRICS_OPTIONS.prefix;
-  if (typeof prefix !== 'string' || (prefix !== '' && !METRIC_NAME.test(prefix))) {
-    throw new ConfigError(
-      'prefix',
-      prefix,
-      'expected a metric name prefix of letters, digits, _ and :',
-    );
-  }
-  const buckets = options.buckets ?? DEFAULT_PROMETHEUS_METRICS_OPTIONS.buckets;
-  if (
-    !Array.isArray(buckets) ||
-    buckets.length === 0 ||
-    !buckets.every((bound, i) => Number.isFinite(bound) && (i === 0 || bound > buckets[i - 1]!))
-  ) {
-    throw new ConfigError(
-      'buckets',
-      buckets,
-      'expected a non-empty array of finite, increasing numbers',
-    );
-  }
-  const maxPathValues = options.maxPathValues ?? DEFAULT_PROMETHEUS_METRICS_OPTIONS.maxPathValues;
-  if (!Number.isInteger(maxPathValues) || maxPathValues < 1) {
-    throw new ConfigError('maxPathValues', maxPathValues, 'expected an integer ≥ 1');
-  }
-  const logger = options.logger;
-  if (logger !== undefined && typeof logger?.warn !== 'function') {
-    throw new ConfigError('logger', logger, 'expected a logger with a warn() method');
-  }
-  return { registry, prefix, buckets: [...buckets], maxPathValues, logger };
+/**
+ * Validates the options once, at creation: own properties only, an unknown key is refused with
+ * the nearest known one. An explicit `undefined` means the default.
+ * @throws ConfigError naming the option and the value
+ * @example
+ * resolvePrometheusMetricsOptions({ prefix: 'billing_' }).maxPathValues; // 1000
+ */
+export function resolvePrometheusMetricsOptions(options: PrometheusMetricsOptions = {}) {
+  return readOptions('prometheusMetrics()', options, PROMETHEUS_METRICS_SPEC);
 }
 
 /** Returns the metric already registered under `name` (same type and labels), or registers a new one. */
@@ -196,11 +212,11 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Middl
 
   function warnRawPath(ctx: Context): void {
     warned = true;
+    const path = redactPath(ctx.request.url.pathname);
     const message =
       'prometheusMetrics: a call without pathTemplate is labelled with its raw path; pass pathTemplate ' +
-      `(e.g. '/items/:id') to keep the path label low-cardinality (first one: ${ctx.request.method} ${ctx.request.url.pathname})`;
-    if (logger)
-      logger.warn({ method: ctx.request.method, path: ctx.request.url.pathname }, message);
+      `(e.g. '/items/:id') to keep the path label low-cardinality (first one: ${ctx.request.method} ${path})`;
+    if (logger) logger.warn({ method: ctx.request.method, path }, message);
     else process.emitWarning(message, { type: 'ExtapiWarning', code: 'EXTAPI_NO_PATH_TEMPLATE' });
   }
 
@@ -208,7 +224,8 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Middl
     const template = ctx.meta.pathTemplate;
     if (typeof template === 'string' && template !== '') return capPath(template);
     if (!warned) warnRawPath(ctx);
-    return capPath(ctx.request.url.pathname);
+    // A raw path may carry `;api_key=…` parameters: never a label.
+    return capPath(redactPath(ctx.request.url.pathname));
   }
 
   function record(ctx: Context, outcome: string, errored: boolean, seconds: number): void {

@@ -10,6 +10,8 @@ import {
 } from '@extapi/core';
 import { mockTransport } from '@extapi/core/testing';
 import { Counter, Registry, register } from 'prom-client';
+import { expectStatus } from '../expect-status.js';
+import { retry } from '../retry/index.js';
 import { DEFAULT_BUCKETS, prometheusMetrics } from './index.js';
 
 const BUCKET_BOUNDS = [
@@ -393,5 +395,105 @@ describe('prometheusMetrics', () => {
       maxPathValues: undefined,
     });
     expect(registry.getSingleMetric('external_service_request_total')).toBeDefined();
+  });
+});
+
+describe('prometheusMetrics options, read with the options kit', () => {
+  it('refuses an unknown option with the nearest known one', () => {
+    expect(() => prometheusMetrics({ registry: new Registry(), prefx: 'a_' } as never)).toThrow(
+      /prefx.*did you mean prefix\?/,
+    );
+  });
+
+  it('reads only own properties: a polluted prefix, buckets or logger changes nothing', async () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    const registry = new Registry();
+    let metrics: Middleware;
+    try {
+      proto.prefix = 'evil_';
+      proto.buckets = [1];
+      proto.maxPathValues = 1;
+      metrics = prometheusMetrics({ registry });
+    } finally {
+      for (const name of ['prefix', 'buckets', 'maxPathValues']) delete proto[name];
+    }
+    expect(registry.getSingleMetric('external_service_request_total')).toBeDefined();
+    expect(registry.getSingleMetric('evil_external_service_request_total')).toBeUndefined();
+    const client = createClient([metrics, mockTransport([{ status: 200 }])]);
+    await client.get('http://api.test/a', { pathTemplate: '/a' });
+    await client.get('http://api.test/b', { pathTemplate: '/b' });
+    const text = await registry.metrics();
+    expect(text).toContain('le="30"');
+    expect(text).toContain('path="/b"');
+  });
+
+  it('never puts a ;api_key= path parameter of a raw path in a label or a warning', async () => {
+    const registry = new Registry();
+    const logger = recordingLogger();
+    const client = createClient([
+      prometheusMetrics({ registry, logger }),
+      mockTransport([{ status: 200 }]),
+    ]);
+    await client.get('http://api.test/v1;api_key=path-secret/items');
+    const text = await registry.metrics();
+    expect(text).toContain('path="/v1;api_key=[REDACTED]/items"');
+    expect(text + logger.warnings.join('\n')).not.toContain('path-secret');
+  });
+});
+
+describe('prometheusMetrics above retry()', () => {
+  // retry() gives up by rethrowing the last attempt's own error, so a middleware above it sees
+  // what the upstream answered, not a wrapper.
+  const fastRetry = () => retry({ sleep: async () => {}, budget: false });
+
+  it('counts three answered 500s as one call with status 500, not as a failure without a response', async () => {
+    const registry = new Registry();
+    const transport = mockTransport([{ status: 500 }]);
+    const client = createClient([
+      prometheusMetrics({ registry }),
+      fastRetry(),
+      expectStatus(),
+      transport,
+    ]);
+    const error = await client.get('http://api.test/x', { pathTemplate: '/x' }).catch((e) => e);
+    expect(error).toBeInstanceOf(HttpStatusError);
+    expect(transport.requests).toHaveLength(3);
+    expect(await samples(registry, 'external_service_request_total')).toEqual([
+      'external_service_request_total{scheme="http",domain="api.test",port="80",method="GET",path="/x",status="500"} 1',
+    ]);
+    expect(await samples(registry, 'external_service_errored_request_total')).toEqual([]);
+  });
+
+  it('labels a call whose every attempt failed with the last error class', async () => {
+    const registry = new Registry();
+    const transport = mockTransport([
+      { error: new TimeoutError(5, { phase: 'headers' }) },
+      { error: new TransportError('reset', 'ECONNRESET') },
+      { error: new TransportError('refused', 'ECONNREFUSED') },
+    ]);
+    const client = createClient([prometheusMetrics({ registry }), fastRetry(), transport]);
+    await expect(client.get('http://api.test/x', { pathTemplate: '/x' })).rejects.toThrow(
+      TransportError,
+    );
+    expect(transport.requests).toHaveLength(3);
+    const lines = await samples(registry, 'external_service_errored_request_total');
+    expect(lines).toEqual([
+      'external_service_errored_request_total{scheme="http",domain="api.test",port="80",method="GET",path="/x",error_type="TransportError"} 1',
+    ]);
+  });
+
+  it('counts a call that succeeded on its third attempt once, with its final status', async () => {
+    const registry = new Registry();
+    const transport = mockTransport([{ status: 503 }, { status: 502 }, { status: 200 }]);
+    const client = createClient([
+      prometheusMetrics({ registry }),
+      fastRetry(),
+      expectStatus(),
+      transport,
+    ]);
+    await client.get('http://api.test/x', { pathTemplate: '/x' });
+    expect(await samples(registry, 'external_service_request_total')).toEqual([
+      'external_service_request_total{scheme="http",domain="api.test",port="80",method="GET",path="/x",status="200"} 1',
+    ]);
   });
 });
