@@ -1,13 +1,6 @@
 // Pure helpers for the OpenTelemetry HTTP client semantic conventions: method, span name, error.type,
 // request attributes and redirect hops. Used by opentelemetry/index.ts; no @opentelemetry import here.
-import {
-  errorName,
-  isSecretQueryName,
-  redactUrl,
-  REDIRECT_COUNT,
-  type Context,
-  type HttpRequest,
-} from '@extapi/core';
+import { errorName, redactUrl, REDIRECT_COUNT, type Context, type HttpRequest } from '@extapi/core';
 
 /** The bucket boundaries the conventions advise for `http.client.request.duration`, in seconds. */
 export const DURATION_BUCKETS: readonly number[] = Object.freeze([
@@ -71,22 +64,14 @@ export function errorType(error: unknown): string {
 }
 
 /**
- * `url.full`: the URL without userinfo and with secret query values redacted, as core's `redactUrl`
- * writes it. Most URLs have neither, and then the href is used as is, without re-parsing.
+ * `url.full`: the URL without userinfo and with secret values redacted in its query, fragment
+ * and path parameters, as core's `redactUrl` writes it. A URL with none of these is used as is.
  * @example
  * fullUrl(new URL('https://u:p@api.test/?token=t')); // 'https://api.test/?token=[REDACTED]'
  */
 export function fullUrl(url: URL): string {
-  if (url.username === '' && url.password === '') {
-    if (url.search === '') return url.href;
-    let secret = false;
-    for (const name of url.searchParams.keys()) {
-      if (isSecretQueryName(name)) {
-        secret = true;
-        break;
-      }
-    }
-    if (!secret) return url.href;
+  if (url.username === '' && url.password === '' && url.search === '' && url.hash === '') {
+    if (!url.pathname.includes(';')) return url.href;
   }
   return redactUrl(url);
 }

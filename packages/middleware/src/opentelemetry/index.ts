@@ -4,7 +4,12 @@ import {
   ConfigError,
   isHttpStatusError,
   isTimeoutError,
+  type OptionCheck,
+  type OptionSpec,
+  option,
+  readOptions,
   REDIRECT_COUNT,
+  redactText,
   type Context,
   type HttpResponse,
   type Middleware,
@@ -81,43 +86,45 @@ export const DEFAULT_OPEN_TELEMETRY_OPTIONS = Object.freeze({
   suppressInstrumentation: true,
 });
 
-interface ResolvedOptions {
-  tracer: Tracer | undefined;
-  propagator: TextMapPropagator | undefined;
-  spanName: (ctx: Context) => string;
-  injectHeaders: boolean;
-  meter: Meter | false | undefined;
-  suppressInstrumentation: boolean;
+/** An object with the method `method`, as an OpenTelemetry API object is recognised. */
+function apiObject<T>(method: string, expected: string): OptionCheck<T | undefined> {
+  return (value, name) => {
+    if (value === undefined) return undefined;
+    if (
+      typeof value !== 'object' ||
+      value === null ||
+      typeof (value as Record<string, unknown>)[method] !== 'function'
+    ) {
+      throw new ConfigError(name, value, `expected ${expected}`);
+    }
+    return value as T;
+  };
 }
 
-/** Validates the options once, at creation. An explicit `undefined` means the default. */
-export function resolveOpenTelemetryOptions(options: OpenTelemetryOptions = {}): ResolvedOptions {
-  const { tracer, propagator, meter } = options;
-  if (tracer !== undefined && typeof tracer?.startSpan !== 'function') {
-    throw new ConfigError('tracer', tracer, 'expected an OpenTelemetry Tracer');
-  }
-  if (propagator !== undefined && typeof propagator?.inject !== 'function') {
-    throw new ConfigError('propagator', propagator, 'expected an OpenTelemetry TextMapPropagator');
-  }
-  if (meter !== undefined && meter !== false && typeof meter?.createHistogram !== 'function') {
-    throw new ConfigError('meter', meter, 'expected an OpenTelemetry Meter or false');
-  }
-  const spanName = options.spanName ?? DEFAULT_OPEN_TELEMETRY_OPTIONS.spanName;
-  if (typeof spanName !== 'function')
-    throw new ConfigError('spanName', spanName, 'expected a function of the context');
-  const flag = (name: 'injectHeaders' | 'suppressInstrumentation'): boolean => {
-    const value = options[name] ?? DEFAULT_OPEN_TELEMETRY_OPTIONS[name];
-    if (typeof value !== 'boolean') throw new ConfigError(name, value, 'expected a boolean');
-    return value;
-  };
-  return {
-    tracer,
-    propagator,
-    spanName,
-    injectHeaders: flag('injectHeaders'),
-    meter,
-    suppressInstrumentation: flag('suppressInstrumentation'),
-  };
+const OPEN_TELEMETRY_SPEC = {
+  tracer: apiObject<Tracer>('startSpan', 'an OpenTelemetry Tracer'),
+  propagator: apiObject<TextMapPropagator>('inject', 'an OpenTelemetry TextMapPropagator'),
+  spanName: option.fn<(ctx: Context) => string, (ctx: Context) => string>(
+    DEFAULT_OPEN_TELEMETRY_OPTIONS.spanName,
+  ),
+  injectHeaders: option.boolean(DEFAULT_OPEN_TELEMETRY_OPTIONS.injectHeaders),
+  meter: (value: unknown, name: string): Meter | false | undefined =>
+    value === false
+      ? false
+      : apiObject<Meter>('createHistogram', 'an OpenTelemetry Meter or false')(value, name),
+  suppressInstrumentation: option.boolean(DEFAULT_OPEN_TELEMETRY_OPTIONS.suppressInstrumentation),
+} satisfies OptionSpec<OpenTelemetryOptions>;
+
+/**
+ * Validates the options once, at creation: own properties only (a polluted `Object.prototype`
+ * cannot turn off `injectHeaders`), an unknown key is refused with the nearest known one. An
+ * explicit `undefined` means the default.
+ * @throws ConfigError naming the option and the value
+ * @example
+ * resolveOpenTelemetryOptions({ injectHeaders: false }).suppressInstrumentation; // true
+ */
+export function resolveOpenTelemetryOptions(options: OpenTelemetryOptions = {}) {
+  return readOptions('openTelemetry()', options, OPEN_TELEMETRY_SPEC);
 }
 
 const SCOPE = '@extapi/middleware';
@@ -177,10 +184,10 @@ function metricAttributes(
  * await client.get('https://api.example.com/items/42', { pathTemplate: '/items/:id' });
  */
 export function openTelemetry(options: OpenTelemetryOptions = {}): Middleware {
-  const { propagator, spanName, injectHeaders, meter, suppressInstrumentation } =
-    resolveOpenTelemetryOptions(options);
+  const resolved = resolveOpenTelemetryOptions(options);
+  const { propagator, spanName, injectHeaders, meter, suppressInstrumentation } = resolved;
   // The global API's tracer is a proxy, so a provider registered after this line is still used.
-  const tracer = options.tracer ?? trace.getTracer(SCOPE);
+  const tracer = resolved.tracer ?? trace.getTracer(SCOPE);
 
   const fixedHistogram = meter
     ? meter.createHistogram('http.client.request.duration', HISTOGRAM_OPTIONS)
@@ -276,11 +283,19 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Middleware {
         // The caller's own abort is not an upstream failure; a deadline (TimeoutError) is.
         const callerAbort = ctx.signal.aborted && !isTimeoutError(ctx.signal.reason);
         if (!callerAbort) {
-          span.recordException(error instanceof Error ? error : String(error));
-          span.setStatus({
-            code: SpanStatusCode.ERROR,
-            message: error instanceof Error ? error.message : String(error),
-          });
+          // Errors of other libraries may quote a URL with its secrets: the span gets it redacted.
+          const message = redactText(error instanceof Error ? error.message : String(error));
+          span.recordException(
+            error instanceof Error
+              ? {
+                  code: (error as { code?: string | number }).code,
+                  name: error.name,
+                  message,
+                  stack: error.stack && redactText(error.stack),
+                }
+              : message,
+          );
+          span.setStatus({ code: SpanStatusCode.ERROR, message });
         }
       }
       throw error;

@@ -34,6 +34,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { expectStatus } from '../expect-status.js';
 import { retry } from '../retry/index.js';
 import { DURATION_BUCKETS, openTelemetry } from './index.js';
 
@@ -271,6 +272,63 @@ describe('openTelemetry with an SDK', () => {
     expect(spans()[0]!.attributes['http.response.status_code']).toBe(200);
     const parents = transport.requests.map((request) => request.headers.traceparent);
     expect(new Set(parents).size).toBe(1);
+  });
+
+  describe("above retry(), which rethrows the last attempt's own error", () => {
+    it('reports three answered 500s through expectStatus as status 500, error.type "500"', async () => {
+      const transport = mockTransport([{ status: 500 }]);
+      const client = createClient([
+        openTelemetry(),
+        retry({ maxAttempts: 3, sleep: noSleep, budget: false }),
+        expectStatus(),
+        transport,
+      ]);
+      await expect(client.get('http://api.test/x')).rejects.toThrow(HttpStatusError);
+      expect(transport.requests).toHaveLength(3);
+      expect(spans()).toHaveLength(1);
+      const span = spans()[0]!;
+      expect(span.attributes['http.response.status_code']).toBe(500);
+      expect(span.attributes['error.type']).toBe('500');
+      expect(span.status.code).toBe(SpanStatusCode.ERROR);
+    });
+
+    it('reports a call whose every attempt failed with the last error class', async () => {
+      const transport = mockTransport([
+        { error: new TimeoutError(5, { phase: 'headers' }) },
+        { error: new TransportError('reset', 'ECONNRESET') },
+      ]);
+      const client = createClient([
+        openTelemetry(),
+        retry({ maxAttempts: 2, sleep: noSleep, budget: false }),
+        transport,
+      ]);
+      await expect(client.get('http://api.test/x')).rejects.toThrow(TransportError);
+      const span = spans()[0]!;
+      expect(span.attributes['error.type']).toBe('TransportError');
+      expect(span.attributes['http.response.status_code']).toBeUndefined();
+      expect(span.events[0]!.attributes!['exception.type']).toBe('ECONNRESET');
+    });
+  });
+
+  it('never puts a secret of the URL or of an error message in a span', async () => {
+    const leaky = new Error('connect failed for https://u:pw-secret@api.test/a?sid=sid-secret');
+    const client = createClient([
+      openTelemetry(),
+      mockTransport([{ status: 200 }, { error: leaky }]),
+    ]);
+    await client.get(
+      'https://api.test/v1;api_key=path-secret/items?pwd=pwd-secret#access_token=frag-secret',
+    );
+    await expect(client.get('https://api.test/b?jwt=jwt-secret')).rejects.toBe(leaky);
+    const [ok, failed] = spans();
+    expect(ok!.attributes['url.full']).toBe(
+      'https://api.test/v1;api_key=[REDACTED]/items?pwd=[REDACTED]#access_token=[REDACTED]',
+    );
+    expect(failed!.attributes['url.full']).toBe('https://api.test/b?jwt=[REDACTED]');
+    expect(
+      JSON.stringify([ok!.attributes, failed!.attributes, failed!.events, failed!.status]),
+    ).not.toMatch(/-secret/);
+    expect(failed!.status.message).toBe('connect failed for https://api.test/a?sid=[REDACTED]');
   });
 
   it('counts redirect hops in http.request.resend_count', async () => {
@@ -522,5 +580,38 @@ describe('openTelemetry options', () => {
     }
     expect(isConfigError(error)).toBe(true);
     expect((error as ConfigError).option).toBe(option);
+  });
+});
+
+describe('openTelemetry options, read with the options kit', () => {
+  it('refuses an unknown option with the nearest known one', () => {
+    expect(() => openTelemetry({ injectHeader: false } as never)).toThrow(
+      /injectHeader.*did you mean injectHeaders\?/,
+    );
+  });
+
+  it('reads only own properties: a polluted injectHeaders or spanName changes nothing', async () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    const transport = mockTransport([{ status: 200 }]);
+    let middleware: Middleware;
+    try {
+      proto.injectHeaders = false;
+      proto.spanName = () => 'polluted';
+      proto.meter = false;
+      middleware = openTelemetry({
+        tracer: provider.getTracer('t'),
+        propagator: new W3CTraceContextPropagator(),
+      });
+    } finally {
+      for (const name of ['injectHeaders', 'spanName', 'meter']) delete proto[name];
+    }
+    await createClient([middleware, transport]).get('http://api.test/a');
+    expect(transport.requests[0]!.headers.traceparent).toMatch(/^00-/);
+    expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(['GET']);
+    await provider.shutdown();
   });
 });
