@@ -1,7 +1,7 @@
 // Runs one benchmark row in a fresh process: warm-up, then a timed load at fixed concurrency.
-// Forked by run.mjs, which sends the options and gets one JSON result back over IPC.
+// Forked by harness.mjs, which sends the options and gets one JSON result back over IPC.
 import { performance } from 'node:perf_hooks';
-import { ROWS } from './rows.mjs';
+import { ABLATION_ROWS, ROWS } from './rows.mjs';
 
 // Keeps `concurrency` calls in flight until `until()` says stop; returns how many completed.
 async function load(call, concurrency, until) {
@@ -19,7 +19,7 @@ async function load(call, concurrency, until) {
 }
 
 async function run({ row: id, url, concurrency, durationMs, requests, warmupMs }) {
-  const row = ROWS.find((r) => r.id === id);
+  const row = [...ROWS, ...ABLATION_ROWS].find((r) => r.id === id);
   if (!row) throw new Error(`unknown row ${id}`);
   let client;
   try {

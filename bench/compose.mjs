@@ -1,7 +1,16 @@
 // The pipeline microbenchmark: ns per call through 10 no-op middleware and a constant terminal,
 // extapi's compose vs koa-compose. Run alone (`node bench/compose.mjs`) or from run.mjs.
 import { fileURLToPath } from 'node:url';
-import { machine, median, parseArgs, positive, runChild, table } from './util.mjs';
+import {
+  PINNING,
+  machine,
+  median,
+  parseArgs,
+  pinningNote,
+  positive,
+  runChild,
+  table,
+} from './util.mjs';
 
 const LAYERS = 10;
 const BATCH = 1000;
@@ -48,7 +57,7 @@ async function child({ impl, kind, iterations }) {
 }
 
 const runInChild = (message) =>
-  runChild(fileURLToPath(import.meta.url), message, undefined, ['--child']);
+  runChild(fileURLToPath(import.meta.url), message, undefined, ['--child'], PINNING?.client);
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
@@ -59,6 +68,7 @@ async function main() {
       `calls per process, ${rounds} rounds (each implementation in a fresh process, alternating), median ns/call`,
   );
   console.log(`machine: ${machine()}`);
+  console.log(pinningNote());
   const lines = [];
   let verdict;
   for (const kind of ['sync', 'async']) {

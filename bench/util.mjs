@@ -1,6 +1,6 @@
 // Small helpers shared by the benchmark scripts: argument parsing, medians, tables, machine info.
-// No dependencies; imported by run.mjs, compose.mjs and limits-precision.mjs.
-import { fork } from 'node:child_process';
+// No dependencies; imported by every script here (the fork-and-pin plumbing lives only in this file).
+import { fork, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 
@@ -61,14 +61,52 @@ export function machine() {
   return `${model}, ${os.availableParallelism()} cores, Node ${process.version}, load average ${load}`;
 }
 
+// The CPUs this process may run on, from `taskset -p` ("0,1" or "0-3"); null without taskset.
+function allowedCpus() {
+  const out = spawnSync('taskset', ['-pc', String(process.pid)], { encoding: 'utf8' });
+  const list = out.status === 0 ? /list:\s*([\d,-]+)/.exec(out.stdout)?.[1] : undefined;
+  if (!list) return null;
+  return list.split(',').flatMap((part) => {
+    const [from, to = from] = part.split('-').map(Number);
+    return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  });
+}
+
 /**
- * Forks `script` (with `args`) and sends it `message`, relays its `mark` messages to `onMark`, and
- * resolves with its `result` message; rejects with its `error` message, or if it exits without a
- * result.
+ * Where the measured processes run: with `taskset` and two CPUs or more, every client on the first
+ * allowed CPU and the server on the last, so they never take turns on one core. `null` otherwise.
  */
-export function runChild(script, message, onMark = () => {}, args = []) {
+export const PINNING = (() => {
+  const cpus = allowedCpus();
+  if (!cpus || cpus.length < 2) return null;
+  return { client: cpus[0], server: cpus[cpus.length - 1] };
+})();
+
+/** One line for a report: how the processes were placed. */
+export function pinningNote() {
+  return PINNING
+    ? `pinned with taskset: clients on CPU ${PINNING.client}, server on CPU ${PINNING.server}`
+    : 'not pinned (taskset missing or a single CPU): client and server share the cores';
+}
+
+/** `fork`, under `taskset -c cpu` when `cpu` is a number (every thread of the child inherits it). */
+export function forkOn(cpu, script, args, options) {
+  if (typeof cpu !== 'number') return fork(script, args, options);
+  return fork(script, args, {
+    ...options,
+    execPath: 'taskset',
+    execArgv: ['-c', String(cpu), process.execPath, ...process.execArgv],
+  });
+}
+
+/**
+ * Forks `script` (with `args`, on CPU `cpu` when given) and sends it `message`, relays its `mark`
+ * messages to `onMark`, and resolves with its `result` message; rejects with its `error` message,
+ * or if it exits without a result.
+ */
+export function runChild(script, message, onMark = () => {}, args = [], cpu = undefined) {
   return new Promise((resolve, reject) => {
-    const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = forkOn(cpu, script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let result;
     child.on('message', (m) => {
       if (m?.type === 'mark') onMark(m);
