@@ -1,6 +1,6 @@
 // The retry budget: a token bucket shared by every call through one retry() instance.
 // Calls and time earn tokens, retries spend them, so a failing upstream never sees a retry storm.
-import { ConfigError } from '@extapi/core';
+import { type OptionSpec, option, readOptions } from '@extapi/core';
 
 /** Options of {@link createRetryBudget}. */
 export interface RetryBudgetOptions {
@@ -24,14 +24,6 @@ export interface RetryBudget {
   readonly tokens: number;
 }
 
-function check(option: string, value: unknown, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new ConfigError(option, value, `expected a finite number >= ${min}`);
-  }
-  return value;
-}
-
 /** The defaults of {@link RetryBudgetOptions}. */
 export const DEFAULT_RETRY_BUDGET_OPTIONS = {
   /** @see RetryBudgetOptions.ratio */
@@ -39,6 +31,13 @@ export const DEFAULT_RETRY_BUDGET_OPTIONS = {
   /** @see RetryBudgetOptions.perSecond */
   perSecond: 10,
 };
+
+const SPEC = {
+  ratio: option.number({ default: DEFAULT_RETRY_BUDGET_OPTIONS.ratio }),
+  perSecond: option.number({ default: DEFAULT_RETRY_BUDGET_OPTIONS.perSecond }),
+  maxTokens: option.number({ min: 1 }),
+  now: option.fn<() => number, () => number>(() => performance.now()),
+} satisfies OptionSpec<RetryBudgetOptions>;
 
 /**
  * A retry budget: retries are allowed for at most `ratio` of calls plus `perSecond` per second
@@ -48,14 +47,9 @@ export const DEFAULT_RETRY_BUDGET_OPTIONS = {
  * const stack = [retry({ budget }), retry({ budget, statusCodes: [409] })];
  */
 export function createRetryBudget(options: RetryBudgetOptions = {}): RetryBudget {
-  const ratio = check('budget.ratio', options.ratio, 0) ?? DEFAULT_RETRY_BUDGET_OPTIONS.ratio;
-  const perSecond =
-    check('budget.perSecond', options.perSecond, 0) ?? DEFAULT_RETRY_BUDGET_OPTIONS.perSecond;
-  const maxTokens = check('budget.maxTokens', options.maxTokens, 1) ?? Math.max(1, perSecond);
-  if (options.now !== undefined && typeof options.now !== 'function') {
-    throw new ConfigError('budget.now', options.now, 'expected a function returning ms');
-  }
-  const now = options.now ?? (() => performance.now());
+  const read = readOptions('createRetryBudget()', options, SPEC, 'budget.');
+  const { ratio, perSecond, now } = read;
+  const maxTokens = read.maxTokens ?? Math.max(1, perSecond);
   let tokens = maxTokens;
   let last = now();
 

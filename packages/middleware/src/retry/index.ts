@@ -5,6 +5,7 @@ import {
   type Context,
   type HttpResponse,
   HttpStatusError,
+  isExtapiError,
   isHttpStatusError,
   isReplayableBody,
   isTimeoutError,
@@ -102,10 +103,15 @@ function untilAborted(promise: Promise<HttpResponse>, signal: AbortSignal): Prom
  *   returns that response at once. Otherwise exponential backoff with full jitter. No wait after
  *   the last attempt.
  * - A body that cannot be replayed (stream, async iterable) is sent once and never retried.
- * - After the last attempt a response is returned as is; errors become a `RetryError` with
- *   `attempts`, `errors` (one per failed attempt; a retried response appears as an
- *   `HttpStatusError`) and `cause` (the last). An abort of `ctx.signal` ends a wait or an attempt
- *   at once and rejects with the signal's reason.
+ * - When retries end, a response is returned as is (the last attempt's, answered with a retryable
+ *   status). An error ends the call as the last attempt's own error (`HttpStatusError` from an
+ *   inner `expectStatus`, `TimeoutError`, `TransportError`, …), never a wrapper, so
+ *   `isHttpStatusError(e)` and the like still hold; on it `attempts` says how many attempts were
+ *   made and `previousErrors` holds the earlier ones (a retried response as an `HttpStatusError`).
+ *   An abort of `ctx.signal` ends a wait or an attempt at once and rejects with the signal's reason
+ *   (a `TimeoutError` of this call's deadline also gets `attempts` and `previousErrors`).
+ * - Options are read once, own properties only; an unknown one is a `ConfigError` naming the
+ *   nearest known option (`maxRetries` → did you mean `maxAttempts`?).
  *
  * Per call: the options check (already done here, once), one budget deposit, the
  * `Idempotency-Key`. Per attempt: a `ctx.clone({ attempt })` that every middleware after `retry()`
@@ -184,7 +190,17 @@ export function retry(options: RetryOptions = {}): Middleware {
       key !== undefined ||
       headers.has('idempotency-key');
     const replayable = isReplayableBody(ctx.request.body);
+    // The errors of the attempts so far, oldest first; a retried response as an HttpStatusError.
     const errors: unknown[] = [];
+    // The call ends in the last attempt's own error, telling how many attempts it took and why the
+    // earlier ones failed (as got, ky and the AWS SDK do), so isHttpStatusError(e) & co. still hold.
+    const fail = (error: unknown, attempts: number, previous = attempts - 1) =>
+      previous > 0 ? recordAttempts(error, attempts, errors.slice(0, previous)) : error;
+    // A deadline of this call (a TimeoutError) learns the attempts too; a caller's reason is theirs.
+    const aborted = (attempts: number, previous: number) =>
+      isExtapiError(ctx.signal.reason)
+        ? fail(ctx.signal.reason, attempts, previous)
+        : ctx.signal.reason;
 
     for (let attempt = 1; ; attempt++) {
       const attemptCtx = ctx.clone({ attempt });
@@ -197,26 +213,26 @@ export function retry(options: RetryOptions = {}): Middleware {
           ctx.signal === NEVER_ABORT ? await pending : await untilAborted(pending, ctx.signal);
         outcome = { attempt, response };
       } catch (error) {
-        if (ctx.signal.aborted) throw ctx.signal.reason;
+        if (ctx.signal.aborted) throw aborted(attempt, attempt - 1);
         outcome = { attempt, error };
       }
       const decision = replayable ? decide(outcome, attemptCtx, idempotent) : undefined;
       if (decision === undefined) {
         if (outcome.response) return outcome.response;
-        throw outcome.error;
+        throw fail(outcome.error, attempt);
       }
       const response = responseOf(outcome);
       errors.push(
         outcome.response ? new HttpStatusError(outcome.response, { attempt }) : outcome.error,
       );
-      if (decision.server && decision.delayMs! > config.maxRetryAfterMs) {
+      if (
+        attempt >= maxAttempts ||
         // Waiting longer than the caller allows is pointless: hand back the server's answer now.
+        (decision.server && decision.delayMs! > config.maxRetryAfterMs) ||
+        (budget !== undefined && !budget.withdraw())
+      ) {
         if (outcome.response) return outcome.response;
-        throw outcome.error;
-      }
-      if (attempt >= maxAttempts || (budget !== undefined && !budget.withdraw())) {
-        if (outcome.response) return outcome.response;
-        throw recordAttempts(outcome.error, attempt, errors.slice(0, -1));
+        throw fail(outcome.error, attempt);
       }
       const delayMs = decision.delayMs ?? backoffDelay(attempt, config.backoff, config.random);
       await response?.discard();
@@ -233,7 +249,11 @@ export function retry(options: RetryOptions = {}): Middleware {
         { attempt, maxAttempts, delayMs, reason: decision.reason, method, url: redactUrl(url) },
         `retry #${attempt}/${maxAttempts - 1} of ${method} ${redactUrl(url)}`,
       );
-      await config.sleep(delayMs, ctx.signal);
+      try {
+        await config.sleep(delayMs, ctx.signal);
+      } catch (error) {
+        throw ctx.signal.aborted ? aborted(attempt, attempt) : error;
+      }
     }
   };
 }

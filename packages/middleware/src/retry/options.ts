@@ -5,6 +5,10 @@ import {
   type Context,
   type HttpResponse,
   type Logger,
+  type OptionCheck,
+  type OptionSpec,
+  option,
+  readOptions,
   sleep as abortableSleep,
 } from '@extapi/core';
 import type { BackoffOptions } from './backoff.js';
@@ -146,111 +150,83 @@ export interface ResolvedRetryOptions {
   now: () => number;
 }
 
-// setTimeout fires at once for anything above 2^31 − 1 ms, so no wait may be longer.
-const MAX_TIMER_MS = 2_147_483_647;
+const d = DEFAULT_RETRY_OPTIONS;
 
-function ms(option: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS) {
-    throw new ConfigError(option, value, `expected a number of ms from 0 to ${MAX_TIMER_MS}`);
+const BACKOFF_SPEC = {
+  baseMs: option.ms({ default: d.backoff.baseMs }),
+  // Its default depends on baseMs: filled in by resolveRetryOptions.
+  maxMs: option.ms(),
+} satisfies OptionSpec<BackoffOptions>;
+
+const methodsCheck: OptionCheck<ReadonlySet<string> | 'all'> = (value, name) => {
+  if (value === undefined) return new Set(d.methods);
+  if (value === 'all') return 'all';
+  if (!Array.isArray(value) || !value.every((m) => typeof m === 'string' && m !== '')) {
+    throw new ConfigError(name, value, "expected an array of method names or 'all'");
   }
-  return value;
-}
+  return new Set(value.map((m: string) => m.toUpperCase()));
+};
 
-function fn<T>(option: string, value: unknown, fallback: T): T {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'function') throw new ConfigError(option, value, 'expected a function');
-  return value as T;
-}
+const retryOnCheck: OptionCheck<readonly RetryPolicy[]> = (value, name) => {
+  if (value === undefined) return [];
+  const policies = typeof value === 'function' ? [value] : value;
+  if (!Array.isArray(policies) || policies.some((p) => typeof p !== 'function')) {
+    throw new ConfigError(name, value, 'expected a policy function or an array of them');
+  }
+  return [...policies];
+};
 
+// A budget someone built: its own deposit/withdraw, or a class instance's (never Object.prototype's).
 function isBudget(value: object): value is RetryBudget {
   const budget = value as Partial<RetryBudget>;
-  return typeof budget.deposit === 'function' && typeof budget.withdraw === 'function';
+  const proto = Object.getPrototypeOf(value);
+  return (
+    typeof budget.deposit === 'function' &&
+    typeof budget.withdraw === 'function' &&
+    (Object.hasOwn(value, 'deposit') || (proto !== Object.prototype && proto !== null))
+  );
 }
 
-function resolveBudget(value: RetryOptions['budget']): RetryBudget | undefined {
+const budgetCheck: OptionCheck<RetryBudget | undefined> = (value, name) => {
   if (value === undefined || value === true) return createRetryBudget();
   if (value === false) return undefined;
   if (typeof value !== 'object' || value === null) {
-    throw new ConfigError('budget', value, 'expected a boolean, budget options or a RetryBudget');
+    throw new ConfigError(name, value, 'expected a boolean, budget options or a RetryBudget');
   }
-  return isBudget(value) ? value : createRetryBudget(value);
-}
+  return isBudget(value) ? value : createRetryBudget(value as RetryBudgetOptions);
+};
 
-/** Validates {@link RetryOptions} once and fills in the defaults; throws `ConfigError` naming the option. */
+const RETRY_SPEC = {
+  maxAttempts: option.integer({ min: 1, default: d.maxAttempts }),
+  // An item is never absent (array() passes a hole as null), hence no default.
+  statusCodes: option.array(option.integer<never>({ min: 100, max: 599 }), d.statusCodes),
+  methods: methodsCheck,
+  backoff: option.object(BACKOFF_SPEC, 'retry() backoff'),
+  maxRetryAfterMs: option.ms({ default: d.maxRetryAfterMs }),
+  retryOn: retryOnCheck,
+  budget: budgetCheck,
+  idempotencyKey: option.boolean(d.idempotencyKey),
+  onRetry: option.fn<(info: RetryInfo) => void>(),
+  logger: option.logger<Pick<Logger, 'warn'>>(['warn']),
+  random: option.fn<() => number, () => number>(Math.random),
+  sleep: option.fn<(ms: number, signal: AbortSignal) => Promise<void>, typeof abortableSleep>(
+    abortableSleep,
+  ),
+  now: option.fn<() => number, () => number>(Date.now),
+} satisfies OptionSpec<RetryOptions>;
+
+/**
+ * Validates {@link RetryOptions} once and fills in the defaults; throws `ConfigError` naming the
+ * option (an unknown one with the nearest known name). Reads own properties only.
+ * @example
+ * resolveRetryOptions({ maxAttempts: 5 }).backoff; // { baseMs: 200, maxMs: 20000 }
+ */
 export function resolveRetryOptions(options: RetryOptions = {}): ResolvedRetryOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new ConfigError('options', options, 'expected an object');
-  }
-  const d = DEFAULT_RETRY_OPTIONS;
-  const maxAttempts = options.maxAttempts ?? d.maxAttempts;
-  if (typeof maxAttempts !== 'number' || !Number.isInteger(maxAttempts) || maxAttempts < 1) {
-    throw new ConfigError('maxAttempts', maxAttempts, 'expected an integer >= 1 (total tries)');
-  }
-
-  const statusCodes = options.statusCodes ?? d.statusCodes;
-  if (!Array.isArray(statusCodes)) {
-    throw new ConfigError('statusCodes', statusCodes, 'expected an array of HTTP statuses');
-  }
-  for (const status of statusCodes) {
-    if (!Number.isInteger(status) || status < 100 || status > 599) {
-      throw new ConfigError('statusCodes', status, 'expected HTTP statuses from 100 to 599');
-    }
-  }
-
-  const methodsInput = options.methods ?? d.methods;
-  let methods: ReadonlySet<string> | 'all';
-  if (methodsInput === 'all') methods = 'all';
-  else if (
-    Array.isArray(methodsInput) &&
-    methodsInput.every((m) => typeof m === 'string' && m !== '')
-  ) {
-    methods = new Set(methodsInput.map((m) => m.toUpperCase()));
-  } else {
-    throw new ConfigError('methods', methodsInput, "expected an array of method names or 'all'");
-  }
-
-  const backoffInput = options.backoff ?? {};
-  if (typeof backoffInput !== 'object' || backoffInput === null) {
-    throw new ConfigError('backoff', backoffInput, 'expected { baseMs, maxMs }');
-  }
-  const baseMs = ms('backoff.baseMs', backoffInput.baseMs, d.backoff.baseMs);
-  const maxMs = ms('backoff.maxMs', backoffInput.maxMs, Math.max(baseMs, d.backoff.maxMs));
-  if (maxMs < baseMs)
+  const read = readOptions('retry()', options, RETRY_SPEC);
+  const { baseMs } = read.backoff;
+  const maxMs = read.backoff.maxMs ?? Math.max(baseMs, d.backoff.maxMs);
+  if (maxMs < baseMs) {
     throw new ConfigError('backoff.maxMs', maxMs, `expected >= backoff.baseMs (${baseMs})`);
-
-  const retryOnInput = options.retryOn ?? [];
-  const retryOn = typeof retryOnInput === 'function' ? [retryOnInput] : retryOnInput;
-  if (!Array.isArray(retryOn) || retryOn.some((p) => typeof p !== 'function')) {
-    throw new ConfigError(
-      'retryOn',
-      retryOnInput,
-      'expected a policy function or an array of them',
-    );
   }
-
-  const idempotencyKey = options.idempotencyKey ?? d.idempotencyKey;
-  if (typeof idempotencyKey !== 'boolean') {
-    throw new ConfigError('idempotencyKey', idempotencyKey, 'expected a boolean');
-  }
-  const logger = options.logger;
-  if (logger !== undefined && (typeof logger !== 'object' || typeof logger?.warn !== 'function')) {
-    throw new ConfigError('logger', logger, 'expected a pino-style logger with warn()');
-  }
-
-  return {
-    maxAttempts,
-    statusCodes: new Set(statusCodes),
-    methods,
-    backoff: { baseMs, maxMs },
-    maxRetryAfterMs: ms('maxRetryAfterMs', options.maxRetryAfterMs, d.maxRetryAfterMs),
-    retryOn: [...retryOn],
-    budget: resolveBudget(options.budget),
-    idempotencyKey,
-    onRetry: fn('onRetry', options.onRetry, undefined),
-    logger,
-    random: fn('random', options.random, Math.random),
-    sleep: fn('sleep', options.sleep, abortableSleep),
-    now: fn('now', options.now, Date.now),
-  };
+  return { ...read, statusCodes: new Set(read.statusCodes), backoff: { baseMs, maxMs } };
 }

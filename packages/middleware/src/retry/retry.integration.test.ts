@@ -6,11 +6,10 @@ import { fetchTransport } from '@extapi/backend-fetch';
 import { undiciTransport } from '@extapi/backend-undici';
 import {
   createClient,
-  isRetryError,
   isTransportError,
-  type RetryError,
   TimeoutError,
   type Transport,
+  type TransportError,
 } from '@extapi/core';
 import { startTestServer, type TestServer } from '@extapi/core/testing';
 import { expectStatus } from '../expect-status.js';
@@ -113,7 +112,7 @@ describe.each(transports)('retry end to end over the %s transport', (_name, make
     expect(seen).toHaveLength(3);
   });
 
-  test('retries a socket reset and gives up with a RetryError of TransportErrors', async () => {
+  test("retries a socket reset and gives up with the last attempt's TransportError", async () => {
     const { server, seen } = await start([{ reset: true }, { status: 200 }]);
     const client = createClient([retry(FAST), transport]);
     expect((await client.get(`${server.url}/`)).status).toBe(200);
@@ -123,10 +122,12 @@ describe.each(transports)('retry end to end over the %s transport', (_name, make
     try {
       const failure = (await client
         .get(`${always.server.url}/`)
-        .catch((e: unknown) => e)) as RetryError;
-      expect(isRetryError(failure)).toBe(true);
+        .catch((e: unknown) => e)) as TransportError;
+      expect(isTransportError(failure)).toBe(true);
+      expect(failure.code).toBe('ECONNRESET');
       expect(failure.attempts).toBe(3);
-      expect(failure.errors.every(isTransportError)).toBe(true);
+      expect(failure.previousErrors).toHaveLength(2);
+      expect(failure.previousErrors.every(isTransportError)).toBe(true);
       expect(always.seen).toHaveLength(3);
     } finally {
       await always.server.close();
@@ -207,7 +208,7 @@ describe.each(transports)('retry end to end over the %s transport', (_name, make
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 
-  test('rejects within 100 ms when aborted during a 10 s Retry-After wait', async () => {
+  test('rejects at once when aborted during a 10 s Retry-After wait', async () => {
     const { server, seen } = await start([{ status: 503, headers: { 'retry-after': '10' } }]);
     const controller = new AbortController();
     const reason = new Error('caller aborted');
@@ -220,7 +221,8 @@ describe.each(transports)('retry end to end over the %s transport', (_name, make
       abortedAt = performance.now();
     });
     await expect(client.get(`${server.url}/`, { signal: controller.signal })).rejects.toBe(reason);
-    expect(performance.now() - abortedAt).toBeLessThan(100);
+    // A tenth of the wait it cuts short, with room for a slow, loaded machine.
+    expect(performance.now() - abortedAt).toBeLessThan(1_000);
     expect(seen).toHaveLength(1);
   });
 
