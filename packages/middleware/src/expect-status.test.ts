@@ -16,18 +16,21 @@ describe('expectStatus()', () => {
     expect(expectStatus().name).toBe('expectStatus');
   });
 
-  test.each([200, 201])('accepts %i by default', async (status) => {
+  test.each([200, 201, 202, 204, 206, 299])('accepts every 2xx by default: %i', async (status) => {
     const client = createClient([expectStatus(), mockTransport([{ status }])]);
     expect((await client.get(URL_)).status).toBe(status);
   });
 
-  test.each([204, 301, 404, 500])('throws an HttpStatusError for %i by default', async (status) => {
-    const client = createClient([expectStatus(), mockTransport([{ status }])]);
-    const error = await failure(client.get(URL_));
-    expect(error.status).toBe(status);
-    expect(error.message).toContain(`Unexpected HTTP status ${status}, expected 200, 201`);
-    expect(error.message).toContain('GET http://api.test/items');
-  });
+  test.each([100, 199, 300, 301, 404, 500])(
+    'throws an HttpStatusError for %i by default',
+    async (status) => {
+      const client = createClient([expectStatus(), mockTransport([{ status }])]);
+      const error = await failure(client.get(URL_, { redirect: 'manual' }));
+      expect(error.status).toBe(status);
+      expect(error.message).toContain(`Unexpected HTTP status ${status}, expected 2xx`);
+      expect(error.message).toContain('GET http://api.test/items');
+    },
+  );
 
   test('accepts the listed statuses only', async () => {
     const client = createClient([
@@ -77,12 +80,12 @@ describe('expectStatus()', () => {
     expect(await error.response.text()).toBe('stream');
   });
 
-  test.each<[string, unknown]>([
-    ['an empty list', []],
-    ['a status out of range', [200, 600]],
-    ['a fractional status', [200.5]],
-    ['a string', '200'],
-  ])('refuses %s at creation', (_name, statuses) => {
+  test.each<[string, unknown, string]>([
+    ['an empty list', [], 'statuses'],
+    ['a status out of range', [200, 600], 'statuses[1]'],
+    ['a fractional status', [200.5], 'statuses[0]'],
+    ['a string', '200', 'statuses'],
+  ])('refuses %s at creation', (_name, statuses, option) => {
     let error: unknown;
     try {
       expectStatus(statuses as number[]);
@@ -90,6 +93,6 @@ describe('expectStatus()', () => {
       error = e;
     }
     expect(isConfigError(error)).toBe(true);
-    expect(error).toMatchObject({ option: 'statuses' });
+    expect(error).toMatchObject({ option });
   });
 });

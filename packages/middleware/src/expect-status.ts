@@ -7,21 +7,33 @@ import {
   HttpStatusError,
   type Middleware,
   type Next,
+  option,
 } from '@extapi/core';
 
 /** The statuses to accept: a list, or a predicate of the status. */
 export type ExpectedStatuses = readonly number[] | ((status: number) => boolean);
 
-/** The default of {@link expectStatus}: 200 and 201. */
-export const DEFAULT_EXPECTED_STATUSES: readonly number[] = [200, 201];
+/**
+ * The default of {@link expectStatus}: every 2xx (a 204 to a DELETE or a 202 is not an error).
+ * @example
+ * DEFAULT_EXPECTED_STATUSES(204); // true
+ */
+export const DEFAULT_EXPECTED_STATUSES = (status: number): boolean => status >= 200 && status < 300;
 
-/** Validates the statuses once; returns the predicate and how to describe it in errors. */
-export function resolveExpectedStatuses(statuses: ExpectedStatuses = DEFAULT_EXPECTED_STATUSES): {
+const statusList = option.array(option.integer<never>({ min: 100, max: 599 }));
+
+/**
+ * Validates the statuses once; returns the predicate and how to describe it in errors.
+ * @example
+ * resolveExpectedStatuses([200, 204]).expected; // '200, 204'
+ */
+export function resolveExpectedStatuses(statuses?: ExpectedStatuses): {
   /** Whether a status is expected. */
   accept: (status: number) => boolean;
   /** How the expected statuses read in an `HttpStatusError` message. */
   expected: string;
 } {
+  if (statuses === undefined) return { accept: DEFAULT_EXPECTED_STATUSES, expected: '2xx' };
   if (typeof statuses === 'function') {
     return {
       accept: statuses,
@@ -35,24 +47,20 @@ export function resolveExpectedStatuses(statuses: ExpectedStatuses = DEFAULT_EXP
       'expected a non-empty array of statuses or a predicate',
     );
   }
-  for (const status of statuses) {
-    if (!Number.isInteger(status) || status < 100 || status > 599) {
-      throw new ConfigError('statuses', status, 'expected HTTP statuses from 100 to 599');
-    }
-  }
-  const set = new Set(statuses);
+  const set = new Set(statusList(statuses, 'statuses'));
   return { accept: (status) => set.has(status), expected: [...set].join(', ') };
 }
 
 /**
- * Throws `HttpStatusError` for any status other than `statuses` (default 200 and 201). The error
- * carries the response, its body already read when the call reads bodies (`readBody`, the default),
- * so the caller can inspect it; with `readBody: false` call `error.response.discard()` or read it.
+ * Throws `HttpStatusError` for any status other than `statuses`: a list, or a predicate of the
+ * status; without an argument every 2xx is accepted. The error carries the response, its body
+ * already read when the call reads bodies (`readBody`, the default), so the caller can inspect it;
+ * with `readBody: false` call `error.response.discard()` or read it.
  *
  * Per pass: one check of the status; no state.
  * @example
- * createClient([retry(), expectStatus([200, 204]), undiciTransport()]);
- * // or: expectStatus((status) => status < 400)
+ * createClient([retry(), expectStatus(), undiciTransport()]); // every 2xx
+ * // or: expectStatus([200, 204]), expectStatus((status) => status < 400)
  */
 export function expectStatus(statuses?: ExpectedStatuses): Middleware {
   const { accept, expected } = resolveExpectedStatuses(statuses);
