@@ -10,6 +10,9 @@ import {
   isTransportError,
   type Middleware,
   type Next,
+  type OptionSpec,
+  option,
+  readOptions,
 } from '@extapi/core';
 
 /** `closed`: calls pass; `open`: calls fail fast; `half-open`: one probe call decides. */
@@ -73,8 +76,26 @@ export interface CircuitBreakerMiddleware extends Middleware {
 export type ResolvedCircuitBreakerOptions = Required<Omit<CircuitBreakerOptions, 'onStateChange'>> &
   Pick<CircuitBreakerOptions, 'onStateChange'>;
 
+const d = DEFAULT_CIRCUIT_BREAKER_OPTIONS;
+
+const SPEC = {
+  failureRatio: (value, name) => {
+    const ratio = option.number({ max: 1, default: d.failureRatio })(value, name);
+    // A ratio of 0 would open on the first call whatever it did.
+    if (ratio === 0) throw new ConfigError(name, ratio, 'expected a number in (0, 1]');
+    return ratio;
+  },
+  minimumCalls: option.integer({ min: 1, default: d.minimumCalls }),
+  windowMs: option.ms({ min: 1, default: d.windowMs }),
+  openMs: option.ms({ min: 1, default: d.openMs }),
+  key: option.fn<(ctx: Context) => string, (ctx: Context) => string>(d.key),
+  onStateChange: option.fn<(change: CircuitStateChange) => void>(),
+  now: option.fn<() => number, () => number>(d.now),
+} satisfies OptionSpec<CircuitBreakerOptions>;
+
 /**
- * Validates {@link CircuitBreakerOptions} and fills in the defaults.
+ * Validates {@link CircuitBreakerOptions} (own properties only; an unknown one is refused with the
+ * nearest known name) and fills in the defaults.
  * @throws ConfigError naming the option and the value
  * @example
  * resolveCircuitBreakerOptions({ openMs: 1000 }).minimumCalls; // 20
@@ -82,37 +103,7 @@ export type ResolvedCircuitBreakerOptions = Required<Omit<CircuitBreakerOptions,
 export function resolveCircuitBreakerOptions(
   options: CircuitBreakerOptions = {},
 ): ResolvedCircuitBreakerOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new ConfigError('circuitBreaker', options, 'expected an options object');
-  }
-  const d = DEFAULT_CIRCUIT_BREAKER_OPTIONS;
-  const failureRatio = options.failureRatio ?? d.failureRatio;
-  if (typeof failureRatio !== 'number' || !(failureRatio > 0 && failureRatio <= 1)) {
-    throw new ConfigError('failureRatio', failureRatio, 'expected a number in (0, 1]');
-  }
-  const minimumCalls = options.minimumCalls ?? d.minimumCalls;
-  if (!Number.isInteger(minimumCalls) || minimumCalls < 1) {
-    throw new ConfigError('minimumCalls', minimumCalls, 'expected an integer >= 1');
-  }
-  const windowMs = positiveMs('windowMs', options.windowMs ?? d.windowMs);
-  const openMs = positiveMs('openMs', options.openMs ?? d.openMs);
-  const key = fn('key', options.key ?? d.key);
-  const now = fn('now', options.now ?? d.now);
-  const onStateChange = options.onStateChange ?? d.onStateChange;
-  if (onStateChange !== undefined) fn('onStateChange', onStateChange);
-  return { failureRatio, minimumCalls, windowMs, openMs, key, now, onStateChange };
-}
-
-function positiveMs(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new ConfigError(option, value, 'expected a finite number of ms > 0');
-  }
-  return value;
-}
-
-function fn<T>(option: string, value: T): T {
-  if (typeof value !== 'function') throw new ConfigError(option, value, 'expected a function');
-  return value;
+  return readOptions('circuitBreaker()', options, SPEC);
 }
 
 // The window is this many buckets, so memory per circuit is fixed however many calls it sees.

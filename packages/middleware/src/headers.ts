@@ -4,8 +4,10 @@ import {
   ConfigError,
   type Context,
   type HttpResponse,
+  isSensitiveHeader,
   type Middleware,
   type Next,
+  REDACTED,
 } from '@extapi/core';
 
 /** What {@link headers} applies: a record of values, or a function that edits the headers in place. */
@@ -30,17 +32,20 @@ export function resolveHeadersPatch(
   // Own keys only: a polluted Object.prototype must not inject headers.
   for (const name of Object.keys(patch)) {
     const value = patch[name];
+    // A credential (Authorization, Cookie, X-Api-Key…) is never quoted, nor is an error that quotes it.
+    const secret = isSensitiveHeader(name);
+    const shown = secret ? REDACTED : value;
     if (typeof value !== 'string') {
-      throw new ConfigError(`patch.${name}`, value, 'expected a string header value');
+      throw new ConfigError(`patch.${name}`, shown, 'expected a string header value');
     }
     try {
       new Headers().set(name, value);
     } catch (cause) {
       throw new ConfigError(
         `patch.${name}`,
-        value,
+        shown,
         'invalid header name or value (CR, LF or NUL?)',
-        { cause },
+        secret ? {} : { cause },
       );
     }
     entries.push([name, value]);

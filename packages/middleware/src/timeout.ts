@@ -7,24 +7,33 @@ import {
   linkSignal,
   type Middleware,
   type Next,
+  type OptionSpec,
+  option,
+  readOptions,
   TimeoutError,
 } from '@extapi/core';
 
 /** Options of {@link timeout}. */
 export interface TimeoutOptions {
-  /** The deadline in ms, from the moment the call reaches this middleware. Required; > 0. */
+  /** The deadline in ms, from the moment the call reaches this middleware. Required; 1 to 2^31 − 1. */
   ms: number;
 }
 
-// setTimeout fires at once for anything above 2^31 − 1 ms.
-const MAX_TIMER_MS = 2_147_483_647;
+const SPEC = {
+  ms: option.ms({ min: 1 }),
+} satisfies OptionSpec<TimeoutOptions>;
 
-/** Validates {@link TimeoutOptions}; throws `ConfigError` naming the option and the value. */
+/**
+ * Validates {@link TimeoutOptions} (a bare value is `{ ms }`; own properties only, unknown ones
+ * refused with the nearest known name); throws `ConfigError` naming the option and the value.
+ * @example
+ * resolveTimeoutOptions(2_000); // { ms: 2000 }
+ */
 export function resolveTimeoutOptions(options: TimeoutOptions | number): Required<TimeoutOptions> {
-  const ms = typeof options === 'number' ? options : options?.ms;
-  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0 || ms > MAX_TIMER_MS) {
-    throw new ConfigError('ms', ms, `expected a number of ms > 0 and <= ${MAX_TIMER_MS}`);
-  }
+  const input = typeof options === 'object' && options !== null ? options : { ms: options };
+  const { ms } = readOptions('timeout()', input, SPEC);
+  // Required: a timeout() without a deadline is a mistake, not a default.
+  if (ms === undefined) throw new ConfigError('ms', undefined, 'expected a number of ms from 1');
   return { ms };
 }
 

@@ -7,6 +7,10 @@ import {
   markSensitiveHeader,
   type Middleware,
   type Next,
+  type OptionSpec,
+  option,
+  REDACTED,
+  readOptions,
 } from '@extapi/core';
 
 /** Options of {@link basicAuth}. */
@@ -21,27 +25,38 @@ export interface BasicAuthOptions {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-/** Validates {@link BasicAuthOptions} and builds the header value; throws `ConfigError`. */
+const SPEC = {
+  username: (value, name) => {
+    if (typeof value !== 'string' || value.includes(':') || CONTROL.test(value)) {
+      throw new ConfigError(
+        name,
+        value,
+        'expected a string without ":" or control characters (RFC 7617)',
+      );
+    }
+    return value;
+  },
+  // The password never goes into an error, whatever its type.
+  password: option.secret((value, name) => {
+    if (typeof value !== 'string' || CONTROL.test(value)) {
+      throw new ConfigError(name, value, 'expected a string without control characters (RFC 7617)');
+    }
+    return value;
+  }),
+} satisfies OptionSpec<BasicAuthOptions>;
+
+/**
+ * Validates {@link BasicAuthOptions} (own properties only, unknown ones refused with the nearest
+ * known name) and builds the header value; throws `ConfigError`, never quoting the password.
+ * @example
+ * resolveBasicAuthOptions({ username: 'api', password: 'pw' }); // 'Basic YXBpOnB3'
+ */
 export function resolveBasicAuthOptions(options: BasicAuthOptions): string {
   if (typeof options !== 'object' || options === null) {
-    throw new ConfigError('options', options, 'expected { username, password }');
+    // Never quoted: a caller may have passed the password itself.
+    throw new ConfigError('options', REDACTED, 'expected { username, password }');
   }
-  const { username, password } = options;
-  if (typeof username !== 'string' || username.includes(':') || CONTROL.test(username)) {
-    throw new ConfigError(
-      'username',
-      username,
-      'expected a string without ":" or control characters (RFC 7617)',
-    );
-  }
-  // The password itself never goes into the error message.
-  if (typeof password !== 'string' || CONTROL.test(password)) {
-    throw new ConfigError(
-      'password',
-      typeof password === 'string' ? '[REDACTED]' : password,
-      'expected a string without control characters (RFC 7617)',
-    );
-  }
+  const { username, password } = readOptions('basicAuth()', options, SPEC);
   // RFC 7617 §2.1: charset UTF-8, after Unicode Normalization Form C.
   const credentials = `${username}:${password}`.normalize('NFC');
   return `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;

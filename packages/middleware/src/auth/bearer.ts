@@ -8,6 +8,9 @@ import {
   markSensitiveHeader,
   type Middleware,
   type Next,
+  type OptionSpec,
+  option,
+  readOptions,
 } from '@extapi/core';
 
 /** Returns the token to send; `refresh: true` asks for a new one because the last was refused. */
@@ -25,31 +28,30 @@ export const DEFAULT_BEARER_AUTH_OPTIONS = {
   refreshOn401: true,
 };
 
-/** Validates {@link BearerAuthOptions}; throws `ConfigError` naming the option and the value. */
+const SPEC = {
+  refreshOn401: option.boolean(DEFAULT_BEARER_AUTH_OPTIONS.refreshOn401),
+} satisfies OptionSpec<BearerAuthOptions>;
+
+/**
+ * Validates {@link BearerAuthOptions} (own properties only, unknown ones refused with the nearest
+ * known name); throws `ConfigError` naming the option and the value.
+ * @example
+ * resolveBearerAuthOptions({}).refreshOn401; // true
+ */
 export function resolveBearerAuthOptions(
   options: BearerAuthOptions = {},
 ): Required<BearerAuthOptions> {
-  if (typeof options !== 'object' || options === null) {
-    throw new ConfigError('options', options, 'expected an object');
-  }
-  const refreshOn401 = options.refreshOn401 ?? DEFAULT_BEARER_AUTH_OPTIONS.refreshOn401;
-  if (typeof refreshOn401 !== 'boolean') {
-    throw new ConfigError('refreshOn401', refreshOn401, 'expected a boolean');
-  }
-  return { refreshOn401 };
+  return readOptions('bearerAuth()', options, SPEC);
 }
 
-function checkToken(token: unknown): string {
-  // The value itself never goes into the error: it may be a real credential.
+// The token (or a string passed where getToken belongs) never goes into an error: it is a credential.
+const checkGetToken = option.secret(option.fn<GetToken>());
+const checkToken = option.secret((token, name): string => {
   if (typeof token !== 'string' || token === '' || /[\r\n\0]/.test(token)) {
-    throw new ConfigError(
-      'getToken()',
-      typeof token === 'string' ? '[REDACTED]' : token,
-      'expected a non-empty token string without CR, LF or NUL',
-    );
+    throw new ConfigError(name, token, 'expected a non-empty token string without CR, LF or NUL');
   }
   return token;
-}
+});
 
 function setToken(ctx: Context, token: string): void {
   ctx.request.headers.set('authorization', `Bearer ${token}`);
@@ -81,8 +83,8 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
  * createClient([retry(), auth, undiciTransport()]);
  */
 export function bearerAuth(getToken: GetToken, options: BearerAuthOptions = {}): Middleware {
-  if (typeof getToken !== 'function') {
-    throw new ConfigError('getToken', getToken, 'expected a function ({ refresh }) => token');
+  if (checkGetToken(getToken, 'getToken') === undefined) {
+    throw new ConfigError('getToken', undefined, 'expected a function ({ refresh }) => token');
   }
   const { refreshOn401 } = resolveBearerAuthOptions(options);
   let refreshing: Promise<string> | undefined;
@@ -91,7 +93,7 @@ export function bearerAuth(getToken: GetToken, options: BearerAuthOptions = {}):
   function refresh(): Promise<string> {
     refreshing ??= (async () => {
       try {
-        refreshed = checkToken(await getToken({ refresh: true }));
+        refreshed = checkToken(await getToken({ refresh: true }), 'getToken()');
         return refreshed;
       } finally {
         refreshing = undefined;
@@ -104,7 +106,7 @@ export function bearerAuth(getToken: GetToken, options: BearerAuthOptions = {}):
   // does not warn about a bearerAuth outside retry that never refreshes.
   return Object.assign(
     async function bearerAuth(ctx: Context, next: Next): Promise<HttpResponse> {
-      const token = checkToken(await getToken({ refresh: false }));
+      const token = checkToken(await getToken({ refresh: false }), 'getToken()');
       setToken(ctx, token);
       const response = await next(ctx);
       if (response.status !== 401 || !refreshOn401 || !isReplayableBody(ctx.request.body)) {
