@@ -59,7 +59,9 @@ describe('timeout()', () => {
     const client = createClient([timeout({ ms: 20 }), deaf, mockTransport()]);
     const started = performance.now();
     await expect(client.get(URL_)).rejects.toBeInstanceOf(TimeoutError);
-    expect(performance.now() - started).toBeLessThan(500);
+    // The layer inside never settles: any bound proves the deadline fired; 1 s leaves room for a
+    // slow, loaded machine.
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 
   test("rejects with the caller's reason when the caller aborts first", async () => {

@@ -32,18 +32,33 @@ describe('limits against a real server', () => {
     server = await startTestServer((_req, res) => {
       res.end('ok');
     });
-    const client = createClient([rateLimit({ limit: 10, windowMs: 1000 }), transport]);
+    // When the limiter lets each call through, to tell its bound from the delivery's jitter.
+    const starts = new Map<string, number>();
+    const stamp: Middleware = (ctx, next) => {
+      starts.set(ctx.request.url.pathname, performance.now());
+      return next(ctx);
+    };
+    const client = createClient([rateLimit({ limit: 10, windowMs: 1000 }), stamp, transport]);
     const started = performance.now();
-    await Promise.all(Array.from({ length: 30 }, () => client.get(`${server.url}/`)));
+    await Promise.all(Array.from({ length: 30 }, (_, i) => client.get(`${server.url}/${i}`)));
     const elapsed = performance.now() - started;
     const times = server.arrivals.map((a) => a.at);
-    expect(busiestWindow(times, 1000)).toBeLessThanOrEqual(11);
+    const startTimes = [...starts.values()];
+    // The limiter's own bound is exact: no 1 s window holds more than 10 starts.
+    expect(busiestWindow(startTimes, 1000)).toBeLessThanOrEqual(10);
+    // The spread starts let a steady delivery add at most one at the server; a loaded machine's
+    // delivery jitter (measured on this run) adds one per further 100 ms interval it spans.
+    const delays = server.arrivals.map((a) => a.at - starts.get(a.url)!);
+    const jitter = Math.max(...delays) - Math.min(...delays);
+    const allowed = 11 + Math.max(0, Math.ceil((jitter - 100) / 100));
+    expect(busiestWindow(times, 1000)).toBeLessThanOrEqual(allowed);
     expect(elapsed).toBeGreaterThanOrEqual(1950);
-    expect(elapsed).toBeLessThan(3500);
+    // About 2.9 s at full pace (29 intervals of 100 ms); generous for a slow, loaded machine.
+    expect(elapsed).toBeLessThan(5_000);
     // Under steady demand the limiter keeps the pace: 29 intervals at 10 per second or faster than 90% of it.
-    const rate = (29 / (Math.max(...times) - Math.min(...times))) * 1000;
+    const rate = (29 / (Math.max(...startTimes) - Math.min(...startTimes))) * 1000;
     report(
-      `local rateLimit 10/1000 ms: ${rate.toFixed(2)} starts/s, busiest window ${busiestWindow(times, 1000)}`,
+      `local rateLimit 10/1000 ms: ${rate.toFixed(2)} starts/s, busiest window ${busiestWindow(times, 1000)} at the server (jitter ${jitter.toFixed(0)} ms), ${busiestWindow(startTimes, 1000)} at the limiter, ${elapsed.toFixed(0)} ms`,
     );
     expect(rate).toBeGreaterThanOrEqual(9);
   });
@@ -66,7 +81,8 @@ describe('limits against a real server', () => {
     const [first, ...others] = server.arrivals.map((a) => a.at);
     expect(others).toHaveLength(9);
     for (const at of others) expect(at - first!).toBeGreaterThanOrEqual(950);
-    expect(Math.min(...others) - first!).toBeLessThan(1400);
+    // Soon after the 1 s pause, not a window later: generous for a slow, loaded machine.
+    expect(Math.min(...others) - first!).toBeLessThan(2_000);
   });
 
   test('100 failing calls (timeouts, resets, aborts, a throwing middleware) leave no slot taken', async () => {
