@@ -92,7 +92,8 @@ export function suggestOption(name: string, known: readonly string[]): string | 
  * throw unknownOption('retry()', 'maxRetries', ['maxAttempts']); // … did you mean maxAttempts?
  */
 export function unknownOption(scope: string, name: string, known: readonly string[]): ConfigError {
-  const hint = suggestOption(name, known);
+  // A nested option (`backoff.maxMS`) is compared by its own key.
+  const hint = suggestOption(name.slice(name.lastIndexOf('.') + 1), known);
   return new ConfigError(
     name,
     undefined,
