@@ -171,7 +171,8 @@ describe.each(TRANSPORTS)('unbounded bodies over %s', (name, kind) => {
       for await (const _ of streamed.body!);
     })().catch((e: unknown) => e);
     expect(isResponseTooLargeError(failure)).toBe(true);
-    const deadline = Date.now() + 2_000;
+    // Only a failing run waits this long; a slow, loaded machine may need more than a second or two.
+    const deadline = Date.now() + 10_000;
     while (closed.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(closed).toEqual(['/endless', '/endless']);
   });
@@ -198,7 +199,9 @@ describe.each(TRANSPORTS)('unbounded bodies over %s', (name, kind) => {
 
   it('stops an endless trickle that never pauses long enough for bodyTimeoutMs at timeoutMs', async () => {
     const { s } = await server();
-    const client = guard.client([kind.make(guard, { bodyTimeoutMs: 200 })], { baseUrl: s.url });
+    // A dot every 20 ms never leaves 1 s of silence, even when a loaded machine stalls the loop for
+    // a few hundred ms (with bodyTimeoutMs 200 such a stall raced the 300 ms deadline).
+    const client = guard.client([kind.make(guard, { bodyTimeoutMs: 1_000 })], { baseUrl: s.url });
     const error = await client.get('/trickle', { timeoutMs: 300 }).catch((e: unknown) => e);
     expect(isTimeoutError(error) && error.phase).toBe('request');
   });

@@ -101,7 +101,9 @@ describe.each(TRANSPORTS)('faults over %s', (_name, kind) => {
         const res = await client.request('/bogus', { method });
         expect(res.status).toBe(status);
         expect(await res.text()).toBe('');
-        expect(performance.now() - started).toBeLessThan(500);
+        // The 1000 bytes never come: any bound proves it did not wait for them; 1 s leaves room for
+        // a slow, loaded machine.
+        expect(performance.now() - started).toBeLessThan(1_000);
         expect(await (await client.get('/next')).text()).toBe('after');
       }
       expect(raw.requests.map((r) => r.path)).toEqual(['/bogus', '/next', '/bogus', '/next']);
@@ -180,7 +182,13 @@ describe.each(TRANSPORTS)('faults over %s', (_name, kind) => {
       });
       // Warm up: connections made and scripts loaded, so the count below is the call's alone.
       expect(await (await client.get('/warm')).text()).toBe('ok');
-      await sleep(100);
+      // MONITOR's lines arrive on their own connection, late on a loaded machine: wait until the
+      // warm-up's have come and the count has stood still for 300 ms, not a fixed 100 ms.
+      const quietBy = performance.now() + 10_000;
+      for (let last = -1; (commands === 0 || commands !== last) && performance.now() < quietBy; ) {
+        last = commands;
+        await sleep(300);
+      }
       const before = { commands, connections: server.connections };
 
       const reason = new Error('already cancelled');
@@ -189,14 +197,18 @@ describe.each(TRANSPORTS)('faults over %s', (_name, kind) => {
         .get('/never', { signal: AbortSignal.abort(reason) })
         .catch((e: unknown) => e);
       expect(error).toBe(reason);
-      expect(performance.now() - started).toBeLessThan(20);
+      // The counts and arrivals below prove that nothing was sent; this only says "at once", with
+      // room for a slow, loaded machine.
+      expect(performance.now() - started).toBeLessThan(1_000);
       await sleep(100);
       expect({ commands, connections: server.connections }).toEqual(before);
       expect(server.arrivals.map((a) => a.url)).toEqual(['/warm']);
 
       // The monitor does see a call that runs: the count above could have moved.
       expect(await (await client.get('/counted')).text()).toBe('ok');
-      await sleep(100);
+      // MONITOR's lines arrive on their own connection: wait for them rather than a fixed 100 ms.
+      const until = performance.now() + 10_000;
+      while (commands === before.commands && performance.now() < until) await sleep(10);
       expect(commands).toBeGreaterThan(before.commands);
     });
   });
