@@ -88,7 +88,7 @@ describe('limits shared through Redis', () => {
     expect(server.maxInFlight).toBe(4);
   }, 30_000);
 
-  test('3 processes with rateLimit 10 per 1000 ms, 20 calls each: no 1 s window at the server holds more than 11', async () => {
+  test('3 processes with rateLimit 10 per 1000 ms, 20 calls each: at most 10 starts in any window the delivery jitter cannot blur', async () => {
     server = await startTestServer((_req, res) => {
       res.end('ok');
     });
@@ -111,12 +111,25 @@ describe('limits shared through Redis', () => {
     expect(results.map((r) => r.failures)).toEqual([[], [], []]);
     const times = server.arrivals.map((a) => a.at);
     expect(times).toHaveLength(60);
-    expect(busiestWindow(times, 1000)).toBeLessThanOrEqual(11);
+    // What the limiter guarantees is on Redis's clock: at most 10 grants in any 1000 ms. Each start
+    // reaches the server some time after its grant (Redis's reply, the worker's scheduling, the
+    // request); while those delays differ by at most DELIVERY_JITTER_MS, no window of
+    // 1000 - DELIVERY_JITTER_MS at the server holds more than 10. A loaded machine stays well
+    // inside 250 ms; a limit that is not shared (30 a second) or lets a window hold 11 still fails.
+    const DELIVERY_JITTER_MS = 250;
+    expect(busiestWindow(times, 1000 - DELIVERY_JITTER_MS)).toBeLessThanOrEqual(10);
+    // Sixty starts need five full windows after the first: the run spans 5 s, less the jitter.
+    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(
+      5000 - DELIVERY_JITTER_MS,
+    );
     const rate = (59 / (Math.max(...times) - Math.min(...times))) * 1000;
     report(
-      `Redis rateLimit 10/1000 ms over 3 processes: ${rate.toFixed(2)} starts/s, busiest window ${busiestWindow(times, 1000)}`,
+      `Redis rateLimit 10/1000 ms over 3 processes: ${rate.toFixed(2)} starts/s, busiest window ${busiestWindow(times, 1000)} (1 s), ${busiestWindow(times, 1000 - DELIVERY_JITTER_MS)} (${1000 - DELIVERY_JITTER_MS} ms)`,
     );
-    expect(rate).toBeGreaterThanOrEqual(9);
+    // The full pace is 10 a second; 8 leaves room for late timers on a loaded machine (each
+    // start makes up at most half an interval of lateness) and still catches a limiter that
+    // waits a window too long or counts a start twice.
+    expect(rate).toBeGreaterThanOrEqual(8);
   }, 30_000);
 
   test('a 429 with Retry-After: 1 seen by one process pauses the queued calls of another', async () => {
@@ -235,6 +248,35 @@ describe('limits shared through Redis', () => {
       for (const limit of limits) await limit.close();
     }
   });
+
+  test('a windowMs longer than a timer can hold (3e9 ms) makes a waiting call wait, not spin', async () => {
+    server = await startTestServer((_req, res) => {
+      res.end('ok');
+    });
+    const limit = rateLimit({ limit: 1, windowMs: 3e9, redis: redisUrl, id: newId('long') });
+    try {
+      const client = createClient([limit, transport]);
+      await client.get(`${server.url}/1`);
+      const spy = jest.spyOn(globalThis, 'setTimeout');
+      const controller = new AbortController();
+      const waiting = client.get(`${server.url}/2`, { signal: controller.signal });
+      try {
+        await sleep(100);
+        // One ask of Redis (its command timer) and one sleep; a timer of 3e9 ms fires after 1 ms,
+        // so a spinning pump asks Redis again and again.
+        const delays = spy.mock.calls.map((call) => Number(call[1] ?? 0));
+        expect(delays.length).toBeLessThanOrEqual(6);
+        expect(Math.max(...delays)).toBeLessThanOrEqual(2_147_483_647);
+      } finally {
+        spy.mockRestore();
+        controller.abort(new Error('stop'));
+      }
+      await expect(waiting).rejects.toThrow('stop');
+      expect(server.arrivals.map((a) => a.url)).toEqual(['/1']);
+    } finally {
+      await limit.close();
+    }
+  });
 });
 
 describe('limits on a Redis that fails', () => {
@@ -276,13 +318,27 @@ describe('limits on a Redis that fails', () => {
     };
   }
 
-  test("Redis killed: 'fail' rejects fast with ERR_REDIS_UNAVAILABLE; restarted: calls succeed again within a second", async () => {
+  test("Redis killed: 'fail' rejects fast with ERR_REDIS_UNAVAILABLE; restarted: calls succeed again soon after", async () => {
     server = await startTestServer((_req, res) => {
       setTimeout(() => res.end('ok'), 10);
     });
+    // A long redisTimeoutMs: a failure that waited for it is told apart from one at once.
+    const redisTimeoutMs = 5_000;
     const limits = [
-      concurrencyLimit({ max: 2, redis: redis.url, id: newId('kill'), leaseMs: 2_000 }),
-      rateLimit({ limit: 200, windowMs: 1000, redis: redis.url, id: newId('kill') }),
+      concurrencyLimit({
+        max: 2,
+        redis: redis.url,
+        id: newId('kill'),
+        leaseMs: 2_000,
+        redisTimeoutMs,
+      }),
+      rateLimit({
+        limit: 200,
+        windowMs: 1000,
+        redis: redis.url,
+        id: newId('kill'),
+        redisTimeoutMs,
+      }),
     ];
     const client = createClient([...limits, transport]);
     const run = loop(() => client.get(`${server.url}/`), 4);
@@ -293,18 +349,20 @@ describe('limits on a Redis that fails', () => {
       await sleep(500);
       await redis.start();
       const restartedAt = performance.now();
-      await sleep(1_500);
+      await sleep(3_000);
       await run.stop();
       const failures = run.outcomes.filter((o) => o.error !== undefined);
       expect(failures.length).toBeGreaterThan(0);
       for (const failure of failures) {
         expect(isExtapiError(failure.error)).toBe(true);
         expect((failure.error as { code: string }).code).toBe(REDIS_UNAVAILABLE);
-        expect(failure.ms).toBeLessThan(1_000);
+        // Fast: far from redisTimeoutMs, even on a slow, loaded machine.
+        expect(failure.ms).toBeLessThan(redisTimeoutMs / 2);
       }
       expect(run.outcomes.filter((o) => !o.error && o.at < killedAt).length).toBeGreaterThan(5);
       const lastFailure = Math.max(...failures.map((f) => f.at));
-      expect(lastFailure - restartedAt).toBeLessThan(1_000);
+      // The client reconnects every 500 ms at most: back well within 2 s, even on a loaded machine.
+      expect(lastFailure - restartedAt).toBeLessThan(2_000);
       expect(run.outcomes.filter((o) => !o.error && o.at > lastFailure).length).toBeGreaterThan(5);
       expect(server.maxInFlight).toBeLessThanOrEqual(2);
     } finally {
@@ -380,8 +438,8 @@ describe('limits on a Redis that fails', () => {
       await sleep(300);
       await admin.flushall();
       await admin.script('FLUSH');
-      // Leases lost to FLUSHALL are taken again by their renewal (every leaseMs / 3).
-      await sleep(400);
+      // Leases lost to FLUSHALL are taken again by their renewal (every leaseMs / 3): four rounds.
+      await sleep(800);
       settled = performance.now();
       await sleep(600);
       await run.stop();
@@ -431,7 +489,9 @@ describe('limits on a Redis that fails', () => {
       );
       // The slots stayed taken (renewed) until the kill, then came back once the leases ran out.
       expect(waited).toBeGreaterThanOrEqual(leaseMs / 3);
-      expect(waited).toBeLessThan(leaseMs + 500);
+      // Once the leases ran out (plus polling, connecting and loading redis-semaphore on a slow,
+      // loaded machine), not never: the bound only tells "came back" from "kept".
+      expect(waited).toBeLessThan(leaseMs + 2_000);
     } finally {
       await limit.close();
     }
