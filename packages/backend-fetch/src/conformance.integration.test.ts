@@ -17,6 +17,7 @@ describeTransportConformance(
     agents.push(agent);
     return fetchTransport({
       maxResponseBytes: options?.maxResponseBytes,
+      headersTimeoutMs: options?.headersTimeoutMs,
       fetch: undiciFetch,
       init: { dispatcher: agent },
     });

@@ -218,15 +218,35 @@ function isStreamBody(
 /** A web ReadableStream for fetch: Node streams and async iterables are adapted, web streams pass. */
 function toWebStream(
   body: ReadableStream<Uint8Array> | Readable | AsyncIterable<Uint8Array>,
+  failure: BodyFailure,
 ): ReadableStream<Uint8Array> {
   if (typeof (body as ReadableStream).getReader === 'function')
     return body as ReadableStream<Uint8Array>;
+  body = recordFailure(body as AsyncIterable<Uint8Array>, failure);
   // ReadableStream.from (Node >= 20.6) cancels by calling the iterator's return(), which destroys a Readable.
   return (
     ReadableStream as unknown as {
       from(iterable: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array>;
     }
   ).from(body as AsyncIterable<Uint8Array>);
+}
+
+/** Where a request body's own error is kept: fetch reports it as a bare `fetch failed`. */
+interface BodyFailure {
+  error?: unknown;
+}
+
+/** Passes `source` through, keeping the error it fails with (a lying content-length, a broken stream). */
+async function* recordFailure(
+  source: AsyncIterable<Uint8Array>,
+  failure: BodyFailure,
+): AsyncGenerator<Uint8Array> {
+  try {
+    yield* source;
+  } catch (error) {
+    failure.error = error;
+    throw error;
+  }
 }
 
 /**
@@ -290,6 +310,7 @@ function requestInit(
   init: Record<string, unknown>,
   request: Context['request'],
   signal: AbortSignal,
+  failure: BodyFailure,
 ): RequestInit {
   const { method, headers, body } = request;
   // No prototype: fetch reads RequestInit members through the prototype chain (WebIDL dictionaries
@@ -326,10 +347,10 @@ function requestInit(
       withLength.set('content-length', String(total));
       out.headers = withLength;
     }
-    out.body = toWebStream(withProgress(source, total, onUploadProgress));
+    out.body = toWebStream(withProgress(source, total, onUploadProgress), failure);
     out.duplex = 'half';
   } else if (isStreamBody(body)) {
-    out.body = toWebStream(body);
+    out.body = toWebStream(body, failure);
     // Required by fetch for a stream body: the request is sent while the response may already arrive.
     out.duplex = 'half';
   } else {
@@ -376,25 +397,35 @@ export function fetchTransport(options?: FetchTransportOptions): FetchTransport 
   const { fetch, maxResponseBytes, headersTimeoutMs, init } = resolveFetchTransportOptions(options);
   const foreignFetch = fetch !== globalThis.fetch;
 
-  /** Calls fetch with the head deadline: fetch's own restarts on every 1xx, this one does not. */
+  /**
+   * Calls fetch with the head deadline (fetch's own restarts on every 1xx, this one does not), and
+   * rejects with the request body's own error when that is what failed.
+   */
   async function send(ctx: Context, request: Context['request']): Promise<FetchResponse> {
-    if (headersTimeoutMs === 0)
-      return fetch(request.url.href, requestInit(ctx, init, request, ctx.signal));
-    const deadline = new AbortController();
-    const signal =
-      ctx.signal === NEVER_ABORT ? deadline.signal : AbortSignal.any([ctx.signal, deadline.signal]);
-    const timer = setTimeout(() => {
-      deadline.abort(
-        new TimeoutError(headersTimeoutMs, {
-          method: request.method,
-          url: request.url,
-          attempt: ctx.attempt,
-          phase: 'headers',
-        }),
-      );
-    }, headersTimeoutMs);
+    const failure: BodyFailure = {};
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let signal = ctx.signal;
+    if (headersTimeoutMs > 0) {
+      const deadline = new AbortController();
+      signal =
+        ctx.signal === NEVER_ABORT
+          ? deadline.signal
+          : AbortSignal.any([ctx.signal, deadline.signal]);
+      timer = setTimeout(() => {
+        deadline.abort(
+          new TimeoutError(headersTimeoutMs, {
+            method: request.method,
+            url: request.url,
+            attempt: ctx.attempt,
+            phase: 'headers',
+          }),
+        );
+      }, headersTimeoutMs);
+    }
     try {
-      return await fetch(request.url.href, requestInit(ctx, init, request, signal));
+      return await fetch(request.url.href, requestInit(ctx, init, request, signal, failure));
+    } catch (error) {
+      throw failure.error ?? error;
     } finally {
       clearTimeout(timer);
     }

@@ -462,7 +462,51 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
   const plainHeaders = !owned || proxied;
   const httpVersionOf = connections?.httpVersionOf;
 
+  // Calls whose response is not yet complete (head awaited, or a body still to read), so that
+  // close() waits for them only, and for at most closeTimeoutMs.
+  let inFlight = 0;
+  let onIdle: (() => void) | undefined;
+  const settle = () => {
+    if (--inFlight === 0) onIdle?.();
+  };
+
   async function undici(ctx: Context): Promise<HttpResponse> {
+    inFlight++;
+    let streaming = false;
+    try {
+      const response = await send(ctx);
+      const stream = response.body;
+      if (stream !== null && !stream.destroyed) {
+        streaming = true;
+        stream.once('close', settle);
+      }
+      return response;
+    } finally {
+      if (!streaming) settle();
+    }
+  }
+
+  /**
+   * Closes the owned dispatcher: calls in flight may finish for closeTimeoutMs, then the
+   * connections are destroyed (a call waiting on a silent server would keep close() pending
+   * forever). undici's Agent forgets its pools on close(), so a destroy() after it reaches none of
+   * them: the transport waits first, then either closes or destroys.
+   */
+  function close(): Promise<void> {
+    const idle =
+      inFlight === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, resolved.closeTimeoutMs);
+            onIdle = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+    return idle.then(() => (inFlight === 0 ? dispatcher.close() : dispatcher.destroy()));
+  }
+
+  async function send(ctx: Context): Promise<HttpResponse> {
     const { method, url, headers, body } = ctx.request;
     if (proxied && headers.has('proxy-authorization')) {
       // A per-request value would reach a NO_PROXY target as it is: credentials go in the options.
@@ -630,24 +674,9 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
 
   return defineTransport(undici, {
     name: 'undici',
-    close: owned ? () => closeWithin(dispatcher, resolved.closeTimeoutMs) : () => Promise.resolve(),
+    close: owned ? close : () => Promise.resolve(),
     extra: { dispatcher },
   });
-}
-
-/**
- * Closes `dispatcher`: calls in flight may finish for `graceMs`, then the connections are destroyed
- * (a call waiting on a silent server would otherwise keep `close()` pending forever).
- */
-function closeWithin(dispatcher: Dispatcher, graceMs: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const grace = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), graceMs);
-  });
-  return Promise.race([dispatcher.close().then(() => 'closed' as const), grace])
-    .then((outcome) => (outcome === 'late' ? dispatcher.destroy() : undefined))
-    .then(noop)
-    .finally(() => clearTimeout(timer));
 }
 
 /** The dispatcher the transport owns, and how to tell the protocol of a response when it can. */
