@@ -1,13 +1,16 @@
 // Soak: 200 000 calls at concurrency 64 through [retry, concurrencyLimit, rateLimit, expectStatus,
 // undiciTransport] against a flaky upstream in its own process; checks nothing is lost or leaked.
+// Then bodies cut mid-read under timeout() on both transports, heap after GC (issue 12 #1).
 // Not part of CI. Usage: node --expose-gc bench/soak.mjs [--calls 200000] [--concurrency 64]
+//   [--truncated 6000] (0 skips the truncated-body part)
 import { fork } from 'node:child_process';
 import http from 'node:http';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { fetchTransport } from '@extapi/backend-fetch';
 import { undiciTransport } from '@extapi/backend-undici';
 import { createClient } from '@extapi/core';
-import { concurrencyLimit, expectStatus, rateLimit, retry } from '@extapi/middleware';
+import { concurrencyLimit, expectStatus, rateLimit, retry, timeout } from '@extapi/middleware';
 import { parseArgs, positive } from './util.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -18,6 +21,8 @@ const P_RESET = 0.02;
 const P_STALL = 0.01;
 // A stall is "past the timeout": the transport gives up on the headers after this long.
 const HEADERS_TIMEOUT_MS = 300;
+// The truncated part: heap growth after GC above this between its first and last sample fails.
+const TRUNCATED_FLAT_MIB = 8;
 
 /** The upstream, in its own process so that its work does not count against the client. */
 function serve() {
@@ -27,6 +32,12 @@ function serve() {
   const server = http.createServer((req, res) => {
     served++;
     req.resume();
+    if (req.url === '/truncated') {
+      // content-length 1000, 100 bytes sent, then a reset: the body is cut mid-read.
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 1000 });
+      res.write(Buffer.alloc(100, 120), () => setImmediate(() => req.socket.resetAndDestroy()));
+      return;
+    }
     const r = Math.random();
     if (r < P_503) {
       res.writeHead(503, { 'content-type': 'text/plain', 'content-length': '4' });
@@ -75,10 +86,60 @@ function clientSockets() {
   return process.getActiveResourcesInfo().filter((name) => name === 'TCPSocketWrap').length;
 }
 
+/**
+ * Bodies cut mid-read through timeout(), on each transport: heap after GC after a warm-up, halfway
+ * and at the end. Every call must fail with a TransportError; the heap must stay flat.
+ */
+async function soakTruncated(url, calls, concurrency) {
+  const rows = [];
+  for (const [name, transport] of [
+    ['undiciTransport', undiciTransport()],
+    ['fetchTransport', fetchTransport()],
+  ]) {
+    const client = createClient([timeout({ ms: 10_000 }), transport], { baseUrl: url });
+    const unexpected = new Map();
+    let done = 0;
+    const run = async (n) => {
+      let left = n;
+      const worker = async () => {
+        while (left > 0) {
+          left--;
+          try {
+            await (await client.get('/truncated')).text();
+            unexpected.set('no error', (unexpected.get('no error') ?? 0) + 1);
+          } catch (error) {
+            if (error?.name !== 'TransportError') {
+              const key = `${error?.name} ${error?.code ?? ''}`;
+              unexpected.set(key, (unexpected.get(key) ?? 0) + 1);
+            }
+          }
+          done++;
+        }
+      };
+      await Promise.all(Array.from({ length: concurrency }, worker));
+    };
+    const heap = () => {
+      globalThis.gc?.();
+      globalThis.gc?.();
+      return process.memoryUsage().heapUsed;
+    };
+    await run(Math.min(500, calls));
+    const start = heap();
+    await run(calls / 2);
+    const middle = heap();
+    await run(calls / 2);
+    const end = heap();
+    await client.close();
+    rows.push({ name, calls: done, start, middle, end, unexpected });
+  }
+  return rows;
+}
+
 async function soak() {
   const options = parseArgs(process.argv.slice(2));
   const total = positive(options, 'calls', 200_000);
   const concurrency = positive(options, 'concurrency', 64);
+  const truncatedCalls = options.truncated === '0' ? 0 : positive(options, 'truncated', 6_000);
   const child = fork(SELF, ['--server'], { stdio: 'inherit' });
   const { url } = await new Promise((resolve) => child.once('message', resolve));
 
@@ -136,10 +197,10 @@ async function soak() {
         succeeded++;
       } catch (error) {
         failed++;
-        const last = error?.name === 'RetryError' ? error.cause : undefined;
-        const key = `${error?.name ?? typeof error} ${error?.code ?? ''}${
-          last ? ` (last: ${last.name} ${last.code ?? ''})` : ''
-        }`.replace(/\s+\)/, ')');
+        // retry() rethrows the last attempt's own error, with how many attempts the call made.
+        const attempts = error?.attempts > 1 ? ` after ${error.attempts} attempts` : '';
+        const status = error?.status ? ` ${error.status}` : '';
+        const key = `${error?.name ?? typeof error} ${error?.code ?? ''}${status}${attempts}`;
         errors.set(key, (errors.get(key) ?? 0) + 1);
       }
       if (!middleTaken && succeeded + failed >= total / 2) {
@@ -155,6 +216,7 @@ async function soak() {
   const upstream = await ask(child, 'stats');
   await client.close();
   await slots.close();
+  const truncated = truncatedCalls ? await soakTruncated(url, truncatedCalls, 16) : [];
   child.send({ type: 'stop' });
 
   const accounted = succeeded + failed === issued;
@@ -178,7 +240,22 @@ async function soak() {
   for (const { label, heapUsed, rss } of memory) {
     console.log(`  ${label.padEnd(6)} heap ${mb(heapUsed)} MiB, rss ${mb(rss)} MiB`);
   }
-  if (!accounted || peakSockets > concurrency) process.exitCode = 1;
+  let leaked = false;
+  if (truncated.length > 0) {
+    console.log('bodies cut mid-read under timeout() (content-length 1000, 100 bytes, reset):');
+  }
+  for (const { name, calls, start, middle, end, unexpected } of truncated) {
+    const growth = (end - start) / 1024 / 1024;
+    leaked ||= growth > TRUNCATED_FLAT_MIB || unexpected.size > 0;
+    const odd = [...unexpected].map(([key, count]) => `${key} ×${count}`).join(', ');
+    console.log(
+      `  ${name.padEnd(15)} ${calls} calls: heap after gc ${mb(start)} → ${mb(middle)} → ${mb(end)} MiB` +
+        ` (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB, ${((end - start) / 1024 / (calls - Math.min(500, calls))).toFixed(2)} KiB/call)` +
+        `${odd ? `; not TransportError: ${odd}` : ''}`,
+    );
+  }
+  if (!globalThis.gc) console.log('  (run with --expose-gc for heap figures after gc)');
+  if (!accounted || peakSockets > concurrency || leaked) process.exitCode = 1;
 }
 
 if (process.argv.includes('--server')) serve();
