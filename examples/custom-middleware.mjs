@@ -1,10 +1,18 @@
-// The code of docs/writing-middleware.md, runnable: two custom middleware, their unit tests on the
+// The code of docs/writing-middleware.md, runnable: three custom middleware, their unit tests on the
 // mock transport, and one call through a real local server. `node examples/custom-middleware.mjs`.
 // Each `// #region name` below is a code block of the guide; custom-middleware.test.mjs keeps the
 // two identical, so the guide cannot drift from code that runs.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { ConfigError, createClient, isReplayableBody, sleep } from '@extapi/core';
+import {
+  ConfigError,
+  createClient,
+  isReplayableBody,
+  markSensitiveHeader,
+  option,
+  readOptions,
+  sleep,
+} from '@extapi/core';
 import { mockTransport, startTestServer } from '@extapi/core/testing';
 import { undiciTransport } from '@extapi/backend-undici';
 import { retry } from '@extapi/middleware';
@@ -46,6 +54,27 @@ export function resendOnce({ statuses = [502], delayMs = 100 } = {}) {
 }
 // #endregion resend-once
 
+// #region options-kit
+// One spec per factory: a check per option, read once. In TypeScript add
+// `satisfies OptionSpec<ApiKeyOptions>` so the spec cannot drift from the options type.
+const API_KEY_OPTIONS = {
+  key: option.secret(option.string()), // a bad key is refused without being quoted
+  header: option.string('x-api-key'),
+};
+
+/** Sends an API key in a header on every pass; the header is marked sensitive. */
+export function apiKey(options) {
+  // Own properties only; an unknown key throws ConfigError with "did you mean …?".
+  const { key, header } = readOptions('apiKey()', options, API_KEY_OPTIONS);
+  if (key === undefined) throw new ConfigError('key', undefined, 'expected the API key');
+  return async function apiKey(ctx, next) {
+    ctx.request.headers.set(header, key);
+    markSensitiveHeader(ctx, header);
+    return next(ctx);
+  };
+}
+// #endregion options-kit
+
 // #region test
 async function testResendOnce() {
   const transport = mockTransport([{ status: 502 }, { status: 200, body: { ok: true } }]);
@@ -82,6 +111,14 @@ async function testAbortEndsTheWait() {
 
 async function testBadOption() {
   assert.throws(() => requestId({ header: 'x bad' }), ConfigError);
+  assert.throws(() => apiKey({ key: 'k', haeder: 'x-key' }), /did you mean header\?/);
+  assert.throws(
+    () => apiKey({ key: ['s3cret'] }),
+    (error) => !error.message.includes('s3cret'),
+  );
+  const transport = mockTransport();
+  await createClient([apiKey({ key: 'k-1' }), transport]).get('http://api.test/');
+  assert.equal(transport.requests[0].headers['x-api-key'], 'k-1');
 }
 
 // The same middleware against a real server, inside retry(): the per-call id survives retries.
