@@ -161,8 +161,10 @@ function stderrLogger(): Logger {
  *   Responses with status >= 500 and errors are logged at `error`.
  * - A call the caller aborted is logged at `debug` as `aborted`: it is the caller's decision, not
  *   an upstream failure (a deadline from `timeoutMs` or `timeout()` is a `TimeoutError`, at `error`).
- * - Secrets never reach a line: credential headers (and `redactHeaders`) show as `[REDACTED]`,
- *   secret-looking query parameters (and `redactQuery`) too, and URL userinfo is dropped.
+ * - Secrets never reach a line, by core's one list: credential headers (and `redactHeaders`) show
+ *   as `[REDACTED]`, secret-looking query, path and fragment parameters (and `redactQuery`) too,
+ *   URL userinfo is dropped, and in verbose bodies every one of those names (and
+ *   `redactBodyFields`) is redacted at any depth of JSON, in form fields and in header lines.
  * - Position: before `retry()` one line pair per call; after it, one pair per attempt.
  *
  * State: none shared between calls. Logger errors are swallowed so logging never fails a call.
