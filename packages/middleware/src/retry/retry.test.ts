@@ -169,6 +169,34 @@ describe('retry()', () => {
     expect(failure.previousErrors).toEqual([first]);
   });
 
+  test("records the attempts on the TimeoutError of the call's deadline when it ends a wait", async () => {
+    const transport = mockTransport([{ status: 503 }]);
+    const client = createClient([
+      timeout({ ms: 50 }),
+      retry({
+        sleep: (ms, signal) =>
+          new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+      }),
+      transport,
+    ]);
+    const failure = (await client.get(URL_).catch((e: unknown) => e)) as TimeoutError;
+    expect(failure).toBeInstanceOf(TimeoutError);
+    expect(failure.attempts).toBe(1);
+    expect(failure.previousErrors).toHaveLength(1);
+    expect((failure.previousErrors[0] as HttpStatusError).status).toBe(503);
+  });
+
+  test("leaves a caller's own abort reason untouched", async () => {
+    const controller = new AbortController();
+    const reason = new Error('user cancelled');
+    const { client } = setup([{ status: 503 }], {
+      sleep: async () => controller.abort(reason),
+    });
+    const failure = await client.get(URL_, { signal: controller.signal }).catch((e: unknown) => e);
+    expect(failure).toBe(reason);
+    expect(Object.keys(reason)).toEqual([]);
+  });
+
   test('leaves an error after a single attempt as it is (attempts 1, no previous errors)', async () => {
     const { client } = setup([{ error: reset() }], { maxAttempts: 1 });
     const failure = (await client.get(URL_).catch((e: unknown) => e)) as TransportError;
