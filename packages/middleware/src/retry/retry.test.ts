@@ -174,7 +174,7 @@ describe('retry()', () => {
     const client = createClient([
       timeout({ ms: 50 }),
       retry({
-        sleep: (ms, signal) =>
+        sleep: (_ms, signal) =>
           new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
       }),
       transport,
