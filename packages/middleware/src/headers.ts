@@ -15,7 +15,12 @@ export type HeadersPatch =
   | Readonly<Record<string, string>>
   | ((headers: Headers, ctx: Context) => void | Promise<void>);
 
-/** Validates a patch once: names and values must be valid header fields. */
+/**
+ * Validates a patch once: names and values must be valid header fields (own keys only). The value
+ * of a credential header (`Authorization`, `Cookie`, `X-Api-Key`…) is never quoted in the error.
+ * @example
+ * resolveHeadersPatch({ accept: 'application/json' }); // [['accept', 'application/json']]
+ */
 export function resolveHeadersPatch(
   patch: HeadersPatch,
 ): [string, string][] | ((headers: Headers, ctx: Context) => void | Promise<void>) {
