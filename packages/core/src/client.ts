@@ -1,6 +1,5 @@
 // createClient(): validates options, turns each call into a Context and runs it through the onion.
 // Its last step, just before the transport, checks the request and follows redirects (redirect.ts).
-import type { Readable } from 'node:stream';
 import { bodyLength } from './body.js';
 import { chain, isResponse, noResponseError, type Trail } from './compose.js';
 import { createContext } from './context.js';
@@ -8,6 +7,7 @@ import { ConfigError, TimeoutError } from './errors.js';
 import type { Logger } from './logger.js';
 import { type OptionSpec, option, readOptions, unknownOption } from './options.js';
 import { DEFAULT_REDACT_HEADERS, REDACTED } from './redact.js';
+import { AbortScope } from './scope.js';
 import { warnStackOrder } from './stack-lint.js';
 import { appendQuery, type BaseUrl, parseBaseUrl, type Query, resolveUrl } from './url.js';
 import {
@@ -375,7 +375,11 @@ function buildClient(
   const next = (ctx?: Context) => terminal(ctx!);
   const names = middleware.map((fn) => fn.name || 'anonymous');
 
-  function buildContext(input: string | URL, o: Record<keyof RequestOptions, unknown>): Context {
+  function buildContext(
+    input: string | URL,
+    o: Record<keyof RequestOptions, unknown>,
+    timeoutMs: number,
+  ): Context {
     const rawMethod = o.method ?? 'GET';
     if (typeof rawMethod !== 'string' || !TOKEN.test(rawMethod)) {
       throw new ConfigError('method', rawMethod, 'expected an HTTP method token');
@@ -426,8 +430,16 @@ function buildClient(
       throw new ConfigError('meta', meta, 'expected an object');
     const pathTemplate = checkPathTemplate(o.pathTemplate, 'pathTemplate');
 
-    const ctx = createContext({
+    const onTimeout = () =>
+      new TimeoutError(timeoutMs, {
+        method: ctx.request.method,
+        url: ctx.request.url,
+        attempt: (ctx.state.get(LAST_ATTEMPT) as number | undefined) ?? ctx.attempt,
+        phase: 'request',
+      });
+    const ctx: Context = createContext({
       request: { method, url, headers, body },
+      scope: new AbortScope(undefined, timeoutMs, onTimeout, o.signal as AbortSignal | undefined),
       meta: pathTemplate === undefined ? { ...meta } : { ...meta, pathTemplate },
       readBody: checkReadBody(o.readBody, 'readBody') ?? resolved.readBody,
       maxResponseBytes: checkMaxResponseBytes(o.maxResponseBytes, 'maxResponseBytes'),
@@ -445,75 +457,49 @@ function buildClient(
 
   function request(input: string | URL, options: RequestOptions = {}): Promise<HttpResponse> {
     let ctx: Context;
-    let timeoutMs: number;
     let userSignal: AbortSignal | undefined;
     try {
       const o = readRequestOptions(options);
-      ctx = buildContext(input, o);
       userSignal = o.signal as AbortSignal | undefined;
       if (userSignal?.aborted) return Promise.reject(userSignal.reason);
-      timeoutMs = checkTimeout(o.timeoutMs, 'timeoutMs') ?? resolved.timeoutMs;
+      const timeoutMs = checkTimeout(o.timeoutMs, 'timeoutMs') ?? resolved.timeoutMs;
+      ctx = buildContext(input, o, timeoutMs);
     } catch (error) {
       return Promise.reject(error);
     }
-    // Nothing can abort this call from outside: skip the AbortController, the costliest part of a call.
-    if (userSignal === undefined && timeoutMs === 0) {
-      const trail: Trail = new Array(names.length);
-      return run(ctx, next, trail).then((response) =>
-        isResponse(response) ? response : noResponseError(ctx, response, trail, names),
-      );
-    }
-    return executeAbortable(ctx, userSignal, timeoutMs);
+    return execute(ctx, userSignal);
   }
 
-  async function executeAbortable(
-    ctx: Context,
-    userSignal: AbortSignal | undefined,
-    timeoutMs: number,
-  ) {
-    const controller = new AbortController();
-    ctx.signal = controller.signal;
-    let timer: NodeJS.Timeout | undefined;
-    let timeoutError: TimeoutError | undefined;
-    let stream: Readable | null = null;
-    const onAbort = () => controller.abort(userSignal!.reason);
-    userSignal?.addEventListener('abort', onAbort, { once: true });
-    if (timeoutMs > 0) {
-      timer = setTimeout(() => {
-        timeoutError = new TimeoutError(timeoutMs, {
-          method: ctx.request.method,
-          url: ctx.request.url,
-          attempt: (ctx.state.get(LAST_ATTEMPT) as number | undefined) ?? ctx.attempt,
-          phase: 'request',
-        });
-        controller.abort(timeoutError);
-        // The deadline covers a streamed body too, whatever the transport makes of the abort.
-        stream?.destroy(timeoutError);
-      }, timeoutMs);
-    }
-    const release = () => {
-      if (timer) clearTimeout(timer);
-      userSignal?.removeEventListener('abort', onAbort);
-    };
+  /**
+   * Runs the call through the stack on its root scope: the one place its deadline and the
+   * caller's signal live, released when the call settles (or its streamed body closes).
+   */
+  async function execute(ctx: Context, userSignal: AbortSignal | undefined) {
+    const scope = ctx.scope;
+    const trail: Trail = new Array(names.length);
+    let streaming = false;
     try {
-      const trail: Trail = new Array(names.length);
       const response = await run(ctx, next, trail);
       if (!isResponse(response)) return await noResponseError(ctx, response, trail, names);
       const body = response.body;
-      if (body && !body.destroyed && !body.readableEnded) {
-        // The caller's signal and the deadline still reach a body that is streamed after we
-        // return; both are released when the body ends, is discarded or is destroyed.
-        stream = body;
-        body.once('close', release);
+      if (scope.canAbort && body && !body.destroyed && !body.readableEnded) {
+        // The caller's signal and the deadline still reach a body streamed after we return, whatever
+        // the transport makes of the abort; both are released when the body closes.
+        streaming = true;
+        const off = scope.onAbort((reason) => body.destroy(reason as Error));
+        body.once('close', () => {
+          off();
+          scope.dispose();
+        });
       }
       return response;
     } catch (error) {
       // Whatever the transport made of the abort, the caller sees its own reason or our TimeoutError.
       if (userSignal?.aborted) throw userSignal.reason;
-      if (timeoutError && controller.signal.aborted) throw timeoutError;
+      if (scope.aborted) throw scope.reason;
       throw error;
     } finally {
-      if (stream === null) release();
+      if (!streaming) scope.dispose();
     }
   }
 

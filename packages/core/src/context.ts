@@ -1,14 +1,16 @@
 // The Context implementation: one per call, cloned per attempt and per redirect hop.
 // A class rather than a closure because a call may clone it several times and the prototype method is cheaper.
-import { NEVER_ABORT } from './signal.js';
+import { AbortScope } from './scope.js';
 import type { Context, HttpRequest, Progress, RequestMeta } from './types.js';
 
 /** Fields to build a {@link Context} from; everything but `request` has a default. */
 export interface ContextInit {
   /** The request of the first pass; see {@link Context.request}. */
   request: HttpRequest;
-  /** The call's abort signal; default: a signal that never aborts. */
+  /** An outside signal that aborts the call (the caller's); default none. */
   signal?: AbortSignal;
+  /** The call's cancellation scope; default a new root scope (following `signal` when given). */
+  scope?: AbortScope;
   /** The 1-based attempt number; default `1`. */
   attempt?: number;
   /** Caller-supplied data; default `{}`. */
@@ -34,7 +36,7 @@ function own<K extends keyof ContextInit>(init: ContextInit, key: K): ContextIni
 class CallContext implements Context {
   request: HttpRequest;
   attempt: number;
-  signal: AbortSignal;
+  scope: AbortScope;
   meta: RequestMeta;
   state: Map<string | symbol, unknown>;
   readBody: boolean;
@@ -49,7 +51,14 @@ class CallContext implements Context {
     // field is an own property even when undefined, so reads of ctx never reach the prototype.
     this.request = init.request;
     this.attempt = own(init, 'attempt') ?? 1;
-    this.signal = own(init, 'signal') ?? NEVER_ABORT;
+    const signal = own(init, 'signal');
+    const scope = own(init, 'scope');
+    this.scope =
+      scope === undefined
+        ? new AbortScope(undefined, 0, undefined, signal)
+        : signal === undefined
+          ? scope
+          : new AbortScope(scope, 0, undefined, signal);
     this.meta = own(init, 'meta') ?? {};
     this.state = own(init, 'state') ?? new Map();
     this.readBody = own(init, 'readBody') ?? true;
@@ -57,6 +66,16 @@ class CallContext implements Context {
     this.sensitiveHeaders = new Set(own(init, 'sensitiveHeaders'));
     this.onDownloadProgress = own(init, 'onDownloadProgress');
     this.onUploadProgress = own(init, 'onUploadProgress');
+  }
+
+  /** A real AbortSignal that follows {@link scope}, made on first use. */
+  get signal(): AbortSignal {
+    return this.scope.signal;
+  }
+
+  /** Replacing the signal keeps the current scope too: the pass aborts when either does. */
+  set signal(signal: AbortSignal) {
+    this.scope = new AbortScope(this.scope, 0, undefined, signal);
   }
 
   clone(patch: Parameters<Context['clone']>[0] = {}): Context {
@@ -69,7 +88,8 @@ class CallContext implements Context {
         body: request && 'body' in request ? request.body : this.request.body,
       },
       attempt: patch.attempt ?? this.attempt,
-      signal: patch.signal ?? this.signal,
+      scope: patch.scope ?? this.scope,
+      signal: patch.signal,
       readBody: patch.readBody ?? this.readBody,
       meta: this.meta,
       state: this.state,

@@ -1,7 +1,7 @@
 // The one error family of extapi: every error any package throws is an ExtapiError subclass.
 // Guards use a global brand rather than bare instanceof, since two copies of core can be installed.
 import type { HttpResponse } from './types.js';
-import { redactUrl } from './redact.js';
+import { REDACTED, redactUrl } from './redact.js';
 
 const BRAND = Symbol.for('extapi.error');
 
@@ -52,7 +52,11 @@ export class ExtapiError extends Error {
     this.url = url;
     this.attempt = options.attempt;
     Object.defineProperty(this, BRAND, { value: true });
-    Object.defineProperty(this, 'previousErrors', { value: [], writable: true, configurable: true });
+    Object.defineProperty(this, 'previousErrors', {
+      value: [],
+      writable: true,
+      configurable: true,
+    });
   }
 
   /** A plain summary without the response object or the cause's internals, safe to log. */
@@ -191,6 +195,7 @@ export class ConfigError extends ExtapiError {
 
 /** A short, safe rendering of a bad option value for error messages. */
 export function describeValue(value: unknown): string {
+  if (value === REDACTED) return REDACTED;
   if (typeof value === 'string')
     return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;

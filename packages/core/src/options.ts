@@ -71,7 +71,9 @@ function distance(a: string, b: string): number {
  * suggestOption('maxAtempts', ['maxAttempts', 'backoff']); // 'maxAttempts'
  */
 export function suggestOption(name: string, known: readonly string[]): string | undefined {
-  for (const candidate of FOREIGN_NAMES[name.toLowerCase()] ?? []) {
+  const lower = name.toLowerCase();
+  // hasOwn: a key such as `__proto__` must not reach Object.prototype through the table.
+  for (const candidate of Object.hasOwn(FOREIGN_NAMES, lower) ? FOREIGN_NAMES[lower]! : []) {
     if (known.includes(candidate)) return candidate;
   }
   let best: string | undefined;

@@ -1,6 +1,7 @@
 // The core contract: Context, Next, Middleware, Handler/Transport and HttpResponse.
 // Every other file in every package is written against these types; changing them is a major version.
 import type { Readable } from 'node:stream';
+import type { AbortScope } from './scope.js';
 
 /** A request body as the client accepts it. Streams and async iterables are sent once and cannot be replayed. */
 export type RequestBody =
@@ -56,8 +57,17 @@ export interface Context {
   request: HttpRequest;
   /** 1-based attempt number; `retry()` sets it on each clone. */
   attempt: number;
-  /** Aborts when the caller aborts or a deadline passes; every wait and I/O must listen to it. */
+  /**
+   * Aborts when the caller aborts or a deadline passes; every wait and I/O must listen to it.
+   * A real `AbortSignal`, made on first use from {@link Context.scope}: prefer the scope on hot
+   * paths (its listeners are plain functions).
+   */
   signal: AbortSignal;
+  /**
+   * The cancellation of this pass: `onAbort(fn)`, `race(promise)`, `aborted`, `reason`, and
+   * `child(ms)` for a shorter deadline (as `timeout()` does). One per call, a child per deadline.
+   */
+  readonly scope: AbortScope;
   /** Caller-supplied data (`pathTemplate` and anything third-party middleware need). */
   meta: RequestMeta;
   /** Per-call scratch space for middleware, shared by every attempt of the call. */
@@ -77,7 +87,7 @@ export interface Context {
    * `sensitiveHeaders`, the same `signal`, `meta` and `state`. `patch` overrides fields of the copy.
    */
   clone(
-    patch?: Partial<Pick<Context, 'attempt' | 'signal' | 'readBody'>> & {
+    patch?: Partial<Pick<Context, 'attempt' | 'signal' | 'scope' | 'readBody'>> & {
       request?: Partial<HttpRequest>;
     },
   ): Context;

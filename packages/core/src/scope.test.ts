@@ -1,0 +1,148 @@
+import { getEventListeners } from 'node:events';
+import { AbortScope } from './scope.js';
+import { NEVER_ABORT } from './signal.js';
+
+describe('AbortScope', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('cannot abort without a signal, a deadline or a parent that can, and costs no timer', () => {
+    const root = new AbortScope();
+    expect(root.canAbort).toBe(false);
+    expect(root.signal).toBe(NEVER_ABORT);
+    expect(root.child()).toBe(root);
+    expect(root.onAbort(() => {})).toBeInstanceOf(Function);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('aborts with the reason onTimeout makes when its deadline passes', () => {
+    const reason = new Error('late');
+    const root = new AbortScope(undefined, 100, () => reason);
+    const seen: unknown[] = [];
+    root.onAbort((r) => seen.push(r));
+    jest.advanceTimersByTime(99);
+    expect(root.aborted).toBe(false);
+    jest.advanceTimersByTime(1);
+    expect(root.aborted).toBe(true);
+    expect(root.reason).toBe(reason);
+    expect(seen).toEqual([reason]);
+  });
+
+  it('runs every deadline of a call on one timer', () => {
+    const root = new AbortScope(undefined, 10_000, () => 'call');
+    const attempts = [1, 2, 3].map(() => {
+      const attempt = root.child(2_000, () => 'attempt');
+      expect(jest.getTimerCount()).toBe(1);
+      return attempt;
+    });
+    jest.advanceTimersByTime(2_000);
+    expect(attempts.map((a) => a.reason)).toEqual(['attempt', 'attempt', 'attempt']);
+    expect(root.aborted).toBe(false);
+    expect(jest.getTimerCount()).toBe(1);
+    jest.advanceTimersByTime(8_000);
+    expect(root.reason).toBe('call');
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('aborts the scopes inside it, not the one around it', () => {
+    const root = new AbortScope(undefined, 0, undefined, new AbortController().signal);
+    const child = root.child(5_000);
+    const grandchild = child.child();
+    child.abort('stop');
+    expect(grandchild.reason).toBe('stop');
+    expect(root.aborted).toBe(false);
+    root.abort('all');
+    expect(child.reason).toBe('stop');
+  });
+
+  it('follows an outside signal and lets go of it when disposed', () => {
+    const controller = new AbortController();
+    const root = new AbortScope(undefined, 0, undefined, controller.signal);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    root.dispose();
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    const other = new AbortScope(undefined, 0, undefined, controller.signal);
+    controller.abort('bye');
+    expect(other.reason).toBe('bye');
+  });
+
+  it('starts aborted when the outside signal or the parent already is', () => {
+    expect(new AbortScope(undefined, 0, undefined, AbortSignal.abort('x')).reason).toBe('x');
+    const root = new AbortScope(undefined, 50, () => 't');
+    root.abort('gone');
+    expect(root.child(10).reason).toBe('gone');
+  });
+
+  it('forgets a disposed scope: its deadline no longer fires and its parent no longer lists it', () => {
+    const root = new AbortScope(undefined, 10_000, () => 'call');
+    const child = root.child(100, () => 'attempt');
+    child.dispose();
+    jest.advanceTimersByTime(100);
+    expect(child.aborted).toBe(false);
+    root.abort('later');
+    expect(child.aborted).toBe(false);
+  });
+
+  it('clears the timer when the root is disposed', () => {
+    const root = new AbortScope(undefined, 10_000, () => 'call');
+    root.child(100);
+    expect(jest.getTimerCount()).toBe(1);
+    root.dispose();
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('removes listeners with the function onAbort returns, and as an EventTarget', () => {
+    const root = new AbortScope(undefined, 0, undefined, new AbortController().signal);
+    const calls: string[] = [];
+    const off = root.onAbort(() => calls.push('a'));
+    const b = () => calls.push('b');
+    root.addEventListener('abort', b);
+    root.removeEventListener('abort', b);
+    off();
+    root.addEventListener('abort', () => calls.push('c'));
+    root.abort('x');
+    root.abort('y');
+    expect(calls).toEqual(['c']);
+    expect(root.reason).toBe('x');
+  });
+
+  it('gives a real AbortSignal that follows it, made once', () => {
+    const root = new AbortScope(undefined, 100, () => 'late');
+    const signal = root.signal;
+    expect(signal).toBeInstanceOf(AbortSignal);
+    expect(root.signal).toBe(signal);
+    jest.advanceTimersByTime(100);
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe('late');
+  });
+
+  describe('race', () => {
+    it('returns the promise itself when nothing can abort', () => {
+      const promise = Promise.resolve(1);
+      expect(new AbortScope().race(promise)).toBe(promise);
+    });
+
+    it('rejects with the reason on abort and discards a response that comes later', async () => {
+      const root = new AbortScope(undefined, 100, () => 'deadline');
+      let answer!: (value: { discard(): Promise<void> }) => void;
+      const discard = jest.fn(async () => {});
+      const raced = root.race(new Promise<{ discard(): Promise<void> }>((r) => (answer = r)));
+      jest.advanceTimersByTime(100);
+      await expect(raced).rejects.toBe('deadline');
+      answer({ discard });
+      await Promise.resolve();
+      await Promise.resolve();
+      expect(discard).toHaveBeenCalledTimes(1);
+    });
+
+    it('settles with the promise and removes its listener', async () => {
+      const root = new AbortScope(undefined, 0, undefined, new AbortController().signal);
+      await expect(root.race(Promise.resolve('ok'))).resolves.toBe('ok');
+      await expect(root.race(Promise.reject(new Error('no')))).rejects.toThrow('no');
+      const calls: string[] = [];
+      root.onAbort(() => calls.push('only me'));
+      root.abort('x');
+      expect(calls).toEqual(['only me']);
+    });
+  });
+});

@@ -1,0 +1,241 @@
+// One call's cancellation: who may abort it (the caller's signal, deadlines) and who listens (waits,
+// the transport). Plain listeners and one timer per call; an AbortSignal is made only when asked for.
+import { NEVER_ABORT } from './signal.js';
+
+type Listener = (reason: unknown) => void;
+
+// performance.now() is monotonic: a deadline is not moved by a change of the wall clock.
+const now = () => performance.now();
+
+/**
+ * The cancellation of one call, or of a part of it (an attempt, a `timeout()`): it aborts once,
+ * with a reason, when its parent aborts, when the caller's signal aborts, or when its deadline
+ * passes. Listeners are plain functions (no EventTarget, whose listeners cost microseconds), and
+ * every deadline of a call shares one timer, owned by the call's root scope.
+ *
+ * It is also an EventTarget-shaped object (`aborted`, `reason`, `addEventListener`,
+ * `removeEventListener`), so it can be handed to undici as a `signal`; `signal` gives a real
+ * `AbortSignal` for APIs that need one (fetch), made on first use.
+ *
+ * Middleware reach it as `ctx.scope`: `onAbort` to stop a wait, `race` to bound a promise,
+ * `child` (as `timeout()` does) for a shorter deadline.
+ */
+export class AbortScope {
+  /** Whether the scope has aborted. */
+  aborted = false;
+  /** Why it aborted: the caller's reason, or the `TimeoutError` of the deadline that passed. */
+  reason: unknown = undefined;
+  /** When the scope's own deadline passes, in `performance.now()` ms; `Infinity` for none. */
+  readonly deadline: number;
+  /** Whether anything can ever abort this scope (a signal, a deadline, a parent that can). */
+  readonly canAbort: boolean;
+
+  #listeners: Array<Listener | AbortScope> | undefined;
+  #signal: AbortSignal | undefined;
+  readonly #parent: AbortScope | undefined;
+  readonly #root: AbortScope;
+  readonly #onTimeout: (() => unknown) | undefined;
+  #external: AbortSignal | undefined;
+  #done = false;
+  #onExternal: (() => void) | undefined;
+  // Root only: the call's one timer and the scopes waiting on it.
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #armedAt = Number.POSITIVE_INFINITY;
+  #pending: AbortScope[] | undefined;
+
+  /**
+   * @param parent the enclosing scope; none for a call's root.
+   * @param timeoutMs a deadline this many ms from now; `undefined` or `0` for none.
+   * @param onTimeout makes the reason the scope aborts with when its deadline passes.
+   * @param signal an outside signal (the caller's) that aborts the scope with its reason.
+   */
+  constructor(
+    parent?: AbortScope,
+    timeoutMs?: number,
+    onTimeout?: () => unknown,
+    signal?: AbortSignal,
+  ) {
+    this.#parent = parent?.canAbort ? parent : undefined;
+    this.#root = parent ? parent.#root : this;
+    this.#onTimeout = onTimeout;
+    this.deadline = timeoutMs ? now() + timeoutMs : Number.POSITIVE_INFINITY;
+    const external = signal !== undefined && signal !== NEVER_ABORT ? signal : undefined;
+    this.canAbort = this.#parent !== undefined || timeoutMs! > 0 || external !== undefined;
+    if (this.#parent !== undefined) {
+      if (this.#parent.aborted) this.abort(this.#parent.reason);
+      else this.#parent.#listen(this);
+    }
+    if (external !== undefined && !this.aborted) {
+      if (external.aborted) this.abort(external.reason);
+      else {
+        this.#external = external;
+        this.#onExternal = () => this.abort(external.reason);
+        external.addEventListener('abort', this.#onExternal, { once: true });
+      }
+    }
+    if (this.deadline !== Number.POSITIVE_INFINITY && !this.aborted) this.#root.#schedule(this);
+  }
+
+  /** A scope inside this one, with its own (shorter) deadline. Call {@link dispose} when done. */
+  child(timeoutMs?: number, onTimeout?: () => unknown): AbortScope {
+    if (!timeoutMs && !this.canAbort) return this;
+    return new AbortScope(this, timeoutMs, onTimeout);
+  }
+
+  /** The deadline that ends this scope first: its own or an enclosing one's. */
+  get nearestDeadline(): number {
+    let at = this.deadline;
+    for (let s = this.#parent; s !== undefined; s = s.#parent) at = Math.min(at, s.deadline);
+    return at;
+  }
+
+  /** Aborts the scope and every scope inside it with `reason`; later calls do nothing. */
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const listeners = this.#listeners;
+    this.#listeners = undefined;
+    this.#unlink();
+    if (listeners === undefined) return;
+    for (const listener of listeners) {
+      if (typeof listener === 'function') listener(reason);
+      else listener.abort(reason);
+    }
+  }
+
+  /**
+   * Calls `listener(reason)` once when the scope aborts, and returns the function that removes
+   * it. Nothing is added when the scope has already aborted or can never abort: check
+   * `aborted` first.
+   */
+  onAbort(listener: Listener): () => void {
+    if (this.aborted || !this.canAbort) return noop;
+    this.#listen(listener);
+    return () => this.#remove(listener);
+  }
+
+  /**
+   * `promise`, or a rejection with the scope's reason as soon as it aborts, whichever comes
+   * first; a response that arrives after the abort is discarded, so its connection comes back.
+   */
+  race<T>(promise: Promise<T>): Promise<T> {
+    if (!this.canAbort) return promise;
+    if (this.aborted) {
+      promise.then(discardLate, noop);
+      return Promise.reject(this.reason);
+    }
+    return new Promise<T>((resolve, reject) => {
+      const off = this.onAbort((reason) => {
+        reject(reason);
+        promise.then(discardLate, noop);
+      });
+      promise.then(
+        (value) => {
+          off();
+          resolve(value);
+        },
+        (error) => {
+          off();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /**
+   * Ends the scope without aborting it: its deadline stops counting and it leaves its parent
+   * and the caller's signal. A scope a streamed body still listens to is disposed when the body
+   * closes (see the client and `timeout()`).
+   */
+  dispose(): void {
+    this.#done = true;
+    this.#unlink();
+    if (this.#root === this && this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#pending = undefined;
+    }
+  }
+
+  /** A real `AbortSignal` that follows this scope, for APIs that need one (fetch, third parties). */
+  get signal(): AbortSignal {
+    if (this.#signal !== undefined) return this.#signal;
+    if (!this.canAbort) return NEVER_ABORT;
+    if (this.aborted) {
+      this.#signal = AbortSignal.abort(this.reason);
+      return this.#signal;
+    }
+    const controller = new AbortController();
+    this.#signal = controller.signal;
+    this.onAbort((reason) => controller.abort(reason));
+    return this.#signal;
+  }
+
+  /** EventTarget shape for undici's `signal`: the listener is called once on abort. */
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.onAbort(listener as Listener);
+  }
+
+  /** EventTarget shape for undici's `signal`. */
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    this.#remove(listener as Listener);
+  }
+
+  /** Throws the reason if the scope has aborted (as `AbortSignal#throwIfAborted`). */
+  throwIfAborted(): void {
+    if (this.aborted) throw this.reason;
+  }
+
+  #listen(listener: Listener | AbortScope): void {
+    if (this.#listeners === undefined) this.#listeners = [listener];
+    else this.#listeners.push(listener);
+  }
+
+  #remove(listener: Listener | AbortScope): void {
+    const listeners = this.#listeners;
+    if (listeners === undefined) return;
+    const i = listeners.lastIndexOf(listener);
+    if (i !== -1) listeners.splice(i, 1);
+  }
+
+  #unlink(): void {
+    if (this.#parent !== undefined) this.#parent.#remove(this);
+    if (this.#external !== undefined) {
+      this.#external.removeEventListener('abort', this.#onExternal!);
+      this.#external = undefined;
+    }
+  }
+
+  #schedule(scope: AbortScope): void {
+    if (this.#pending === undefined) this.#pending = [scope];
+    else this.#pending.push(scope);
+    if (scope.deadline >= this.#armedAt) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#armedAt = scope.deadline;
+    this.#timer = setTimeout(() => this.#fire(), Math.max(0, scope.deadline - now()));
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    this.#armedAt = Number.POSITIVE_INFINITY;
+    const pending = this.#pending ?? [];
+    this.#pending = undefined;
+    // Timers may fire a little early or late; a deadline within a millisecond is due.
+    const due = now() + 1;
+    const later: AbortScope[] = [];
+    for (const scope of pending) {
+      if (scope.aborted || scope.#done) continue;
+      if (scope.deadline <= due) scope.abort(scope.#onTimeout?.() ?? new Error('deadline passed'));
+      else later.push(scope);
+    }
+    for (const scope of later) this.#schedule(scope);
+  }
+}
+
+function noop(): void {}
+
+function discardLate(value: unknown): void {
+  const discard = (value as { discard?: unknown } | null)?.discard;
+  if (typeof discard === 'function') void (discard as () => Promise<void>).call(value);
+}
