@@ -240,7 +240,9 @@ describe.each(transports)('retry end to end over the %s transport', (_name, make
 
   test('gives each attempt its own deadline with timeout() after retry()', async () => {
     const { server, seen } = await start([{ delayMs: 5_000 }, { status: 200, body: 'fast' }]);
-    const client = createClient([retry(FAST), timeout({ ms: 50 }), transport]);
+    // 1 s per attempt: the first (5 s) still times out, and a loaded machine's round trip for the
+    // second never does (with 50 ms it sometimes did, and a third attempt was made).
+    const client = createClient([retry(FAST), timeout({ ms: 1_000 }), transport]);
     const res = await client.get(`${server.url}/`);
     expect(await res.text()).toBe('fast');
     expect(seen).toHaveLength(2);
