@@ -6,7 +6,7 @@ import { createContext } from './context.js';
 import { ConfigError, TimeoutError } from './errors.js';
 import type { Logger } from './logger.js';
 import { type OptionSpec, option, readOptions, unknownOption } from './options.js';
-import { DEFAULT_REDACT_HEADERS, REDACTED } from './redact.js';
+import { DEFAULT_SENSITIVE_HEADERS, isSensitiveHeader, REDACTED } from './redact.js';
 import { AbortScope } from './scope.js';
 import { warnStackOrder } from './stack-lint.js';
 import { appendQuery, type BaseUrl, parseBaseUrl, type Query, resolveUrl } from './url.js';
@@ -145,12 +145,6 @@ export const DEFAULT_CLIENT_OPTIONS = {
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const REDIRECT_MODES = ['follow', 'manual', 'error'] as const;
 
-/** Header values that must never appear in an error message: they are likely credentials. */
-function isSecretHeader(name: string, sensitive: readonly string[] = []): boolean {
-  const lower = name.toLowerCase();
-  return DEFAULT_REDACT_HEADERS.includes(lower) || sensitive.includes(lower);
-}
-
 /**
  * A bad header name or value, as a ConfigError. The TypeError that Headers throws quotes the value,
  * so it is kept as `cause` only when the header is not a credential.
@@ -162,7 +156,7 @@ function badHeader(
   cause: unknown,
   sensitive?: readonly string[],
 ) {
-  const secret = isSecretHeader(name, sensitive);
+  const secret = isSensitiveHeader(name, sensitive && new Set(sensitive));
   return new ConfigError(
     `${option}.${name}`,
     secret ? REDACTED : value,
@@ -242,7 +236,7 @@ function resolveClientOptions(options: ClientOptions | undefined): ResolvedClien
   const o = readOptions('createClient()', options, CLIENT_SPEC);
   // The client's list adds to the defaults; it never replaces them.
   const sensitive = [
-    ...new Set([...DEFAULT_REDACT_HEADERS, ...o.sensitiveHeaders.map((h) => h.toLowerCase())]),
+    ...new Set([...DEFAULT_SENSITIVE_HEADERS, ...o.sensitiveHeaders.map((h) => h.toLowerCase())]),
   ];
   return {
     ...o,

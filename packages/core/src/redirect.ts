@@ -2,6 +2,7 @@
 // policy for every transport. Credentials never leave the origin the call was made for.
 import { bodyLength, checkedLength, isReplayableBody } from './body.js';
 import { ConfigError, ExtapiError, TooManyRedirectsError } from './errors.js';
+import { DEFAULT_SENSITIVE_HEADERS } from './redact.js';
 import type { Context, Handler, HttpRequest, HttpResponse, Transport } from './types.js';
 
 /** `follow` redirects, hand them back to the caller (`manual`), or fail on one (`error`). */
@@ -21,8 +22,6 @@ export const REDIRECT_COUNT = Symbol.for('extapi.redirectCount');
 /** `ctx.state` key: whether this call throws away the body of a 3xx with a location (see {@link isDiscardedRedirect}). */
 const DISCARDS_REDIRECTS = Symbol.for('extapi.discardsRedirects');
 
-/** Headers that carry credentials and are always dropped on a change of origin. */
-const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'cookie2'];
 /** Headers that describe a body, dropped when a redirect turns the request into a GET. */
 const BODY_HEADERS = [
   'content-type',
@@ -100,7 +99,7 @@ async function* streamIterable(stream: ReadableStream<Uint8Array>): AsyncGenerat
 /** Drops every credential header: the fixed list, the client's, and those middleware marked. */
 function stripCredentials(ctx: Context, policy: RedirectPolicy): void {
   const headers = ctx.request.headers;
-  for (const name of CREDENTIAL_HEADERS) headers.delete(name);
+  for (const name of DEFAULT_SENSITIVE_HEADERS) headers.delete(name);
   for (const name of policy.sensitiveHeaders) headers.delete(name);
   for (const name of ctx.sensitiveHeaders) headers.delete(name);
 }
