@@ -10,14 +10,7 @@ import { DEFAULT_SENSITIVE_HEADERS, isSensitiveHeader, REDACTED } from './redact
 import { AbortScope } from './scope.js';
 import { warnStackOrder } from './stack-lint.js';
 import { appendQuery, type BaseUrl, parseBaseUrl, type Query, resolveUrl } from './url.js';
-import {
-  createRedirectStep,
-  LAST_ATTEMPT,
-  MAX_REDIRECTS,
-  ORIGIN,
-  REDIRECT,
-  type RedirectMode,
-} from './redirect.js';
+import { createRedirectStep, type RedirectMode } from './redirect.js';
 import type {
   Context,
   Handler,
@@ -228,6 +221,8 @@ interface ResolvedClientOptions {
   maxRedirects: number;
   /** The default credential headers and the client's own, lower-cased. */
   sensitiveHeaders: string[];
+  /** The same names as a set, built once and shared by every call (never changed). */
+  sensitiveSet: ReadonlySet<string>;
   allowAbsoluteUrls: boolean;
   logger: Logger | undefined;
 }
@@ -246,6 +241,7 @@ function resolveClientOptions(options: ClientOptions | undefined): ResolvedClien
         ? undefined
         : setHeaders(new Headers(), 'headers', o.headers, sensitive),
     sensitiveHeaders: sensitive,
+    sensitiveSet: new Set(sensitive),
   };
 }
 
@@ -428,7 +424,7 @@ function buildClient(
       new TimeoutError(timeoutMs, {
         method: ctx.request.method,
         url: ctx.request.url,
-        attempt: (ctx.state.get(LAST_ATTEMPT) as number | undefined) ?? ctx.attempt,
+        attempt: ctx.call.lastAttempt || ctx.attempt,
         phase: 'request',
       });
     const ctx: Context = createContext({
@@ -437,15 +433,15 @@ function buildClient(
       meta: pathTemplate === undefined ? { ...meta } : { ...meta, pathTemplate },
       readBody: checkReadBody(o.readBody, 'readBody') ?? resolved.readBody,
       maxResponseBytes: checkMaxResponseBytes(o.maxResponseBytes, 'maxResponseBytes'),
-      sensitiveHeaders: resolved.sensitiveHeaders,
+      sensitiveHeaders: resolved.sensitiveSet,
+      call: {
+        origin: url.origin,
+        redirect: checkRedirect(o.redirect, 'redirect') ?? resolved.redirect,
+        maxRedirects: checkMaxRedirects(o.maxRedirects, 'maxRedirects') ?? resolved.maxRedirects,
+      },
       onUploadProgress: checkProgress(o.onUploadProgress, 'onUploadProgress'),
       onDownloadProgress: checkProgress(o.onDownloadProgress, 'onDownloadProgress'),
     });
-    ctx.state.set(ORIGIN, url.origin);
-    const redirect = checkRedirect(o.redirect, 'redirect');
-    if (redirect !== undefined) ctx.state.set(REDIRECT, redirect);
-    const maxRedirects = checkMaxRedirects(o.maxRedirects, 'maxRedirects');
-    if (maxRedirects !== undefined) ctx.state.set(MAX_REDIRECTS, maxRedirects);
     return ctx;
   }
 

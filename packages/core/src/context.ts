@@ -1,7 +1,15 @@
 // The Context implementation: one per call, cloned per attempt and per redirect hop.
-// A class rather than a closure because a call may clone it several times and the prototype method is cheaper.
+// A clone is cheap: its headers and sensitive-header set are copied from its parent on first use.
+import type { RedirectMode } from './redirect.js';
 import { AbortScope } from './scope.js';
-import type { Context, HttpRequest, Progress, RequestMeta } from './types.js';
+import type {
+  CallInfo,
+  Context,
+  HttpRequest,
+  Progress,
+  RequestBody,
+  RequestMeta,
+} from './types.js';
 
 /** Fields to build a {@link Context} from; everything but `request` has a default. */
 export interface ContextInit {
@@ -23,6 +31,8 @@ export interface ContextInit {
   maxResponseBytes?: number;
   /** Header names dropped on a cross-origin redirect; default none. */
   sensitiveHeaders?: Iterable<string>;
+  /** What the call decided once; default: the request's origin, `follow`, 5 redirects. */
+  call?: Partial<Pick<CallInfo, 'origin' | 'redirect' | 'maxRedirects'>>;
   /** Called as the response body is read. */
   onDownloadProgress?: (progress: Progress) => void;
   /** Called as the request body is sent. */
@@ -33,6 +43,58 @@ function own<K extends keyof ContextInit>(init: ContextInit, key: K): ContextIni
   return Object.hasOwn(init, key) ? init[key] : undefined;
 }
 
+/** The mutable record behind {@link Context.call}; only core's own steps write it. */
+class CallRecord implements CallInfo {
+  lastAttempt = 0;
+  redirectCount = 0;
+  constructor(
+    readonly origin: string,
+    readonly redirect: RedirectMode,
+    readonly maxRedirects: number,
+  ) {}
+}
+
+/**
+ * The request of a clone: method, URL and body are its own; its headers are copied from the
+ * nearest ancestor that has its own, when first used (most passes never touch them, and a
+ * chain of clones then copies once).
+ */
+class ClonedRequest implements HttpRequest {
+  #headers: Headers | undefined;
+  readonly #source: HttpRequest;
+
+  constructor(
+    source: HttpRequest,
+    public method: string,
+    public url: URL,
+    public body: RequestBody | undefined,
+    headers: Headers | undefined,
+  ) {
+    this.#source = source;
+    this.#headers = headers;
+  }
+
+  get headers(): Headers {
+    if (this.#headers === undefined) this.#headers = new Headers(currentHeaders(this.#source));
+    return this.#headers;
+  }
+
+  set headers(headers: Headers) {
+    this.#headers = headers;
+  }
+
+  /** The headers this request would copy now, without copying them. */
+  peekHeaders(): Headers {
+    return this.#headers ?? currentHeaders(this.#source);
+  }
+}
+
+function currentHeaders(request: HttpRequest): Headers {
+  return request instanceof ClonedRequest ? request.peekHeaders() : request.headers;
+}
+
+const NO_NAMES: ReadonlySet<string> = new Set();
+
 class CallContext implements Context {
   request: HttpRequest;
   attempt: number;
@@ -41,11 +103,13 @@ class CallContext implements Context {
   state: Map<string | symbol, unknown>;
   readBody: boolean;
   maxResponseBytes?: number;
-  sensitiveHeaders: Set<string>;
   onDownloadProgress?: (progress: Progress) => void;
   onUploadProgress?: (progress: Progress) => void;
+  readonly call: CallInfo;
+  #sensitive: Set<string> | undefined;
+  #sensitiveSource: ReadonlySet<string>;
 
-  constructor(init: ContextInit) {
+  constructor(init: ContextInit, call?: CallInfo, sensitiveSource?: ReadonlySet<string>) {
     // Own fields only, read without copying (this runs per call and per attempt): a polluted
     // Object.prototype (signal, state, maxResponseBytes…) must not fill a field left out. Every
     // field is an own property even when undefined, so reads of ctx never reach the prototype.
@@ -63,9 +127,25 @@ class CallContext implements Context {
     this.state = own(init, 'state') ?? new Map();
     this.readBody = own(init, 'readBody') ?? true;
     this.maxResponseBytes = own(init, 'maxResponseBytes');
-    this.sensitiveHeaders = new Set(own(init, 'sensitiveHeaders'));
     this.onDownloadProgress = own(init, 'onDownloadProgress');
     this.onUploadProgress = own(init, 'onUploadProgress');
+    if (call === undefined) {
+      const given = own(init, 'call') ?? {};
+      call = new CallRecord(
+        (Object.hasOwn(given, 'origin') ? given.origin : undefined) ?? this.request.url.origin,
+        (Object.hasOwn(given, 'redirect') ? given.redirect : undefined) ?? 'follow',
+        (Object.hasOwn(given, 'maxRedirects') ? given.maxRedirects : undefined) ?? 5,
+      );
+    }
+    this.call = call;
+    const names = own(init, 'sensitiveHeaders');
+    this.#sensitiveSource =
+      sensitiveSource ??
+      (names === undefined
+        ? NO_NAMES
+        : names instanceof Set
+          ? names // the client's own set, built once: copied on first write, never changed
+          : new Set([...names].map((n) => n.toLowerCase())));
   }
 
   /** A real AbortSignal that follows {@link scope}, made on first use. */
@@ -78,26 +158,44 @@ class CallContext implements Context {
     this.scope = new AbortScope(this.scope, 0, undefined, signal);
   }
 
+  /** This pass's own set, copied from its parent's on first use. */
+  get sensitiveHeaders(): Set<string> {
+    if (this.#sensitive === undefined) this.#sensitive = new Set(this.#sensitiveSource);
+    return this.#sensitive;
+  }
+
+  /** The names in force, without copying them. */
+  peekSensitiveHeaders(): ReadonlySet<string> {
+    return this.#sensitive ?? this.#sensitiveSource;
+  }
+
   clone(patch: Parameters<Context['clone']>[0] = {}): Context {
     const request = patch.request;
-    return new CallContext({
-      request: {
-        method: request?.method ?? this.request.method,
-        url: request?.url ?? this.request.url,
-        headers: new Headers(request?.headers ?? this.request.headers),
-        body: request && 'body' in request ? request.body : this.request.body,
+    const from = this.request;
+    const given = request?.headers;
+    const copy = new ClonedRequest(
+      from,
+      request?.method ?? from.method,
+      request?.url ?? from.url,
+      request && 'body' in request ? request.body : from.body,
+      given === undefined ? undefined : new Headers(given),
+    );
+    return new CallContext(
+      {
+        request: copy,
+        attempt: patch.attempt ?? this.attempt,
+        scope: patch.scope ?? this.scope,
+        signal: patch.signal,
+        readBody: patch.readBody ?? this.readBody,
+        meta: this.meta,
+        state: this.state,
+        maxResponseBytes: this.maxResponseBytes,
+        onDownloadProgress: this.onDownloadProgress,
+        onUploadProgress: this.onUploadProgress,
       },
-      attempt: patch.attempt ?? this.attempt,
-      scope: patch.scope ?? this.scope,
-      signal: patch.signal,
-      readBody: patch.readBody ?? this.readBody,
-      meta: this.meta,
-      state: this.state,
-      maxResponseBytes: this.maxResponseBytes,
-      sensitiveHeaders: this.sensitiveHeaders,
-      onDownloadProgress: this.onDownloadProgress,
-      onUploadProgress: this.onUploadProgress,
-    });
+      this.call,
+      this.peekSensitiveHeaders(),
+    );
   }
 }
 
@@ -108,6 +206,19 @@ class CallContext implements Context {
  */
 export function createContext(init: ContextInit): Context {
   return new CallContext(init);
+}
+
+/**
+ * The header names marked sensitive for this pass, without making the pass its own copy (for
+ * readers on the hot path). Falls back to `ctx.sensitiveHeaders` for a foreign context.
+ */
+export function sensitiveHeaderNames(ctx: Context): ReadonlySet<string> {
+  return ctx instanceof CallContext ? ctx.peekSensitiveHeaders() : ctx.sensitiveHeaders;
+}
+
+/** Core's own steps record what happened to the call (the attempt that reached the wire, hops). */
+export function callRecord(ctx: Context): { lastAttempt: number; redirectCount: number } {
+  return ctx.call as CallRecord;
 }
 
 /**

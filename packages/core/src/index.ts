@@ -1,6 +1,7 @@
 // @extapi/core: the contract (types), compose, createClient, responses, errors and helpers.
 // Middleware and backends depend on this package only.
 export type {
+  CallInfo,
   Context,
   Handler,
   HttpRequest,
@@ -22,7 +23,7 @@ export {
   type QueryValue,
   type RequestOptions,
 } from './client.js';
-export { isDiscardedRedirect, REDIRECT_COUNT, type RedirectMode } from './redirect.js';
+export { isDiscardedRedirect, type RedirectMode } from './redirect.js';
 export { createResponse, type ResponseInit } from './response.js';
 export {
   bodyLength,

@@ -1,26 +1,13 @@
 // The last step before the transport: checks the outgoing request and follows redirects, one
 // policy for every transport. Credentials never leave the origin the call was made for.
 import { bodyLength, checkedLength, isReplayableBody } from './body.js';
+import { callRecord, sensitiveHeaderNames } from './context.js';
 import { ConfigError, ExtapiError, TooManyRedirectsError } from './errors.js';
 import { DEFAULT_SENSITIVE_HEADERS } from './redact.js';
 import type { Context, Handler, HttpRequest, HttpResponse, Transport } from './types.js';
 
 /** `follow` redirects, hand them back to the caller (`manual`), or fail on one (`error`). */
 export type RedirectMode = 'follow' | 'manual' | 'error';
-
-/** `ctx.state` key: the origin the call was made for; credentials never leave it. */
-export const ORIGIN = Symbol.for('extapi.origin');
-/** `ctx.state` key: a per-call redirect mode. */
-export const REDIRECT = Symbol.for('extapi.redirect');
-/** `ctx.state` key: a per-call redirect limit. */
-export const MAX_REDIRECTS = Symbol.for('extapi.maxRedirects');
-/** `ctx.state` key: the attempt that last reached the transport, for errors raised outside retry(). */
-export const LAST_ATTEMPT = Symbol.for('extapi.lastAttempt');
-/** `ctx.state` key: how many redirect hops the call has followed (for telemetry). */
-export const REDIRECT_COUNT = Symbol.for('extapi.redirectCount');
-
-/** `ctx.state` key: whether this call throws away the body of a 3xx with a location (see {@link isDiscardedRedirect}). */
-const DISCARDS_REDIRECTS = Symbol.for('extapi.discardsRedirects');
 
 /** Headers that describe a body, dropped when a redirect turns the request into a GET. */
 const BODY_HEADERS = [
@@ -32,8 +19,7 @@ const BODY_HEADERS = [
 ];
 
 interface RedirectPolicy {
-  redirect: RedirectMode;
-  maxRedirects: number;
+  /** The client's credential headers (the built-in list and its own), dropped on a change of origin. */
   sensitiveHeaders: string[];
 }
 
@@ -58,7 +44,7 @@ export function isDiscardedRedirect(
     isRedirect(status) &&
     location !== null &&
     location !== undefined &&
-    ctx.state.get(DISCARDS_REDIRECTS) === true
+    ctx.call.redirect !== 'manual'
   );
 }
 
@@ -101,7 +87,7 @@ function stripCredentials(ctx: Context, policy: RedirectPolicy): void {
   const headers = ctx.request.headers;
   for (const name of DEFAULT_SENSITIVE_HEADERS) headers.delete(name);
   for (const name of policy.sensitiveHeaders) headers.delete(name);
-  for (const name of ctx.sensitiveHeaders) headers.delete(name);
+  for (const name of sensitiveHeaderNames(ctx)) headers.delete(name);
 }
 
 /** Refuses what must never reach the wire: other schemes, and framing headers that lie. */
@@ -137,15 +123,14 @@ function checkRequest(request: HttpRequest): void {
  */
 export function createRedirectStep(transport: Transport, policy: RedirectPolicy): Handler {
   return async function redirects(ctx: Context): Promise<HttpResponse> {
-    ctx.state.set(LAST_ATTEMPT, ctx.attempt);
-    if (ctx.request.url.origin !== ctx.state.get(ORIGIN)) stripCredentials(ctx, policy);
+    callRecord(ctx).lastAttempt = ctx.attempt;
+    if (ctx.request.url.origin !== ctx.call.origin) stripCredentials(ctx, policy);
     checkRequest(ctx.request);
-    const mode = (ctx.state.get(REDIRECT) as RedirectMode | undefined) ?? policy.redirect;
-    ctx.state.set(DISCARDS_REDIRECTS, mode !== 'manual');
+    const mode = ctx.call.redirect;
     let response = await transport(withCheckedLength(ctx));
     if (!isRedirect(response.status)) return response;
     if (mode === 'manual') return response;
-    const max = (ctx.state.get(MAX_REDIRECTS) as number | undefined) ?? policy.maxRedirects;
+    const max = ctx.call.maxRedirects;
 
     let hop = ctx;
     for (let count = 1; isRedirect(response.status); count++) {
@@ -206,7 +191,7 @@ export function createRedirectStep(transport: Transport, policy: RedirectPolicy)
       if (toGet) for (const name of BODY_HEADERS) hop.request.headers.delete(name);
       if (url.origin !== from.url.origin) stripCredentials(hop, policy);
       if (url.host !== from.url.host) hop.request.headers.delete('host');
-      hop.state.set(REDIRECT_COUNT, count);
+      callRecord(hop).redirectCount = count;
       checkRequest(hop.request);
       response = await transport(hop);
     }

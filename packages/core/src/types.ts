@@ -1,6 +1,7 @@
 // The core contract: Context, Next, Middleware, Handler/Transport and HttpResponse.
 // Every other file in every package is written against these types; changing them is a major version.
 import type { Readable } from 'node:stream';
+import type { RedirectMode } from './redirect.js';
 import type { AbortScope } from './scope.js';
 
 /** A request body as the client accepts it. Streams and async iterables are sent once and cannot be replayed. */
@@ -47,6 +48,20 @@ export interface Progress {
   percent?: number;
 }
 
+/** What a call decided once and what happened to it, shared by every attempt and hop (read-only). */
+export interface CallInfo {
+  /** The origin the call was made for: credentials never leave it. */
+  readonly origin: string;
+  /** The redirect mode in force for this call. */
+  readonly redirect: RedirectMode;
+  /** The redirect limit in force for this call. */
+  readonly maxRedirects: number;
+  /** The attempt that last reached the transport (0 before any did). */
+  readonly lastAttempt: number;
+  /** How many redirect hops the call has followed so far. */
+  readonly redirectCount: number;
+}
+
 /**
  * The state of one call as it passes through the onion.
  * `state` and `meta` are shared by every attempt of a call; `request` and `sensitiveHeaders`
@@ -70,21 +85,28 @@ export interface Context {
   readonly scope: AbortScope;
   /** Caller-supplied data (`pathTemplate` and anything third-party middleware need). */
   meta: RequestMeta;
+  /** What the call decided once (origin, redirect policy) and how far it got; shared by every attempt. */
+  readonly call: CallInfo;
   /** Per-call scratch space for middleware, shared by every attempt of the call. */
   state: Map<string | symbol, unknown>;
   /** Whether the transport reads the body before the response travels back out. */
   readBody: boolean;
   /** Per-call override of the transport's `maxResponseBytes`. */
   maxResponseBytes?: number;
-  /** Lower-case names of headers that must not follow a redirect to another origin. */
-  sensitiveHeaders: Set<string>;
+  /**
+   * Lower-case names of headers that must not follow a redirect to another origin (the client's
+   * list and those middleware marked with `markSensitiveHeader`).
+   */
+  readonly sensitiveHeaders: Set<string>;
   /** Called as the response body is read; only the transports call it. */
   onDownloadProgress?: (progress: Progress) => void;
   /** Called as the request body is sent; only the transports call it. */
   onUploadProgress?: (progress: Progress) => void;
   /**
    * A copy for a new attempt or hop: its own `request` (with its own `Headers`) and its own
-   * `sensitiveHeaders`, the same `signal`, `meta` and `state`. `patch` overrides fields of the copy.
+   * `sensitiveHeaders`, the same `scope`, `call`, `meta` and `state`. `patch` overrides fields of
+   * the copy (`scope` or `signal` for a shorter-lived pass). Cheap: the headers and the
+   * sensitive-header set are copied from the parent when the copy first touches them.
    */
   clone(
     patch?: Partial<Pick<Context, 'attempt' | 'signal' | 'scope' | 'readBody'>> & {

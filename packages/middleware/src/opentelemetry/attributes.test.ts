@@ -1,11 +1,4 @@
-import {
-  createContext,
-  REDIRECT_COUNT,
-  redactUrl,
-  TimeoutError,
-  TransportError,
-  type Context,
-} from '@extapi/core';
+import { createContext, redactUrl, TimeoutError, TransportError, type Context } from '@extapi/core';
 import {
   defaultSpanName,
   errorType,
@@ -127,19 +120,19 @@ describe('redirectHops', () => {
 
   it('counts the hops core recorded during the pass', () => {
     const ctx = contextFor('GET', 'http://api.test/a');
-    ctx.state.set(REDIRECT_COUNT, 2);
+    (ctx.call as { redirectCount: number }).redirectCount = 2;
     expect(redirectHops(ctx, undefined, 'http://api.test/c')).toBe(2);
   });
 
   it('ignores a count left by an earlier attempt when this one was not redirected', () => {
     const ctx = contextFor('GET', 'http://api.test/a');
-    ctx.state.set(REDIRECT_COUNT, 1);
+    (ctx.call as { redirectCount: number }).redirectCount = 1;
     expect(redirectHops(ctx, 1, 'http://api.test/a')).toBe(0);
   });
 
   it('counts the same number again when this attempt was redirected as well', () => {
     const ctx = contextFor('GET', 'http://api.test/a');
-    ctx.state.set(REDIRECT_COUNT, 1);
+    (ctx.call as { redirectCount: number }).redirectCount = 1;
     expect(redirectHops(ctx, 1, 'http://api.test/b')).toBe(1);
   });
 });

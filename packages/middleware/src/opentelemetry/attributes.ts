@@ -1,6 +1,6 @@
 // Pure helpers for the OpenTelemetry HTTP client semantic conventions: method, span name, error.type,
 // request attributes and redirect hops. Used by opentelemetry/index.ts; no @opentelemetry import here.
-import { errorName, redactUrl, REDIRECT_COUNT, type Context, type HttpRequest } from '@extapi/core';
+import { errorName, redactUrl, type Context, type HttpRequest } from '@extapi/core';
 
 /** The bucket boundaries the conventions advise for `http.client.request.duration`, in seconds. */
 export const DURATION_BUCKETS: readonly number[] = Object.freeze([
@@ -118,15 +118,15 @@ export function requestAttributes(request: HttpRequest, pathTemplate: unknown): 
 
 /**
  * How many redirect hops the client followed inside this pass. Core's last step counts them in
- * `ctx.state` under REDIRECT_COUNT; the state is shared by every attempt, so a value left by an earlier
- * attempt only counts when it changed or the response came from another URL.
+ * `ctx.call.redirectCount`, shared by every attempt, so a value left by an earlier attempt only
+ * counts when it changed or the response came from another URL.
  * @example
- * const before = ctx.state.get(REDIRECT_COUNT);
+ * const before = ctx.call.redirectCount;
  * const response = await next();
  * redirectHops(ctx, before, response.url);
  */
 export function redirectHops(ctx: Context, before: unknown, responseUrl: string): number {
-  const after = ctx.state.get(REDIRECT_COUNT);
-  if (typeof after !== 'number') return 0;
+  const after = ctx.call.redirectCount;
+  if (after === 0) return 0;
   return after !== before || responseUrl !== ctx.request.url.href ? after : 0;
 }

@@ -8,7 +8,6 @@ import {
   type OptionSpec,
   option,
   readOptions,
-  REDIRECT_COUNT,
   redactText,
   type Context,
   type HttpResponse,
@@ -247,7 +246,7 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Middleware {
       if (ctx.attempt > 1) span.setAttribute('http.request.resend_count', ctx.attempt - 1);
     }
     const withSpan = trace.setSpan(parent, span);
-    const redirectsBefore = ctx.state.get(REDIRECT_COUNT);
+    const redirectsBefore = ctx.call.redirectCount;
     let status: number | undefined;
     let failure: string | undefined;
     try {
