@@ -98,19 +98,15 @@ async function runRow(server, url, id, opts) {
  */
 export async function runRounds(rows, opts, { server, url = server?.url } = {}) {
   const results = new Map(rows.map((row) => [row.id, []]));
-  const skipped = new Set();
   const { rounds, ...load } = opts;
   for (let round = 0; round < rounds; round++) {
     const line = [];
     for (let i = 0; i < rows.length; i++) {
       const row = rows[(i + round) % rows.length];
-      if (skipped.has(row.id)) continue;
       const result = await runRow(server, url, row.id, load);
-      const runs = results.get(row.id);
-      runs[round] = result;
-      // Not built from the start: skip it from now on. A row that worked before (a package being
-      // rebuilt under us) is tried again next round, and the table says how many rounds it has.
-      if (result.notBuilt && !runs.some((r) => r?.rps !== undefined)) skipped.add(row.id);
+      // A row that is not built (or a package being rebuilt under us) is tried again every round:
+      // it costs one process start, and the table says how many rounds it has.
+      results.get(row.id)[round] = result;
       const shown =
         result.cpuUsPerReq === undefined ? 'n/a' : `${result.cpuUsPerReq.toFixed(1)} µs`;
       line.push(`${row.id} ${result.rps === undefined ? shown : `${fmt(result.rps)}/s ${shown}`}`);

@@ -106,8 +106,8 @@ async function observabilityStack() {
 }
 
 // The root README's "recommended stack", in its order, with settings that never wait or refuse.
-async function recommendedStack() {
-  return undiciStack(
+async function recommendedMiddleware() {
+  return [
     await MAKE.logging(),
     await MAKE.timeout(10_000),
     await MAKE.prometheusMetrics(),
@@ -120,7 +120,11 @@ async function recommendedStack() {
     await MAKE.expectStatus(),
     await MAKE.headers(),
     await MAKE.bearerAuth(),
-  );
+  ];
+}
+
+async function recommendedStack() {
+  return undiciStack(...(await recommendedMiddleware()));
 }
 
 /**
@@ -143,18 +147,23 @@ export const ABLATION = [
   ].map((id) => ({ id, maxUs: 1 })),
   { id: 'prometheusMetrics', maxUs: 3 },
   { id: 'openTelemetry', maxUs: 3 },
+  // Not a middleware: all twelve at once, to show whether their costs add up or compound.
+  { id: 'recommended', label: 'recommended stack (all 12)' },
 ];
+
+// The middleware of one ablation entry: the recommended stack, or one middleware alone.
+const ablated = async (id) => (id === 'recommended' ? recommendedMiddleware() : [await MAKE[id]()]);
 
 const ANSWER_BODY = Buffer.from(JSON.stringify({ id: 42, name: 'widget', ok: true }));
 
 // An extapi client on mockTransport (one canned 200), with `middleware` in front; no socket at all.
-async function mockRow(url, middleware) {
+async function mockRow(url, middleware = []) {
   const [createClient] = await need('@extapi/core', 'createClient');
   const [mockTransport] = await need('@extapi/core/testing', 'mockTransport');
   const transport = mockTransport([
     { status: 200, headers: { 'content-type': 'application/json' }, body: ANSWER_BODY },
   ]);
-  const client = createClient(middleware ? [middleware, transport] : [transport]);
+  const client = createClient([...middleware, transport]);
   let calls = 0;
   return {
     call: async () => {
@@ -179,12 +188,12 @@ export const ABLATION_ROWS = [
     {
       id: `mock-${id}`,
       label: `${id}, mockTransport`,
-      setup: async (url) => mockRow(url, await MAKE[id]()),
+      setup: async (url) => mockRow(url, await ablated(id)),
     },
     {
       id: `wire-${id}`,
       label: `${id}, undiciTransport`,
-      setup: (url) => extapiRow(url, async () => undiciStack(await MAKE[id]()), OBSERVED),
+      setup: (url) => extapiRow(url, async () => undiciStack(...(await ablated(id))), OBSERVED),
     },
   ]),
 ];
