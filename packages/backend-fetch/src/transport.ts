@@ -403,31 +403,28 @@ export function fetchTransport(options?: FetchTransportOptions): FetchTransport 
    */
   async function send(ctx: Context, request: Context['request']): Promise<FetchResponse> {
     const failure: BodyFailure = {};
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let signal = ctx.signal;
-    if (headersTimeoutMs > 0) {
-      const deadline = new AbortController();
-      signal =
-        ctx.signal === NEVER_ABORT
-          ? deadline.signal
-          : AbortSignal.any([ctx.signal, deadline.signal]);
-      timer = setTimeout(() => {
-        deadline.abort(
-          new TimeoutError(headersTimeoutMs, {
-            method: request.method,
-            url: request.url,
-            attempt: ctx.attempt,
-            phase: 'headers',
-          }),
-        );
-      }, headersTimeoutMs);
-    }
+    // The head deadline is a child of the call's scope, on the call's one timer; its signal is the
+    // one AbortController fetch needs. It stops at the head and keeps following the call's scope,
+    // so a caller's abort still reaches a body streamed after it.
+    const head =
+      headersTimeoutMs > 0
+        ? ctx.scope.child(
+            headersTimeoutMs,
+            () =>
+              new TimeoutError(headersTimeoutMs, {
+                method: request.method,
+                url: request.url,
+                attempt: ctx.attempt,
+                phase: 'headers',
+              }),
+          )
+        : ctx.scope;
     try {
-      return await fetch(request.url.href, requestInit(ctx, init, request, signal, failure));
+      return await fetch(request.url.href, requestInit(ctx, init, request, head.signal, failure));
     } catch (error) {
       throw failure.error ?? error;
     } finally {
-      clearTimeout(timer);
+      if (head !== ctx.scope) head.stop();
     }
   }
 

@@ -18,7 +18,7 @@ import {
   lengthMismatch,
   limitStream,
   type Logger,
-  NEVER_ABORT,
+  type AbortLike,
   type OptionCheck,
   type OptionSpec,
   option,
@@ -343,18 +343,18 @@ function resolveUndiciOptions(options: unknown): ResolvedUndiciOptions {
 const noop = () => {};
 
 /**
- * The signal undici gets for one call: the caller's, plus the headers deadline that undici cannot
+ * The signal undici gets for one call: the call's scope, plus the headers deadline that undici cannot
  * keep itself (its headers timer restarts on every 1xx, so a server dripping `102 Processing` would
  * hold the call forever). undici reads `aborted`, `reason` and the two listener methods only; the
  * deadline's timer starts at the first 1xx (HTTP/1.1) or at once (HTTP/2, whose 1xx undici hides).
  */
 class HeadDeadline {
-  readonly #parent: AbortSignal;
+  readonly #parent: AbortLike;
   #listener: (() => void) | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #reason: TimeoutError | undefined;
 
-  constructor(parent: AbortSignal) {
+  constructor(parent: AbortLike) {
     this.#parent = parent;
   }
 
@@ -368,12 +368,12 @@ class HeadDeadline {
 
   addEventListener(_type: 'abort', listener: () => void): void {
     this.#listener = listener;
-    if (this.#parent !== NEVER_ABORT) this.#parent.addEventListener('abort', listener);
+    this.#parent.addEventListener('abort', listener);
   }
 
   removeEventListener(_type: 'abort', listener: () => void): void {
     this.#listener = undefined;
-    if (this.#parent !== NEVER_ABORT) this.#parent.removeEventListener('abort', listener);
+    this.#parent.removeEventListener('abort', listener);
   }
 
   /** Fails the call with `timeout()` after `ms`, unless {@link stop} comes first. */
@@ -537,15 +537,16 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
           attempt: ctx.attempt,
           phase: 'headers',
         });
-      const head = new HeadDeadline(ctx.signal);
+      const head = new HeadDeadline(ctx.scope);
       request.signal = head as unknown as AbortSignal;
       request.onInfo = () =>
         head.start(headersTimeoutMs - (performance.now() - started), headTimeout);
       if (resolved.allowH2) head.start(headersTimeoutMs, headTimeout);
       deadline = head;
-    } else if (ctx.signal !== NEVER_ABORT) {
-      // A signal that can never abort is not worth undici's listener bookkeeping.
-      request.signal = ctx.signal;
+    } else if (ctx.scope.canAbort) {
+      // undici takes any object with aborted, reason and the two listener methods: the scope
+      // itself, so no AbortController is made. One that can never abort is not passed at all.
+      request.signal = ctx.scope as unknown as AbortSignal;
     }
     if (body instanceof FormData && !(body instanceof UndiciFormData)) {
       // undici 7 encodes only its own FormData class (Node 20's global one comes from its bundled

@@ -4,6 +4,21 @@ import { NEVER_ABORT } from './signal.js';
 
 type Listener = (reason: unknown) => void;
 
+/**
+ * What a wait needs of a signal: `AbortSignal` and {@link AbortScope} both fit, so helpers that
+ * take one (`sleep`, the limiters' queues) work with `ctx.scope`, whose listeners are cheap.
+ */
+export interface AbortLike {
+  /** Whether it has aborted. */
+  readonly aborted: boolean;
+  /** Why it aborted. */
+  readonly reason: unknown;
+  /** Calls `listener` once when it aborts. */
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  /** Removes a listener added with `addEventListener`. */
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 // performance.now() is monotonic: a deadline is not moved by a change of the wall clock.
 const now = () => performance.now();
 
@@ -170,6 +185,31 @@ export class AbortScope {
     this.#signal = controller.signal;
     this.onAbort((reason) => controller.abort(reason));
     return this.#signal;
+  }
+
+  /**
+   * The work this scope bounded has answered: its deadline stops counting. A body still streaming
+   * (`readBody: false`) keeps following the enclosing scope, so a caller's abort still reaches it,
+   * until the body closes; then the scope is disposed.
+   */
+  release(
+    body?: {
+      destroyed: boolean;
+      readableEnded: boolean;
+      once(event: 'close', listener: () => void): unknown;
+    } | null,
+  ): void {
+    this.stop();
+    if (body && !body.destroyed && !body.readableEnded) body.once('close', () => this.dispose());
+    else this.dispose();
+  }
+
+  /**
+   * Stops the scope's own deadline; it still follows the enclosing scope (a body streamed under
+   * it still hears a caller's abort) until it is disposed or the call's root is.
+   */
+  stop(): void {
+    this.#done = true;
   }
 
   /** EventTarget shape for undici's `signal`: the listener is called once on abort. */

@@ -1,13 +1,16 @@
 // Helpers for middleware authors: abortable sleep and signal combination.
 // Every wait in extapi goes through these so that a caller's abort always ends it at once.
 
+import type { AbortLike } from './scope.js';
+
 /**
- * Resolves after `ms`, or rejects with `signal.reason` as soon as `signal` aborts.
+ * Resolves after `ms`, or rejects with `signal.reason` as soon as `signal` aborts (an
+ * `AbortSignal`, or `ctx.scope`, whose listeners are cheaper).
  * The timer and the listener are always removed.
  * @example
- * await sleep(backoffMs, ctx.signal);
+ * await sleep(backoffMs, ctx.scope);
  */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortLike): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const onAbort = () => {

@@ -280,7 +280,7 @@ function isFailureError(error: unknown): boolean {
 function classifyError(error: unknown, ctx: Context): Outcome {
   // A caller's abort says nothing about the upstream, whatever error the transport made of it;
   // a deadline (a TimeoutError as the abort reason) does.
-  if (ctx.signal.aborted && !isTimeoutError(ctx.signal.reason) && !isTimeoutError(error))
+  if (ctx.scope.aborted && !isTimeoutError(ctx.scope.reason) && !isTimeoutError(error))
     return 'ignore';
   // Other errors (a bug in another middleware, a ConfigError) do not either.
   return isFailureError(error) ? 'failure' : 'ignore';

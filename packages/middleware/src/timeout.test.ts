@@ -1,6 +1,12 @@
 import { getEventListeners } from 'node:events';
 import { Readable } from 'node:stream';
-import { createClient, isConfigError, type Middleware, TimeoutError } from '@extapi/core';
+import {
+  createClient,
+  createContext,
+  isConfigError,
+  type Middleware,
+  TimeoutError,
+} from '@extapi/core';
 import { mockTransport } from '@extapi/core/testing';
 import { timeout } from './timeout.js';
 
@@ -77,7 +83,10 @@ describe('timeout()', () => {
     const mw = timeout({ ms: 1_000 });
     const controller = new AbortController();
     controller.abort(new Error('before'));
-    const ctx = { signal: controller.signal } as never;
+    const ctx = createContext({
+      request: { method: 'GET', url: new URL(URL_), headers: new Headers(), body: undefined },
+      signal: controller.signal,
+    });
     await expect(mw(ctx, () => transport(ctx))).rejects.toThrow('before');
     expect(transport.requests).toHaveLength(0);
   });

@@ -1,10 +1,9 @@
-// timeout(): a deadline for everything inside it, enforced through a derived ctx.signal.
+// timeout(): a deadline for everything inside it, on a child of the call's scope (ctx.scope).
 // Before retry() it bounds the whole call; after retry() it bounds each attempt.
 import {
   ConfigError,
   type Context,
   type HttpResponse,
-  linkSignal,
   type Middleware,
   type Next,
   type OptionSpec,
@@ -38,56 +37,38 @@ export function resolveTimeoutOptions(options: TimeoutOptions | number): Require
 }
 
 /**
- * Gives everything inside it `ms` milliseconds: the inner call runs on `ctx.clone({ signal })` with
- * a signal that aborts at the deadline, and the call rejects with `TimeoutError` (`phase:
- * 'middleware'`, naming `ms`) even if something inside ignores the signal. A caller's abort still
- * rejects with the caller's reason. The timer is cleared when the call settles; with `readBody:
- * false` the deadline covers the response head, and a caller's abort still reaches the body.
+ * Gives everything inside it `ms` milliseconds: the inner call runs on a child of `ctx.scope` whose
+ * deadline is `ms` from now, and the call rejects with `TimeoutError` (`phase: 'middleware'`,
+ * naming `ms`) at the deadline even if something inside ignores the abort. A caller's abort still
+ * rejects with the caller's reason. With `readBody: false` the deadline covers the response head,
+ * and a caller's abort still reaches the body until it closes.
  *
- * Per pass: one timer and one derived signal; no state is shared between calls.
+ * Per pass: a child scope on the call's one timer (no timer, controller or listener of its own);
+ * no state is shared between calls.
  * @example
  * createClient([timeout({ ms: 10_000 }), retry(), timeout({ ms: 2_000 }), undiciTransport()]);
  */
 export function timeout(options: TimeoutOptions | number): Middleware {
   const { ms } = resolveTimeoutOptions(options);
 
-  return async function timeout(ctx: Context, next: Next): Promise<HttpResponse> {
-    if (ctx.signal.aborted) throw ctx.signal.reason;
-    const linked = linkSignal(ctx.signal);
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    let keepLink = false;
-    try {
-      const response = await new Promise<HttpResponse>((resolve, reject) => {
-        // Reject from the signal itself, so an inner layer that ignores it cannot outlive the deadline.
-        onAbort = () => reject(linked.signal.reason);
-        linked.signal.addEventListener('abort', onAbort, { once: true });
-        timer = setTimeout(() => {
-          const { method, url } = ctx.request;
-          linked.abort(
-            new TimeoutError(ms, { phase: 'middleware', method, url, attempt: ctx.attempt }),
-          );
-        }, ms);
-        next(ctx.clone({ signal: linked.signal })).then((response) => {
-          if (linked.signal.aborted) void response.discard();
-          resolve(response);
-        }, reject);
-      });
-      if (response.body) {
-        // A streamed body still listens to the derived signal: keep the caller's abort linked to it.
-        keepLink = true;
-        response.body.once('close', () => linked.dispose());
-      }
-      return response;
-    } catch (error) {
-      if (ctx.signal.aborted) throw ctx.signal.reason;
-      throw linked.signal.aborted ? linked.signal.reason : error;
-    } finally {
-      clearTimeout(timer);
-      // The transport may keep the signal it was given (fetch does, after a body cut mid-read):
-      // a listener left on it would keep this call's context and response alive with it.
-      linked.signal.removeEventListener('abort', onAbort!);
-      if (!keepLink) linked.dispose();
-    }
+  return function timeout(ctx: Context, next: Next): Promise<HttpResponse> {
+    const parent = ctx.scope;
+    if (parent.aborted) return Promise.reject(parent.reason);
+    const scope = parent.child(ms, () => {
+      const { method, url } = ctx.request;
+      return new TimeoutError(ms, { phase: 'middleware', method, url, attempt: ctx.attempt });
+    });
+    // race() rejects at the deadline even if an inner layer ignores the abort, and discards a
+    // response that still comes after it.
+    return scope.race(next(ctx.clone({ scope }))).then(
+      (response) => {
+        scope.release(response.body);
+        return response;
+      },
+      (error: unknown) => {
+        scope.dispose();
+        throw parent.aborted ? parent.reason : scope.aborted ? scope.reason : error;
+      },
+    );
   };
 }

@@ -58,16 +58,6 @@ function setToken(ctx: Context, token: string): void {
   markSensitiveHeader(ctx, 'authorization');
 }
 
-/** Settles like `promise`, or rejects with `signal.reason` as soon as `signal` aborts. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
 /**
  * Sets `Authorization: Bearer <token>` on every pass, with the token from `getToken({ refresh:
  * false })` (cache it there), and marks the header sensitive so a redirect to another origin drops it.
@@ -117,7 +107,7 @@ export function bearerAuth(getToken: GetToken, options: BearerAuthOptions = {}):
       // token, use its result; only otherwise start one. So N concurrent 401s cause one refresh.
       const fresh =
         refreshing || refreshed === undefined || refreshed === token
-          ? await abortable(refresh(), ctx.signal)
+          ? await ctx.scope.race(refresh())
           : refreshed;
       const again = ctx.clone();
       setToken(again, fresh);

@@ -8,6 +8,7 @@ import {
   type OptionSpec,
   option,
   readOptions,
+  type AbortLike,
 } from '@extapi/core';
 import { createLocalSlots, type Release, type SlotPool } from './local-slots.js';
 import {
@@ -96,7 +97,7 @@ function releaseWhenSettled(response: HttpResponse, release: Release): void {
 
 /**
  * Lets at most `max` calls be in flight inside it at once, per `key` (default: one limit for all).
- * Calls beyond that wait in a FIFO queue; a waiting call whose `ctx.signal` aborts leaves the queue
+ * Calls beyond that wait in a FIFO queue; a waiting call whose `ctx.scope` aborts leaves the queue
  * at once (rejecting with the reason) and never runs; more than `maxQueue` waiting → `QueueFullError`.
  * A slot is given back when the response is settled — with `readBody: false`, only when its body
  * is read to the end, fails, or is discarded — and always on errors (a streamed body that is
@@ -143,7 +144,7 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): LimitMiddlew
     });
   }
 
-  async function acquire(name: string, signal: AbortSignal): Promise<Release> {
+  async function acquire(name: string, signal: AbortLike): Promise<Release> {
     const releaseLocal = await local.acquire(name, signal);
     if (shared === undefined) return releaseLocal;
     let releaseShared: Release;
@@ -160,7 +161,7 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): LimitMiddlew
   }
 
   async function concurrencyLimit(ctx: Context, next: Next): Promise<HttpResponse> {
-    const release = await acquire(keyOf(key, ctx), ctx.signal);
+    const release = await acquire(keyOf(key, ctx), ctx.scope);
     let response: HttpResponse;
     try {
       response = await next();

@@ -5,7 +5,7 @@
 // entry stays as a tombstone), and it spends about six promises and several microtask turns on
 // every call even when a slot is free, which alone cost ~15% of the benchmark's throughput. A
 // counter with a fast path and the shared abortable FIFO (wait-queue.ts) does both jobs exactly.
-import { QueueFullError } from '@extapi/core';
+import { QueueFullError, type AbortLike } from '@extapi/core';
 import { createWaitQueue, type WaitQueue } from './wait-queue.js';
 
 /** Gives a slot back; calling it again does nothing. */
@@ -13,7 +13,7 @@ export type Release = () => void;
 
 /** Slots per key: `acquire` resolves with a {@link Release} once the call may run. */
 export interface SlotPool {
-  acquire(key: string, signal: AbortSignal): Promise<Release>;
+  acquire(key: string, signal: AbortLike): Promise<Release>;
   /** Calls running and calls waiting, over every key (for tests and introspection). */
   readonly active: number;
   readonly waiting: number;
@@ -31,7 +31,7 @@ interface KeySlots {
  * `QueueFullError`. Waiting calls are served first in, first out, and leave at once on abort.
  * @example
  * const pool = createLocalSlots(5, Infinity);
- * const release = await pool.acquire('', ctx.signal);
+ * const release = await pool.acquire('', ctx.scope);
  * try { await work(); } finally { release(); }
  */
 export function createLocalSlots(max: number, maxQueue: number): SlotPool {
@@ -62,7 +62,7 @@ export function createLocalSlots(max: number, maxQueue: number): SlotPool {
     };
   }
 
-  function acquire(key: string, signal: AbortSignal): Promise<Release> {
+  function acquire(key: string, signal: AbortLike): Promise<Release> {
     if (signal.aborted) return Promise.reject(signal.reason);
     let slots = byKey.get(key);
     if (slots === undefined) {

@@ -1,6 +1,6 @@
 // The in-process start gate of rateLimit: at most `limit` starts in any sliding window of `windowMs`
 // per key, starts spread evenly over the window, and pauses a server asked for.
-import { MAX_TIMER_MS, QueueFullError } from '@extapi/core';
+import { MAX_TIMER_MS, QueueFullError, type AbortLike } from '@extapi/core';
 import { createWaitQueue, type WaitQueue } from './wait-queue.js';
 
 // Not bottleneck, although it is the usual choice: it cannot take a job out of its queue when the
@@ -10,7 +10,7 @@ import { createWaitQueue, type WaitQueue } from './wait-queue.js';
 
 /** Starts per key: `acquire` resolves when the call may start. */
 export interface StartGate {
-  acquire(key: string, signal: AbortSignal): Promise<void>;
+  acquire(key: string, signal: AbortLike): Promise<void>;
   /** Holds every start of `key` for `ms` (longer pauses win). */
   pause(key: string, ms: number): void;
   /** How many keys have state right now. */
@@ -53,7 +53,7 @@ interface KeyWindow {
  * network jitter cannot pack more than one extra start into a window at the server.
  * @example
  * const gate = createLocalWindow({ limit: 10, windowMs: 1000 }, Infinity);
- * await gate.acquire('', ctx.signal);
+ * await gate.acquire('', ctx.scope);
  */
 export function createLocalWindow(
   rule: WindowRule,

@@ -89,7 +89,7 @@ export function resolveRateLimitOptions(options: RateLimitOptions): ResolvedRate
  * limit for all). Starts are spread over the window (one every `windowMs / limit`, give or take a
  * timer's lateness) rather than sent in bursts, so even after network jitter a server sees at most
  * one extra in a window; a steady stream of calls gets the full rate. Waiting calls queue in FIFO
- * order, leave at once when their `ctx.signal` aborts, and beyond `maxQueue` reject with
+ * order, leave at once when their `ctx.scope` aborts, and beyond `maxQueue` reject with
  * `QueueFullError`. Unlike {@link concurrencyLimit} nothing is held once a call has started.
  *
  * With `redis` the limit holds across every process that uses the same `id` (and the same
@@ -135,7 +135,7 @@ export function rateLimit(options: RateLimitOptions): LimitMiddleware {
 
   async function rateLimit(ctx: Context, next: Next): Promise<HttpResponse> {
     const name = keyOf(key, ctx);
-    await gate.acquire(name, ctx.signal);
+    await gate.acquire(name, ctx.scope);
     if (!respectServerLimits) return next();
     try {
       const response = await next();

@@ -1,7 +1,7 @@
 // The Redis side of the limits: loading ioredis on demand, bounded commands, scripts that survive
 // SCRIPT FLUSH, and one clear error when Redis is gone. Used only when a limiter is given `redis`.
 import { createHash } from 'node:crypto';
-import { ExtapiError, MAX_TIMER_MS, QueueFullError } from '@extapi/core';
+import { ExtapiError, MAX_TIMER_MS, QueueFullError, type AbortLike } from '@extapi/core';
 import { createWaitQueue, type WaitQueue } from './wait-queue.js';
 
 /**
@@ -230,7 +230,7 @@ export type PumpTurn<T> = (
 /** The per-key queues of a Redis limiter; see {@link createKeyQueues}. */
 export interface KeyQueues<T> {
   /** Queues a call on `key` and starts the key's pump unless it runs. */
-  wait(key: string, signal: AbortSignal): Promise<T>;
+  wait(key: string, signal: AbortLike): Promise<T>;
   /** Ends the sleep of `key`'s pump at once: a slot of this process came free. */
   wake(key: string): void;
   /** Ends every pump's sleep, so that pumps see a closed limiter at once. */

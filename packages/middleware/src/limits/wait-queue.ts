@@ -1,9 +1,10 @@
 // A FIFO of calls waiting for a limiter, each of which leaves at once when its signal aborts.
 // Shared by the rate limiters and both slot pools (local and Redis).
+import type { AbortLike } from '@extapi/core';
 
 /** One waiting call: settle it with `grant` or `fail`; `signal` is the call's own. */
 export interface Waiter<T> {
-  readonly signal: AbortSignal;
+  readonly signal: AbortLike;
   grant(value: T): void;
   fail(error: unknown): void;
 }
@@ -12,7 +13,7 @@ export interface Waiter<T> {
 export interface WaitQueue<T> {
   readonly size: number;
   /** Enqueues a call; the promise settles when the call is granted or fails, or at once on abort. */
-  wait(signal: AbortSignal): Promise<T>;
+  wait(signal: AbortLike): Promise<T>;
   /** The waiter at the head, still queued. */
   peek(): Waiter<T> | undefined;
   /** Removes the head and detaches its abort listener; the caller then grants or fails it. */
@@ -24,7 +25,7 @@ export interface WaitQueue<T> {
  * pump that was waiting on the head's behalf, or drop an idle key).
  * @example
  * const queue = createWaitQueue<void>();
- * const turn = queue.wait(ctx.signal);
+ * const turn = queue.wait(ctx.scope);
  * queue.shift()?.grant();
  */
 export function createWaitQueue<T>(onLeave?: () => void): WaitQueue<T> {

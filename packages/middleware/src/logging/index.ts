@@ -220,7 +220,7 @@ export function logging(options: LoggingOptions = {}): Middleware {
     } catch (error) {
       const durationMs = Math.round(performance.now() - start);
       const aborted =
-        ctx.signal.aborted && !isTimeoutError(error) && !isTimeoutError(ctx.signal.reason);
+        ctx.scope.aborted && !isTimeoutError(error) && !isTimeoutError(ctx.scope.reason);
       if (aborted) {
         emit(
           'debug',

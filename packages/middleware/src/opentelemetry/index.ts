@@ -280,7 +280,7 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Middleware {
         if (status !== undefined) span.setAttribute('http.response.status_code', status);
         span.setAttribute('error.type', failure);
         // The caller's own abort is not an upstream failure; a deadline (TimeoutError) is.
-        const callerAbort = ctx.signal.aborted && !isTimeoutError(ctx.signal.reason);
+        const callerAbort = ctx.scope.aborted && !isTimeoutError(ctx.scope.reason);
         if (!callerAbort) {
           // Errors of other libraries may quote a URL with its secrets: the span gets it redacted.
           const message = redactText(error instanceof Error ? error.message : String(error));

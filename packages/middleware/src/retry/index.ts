@@ -11,7 +11,7 @@ import {
   isTimeoutError,
   isTransportError,
   type Middleware,
-  NEVER_ABORT,
+  sleep,
   type Next,
   parseRateLimitReset,
   parseRetryAfter,
@@ -57,38 +57,6 @@ interface Decision {
 function responseOf(outcome: RetryOutcome): HttpResponse | undefined {
   if (outcome.response) return outcome.response;
   return isHttpStatusError(outcome.error) ? outcome.error.response : undefined;
-}
-
-/** Rejects with `signal.reason` as soon as `signal` aborts, even if `promise` ignores it. */
-function untilAborted(promise: Promise<HttpResponse>, signal: AbortSignal): Promise<HttpResponse> {
-  if (signal.aborted) {
-    promise.then(
-      (late) => late.discard(),
-      () => {},
-    );
-    return Promise.reject(signal.reason);
-  }
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      reject(signal.reason);
-      // An attempt that answers after the abort must still release its connection.
-      promise.then(
-        (late) => late.discard(),
-        () => {},
-      );
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (response) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(response);
-      },
-      (error) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /**
@@ -197,23 +165,21 @@ export function retry(options: RetryOptions = {}): Middleware {
     const fail = (error: unknown, attempts: number, previous = attempts - 1) =>
       previous > 0 ? recordAttempts(error, attempts, errors.slice(0, previous)) : error;
     // A deadline of this call (a TimeoutError) learns the attempts too; a caller's reason is theirs.
+    const scope = ctx.scope;
     const aborted = (attempts: number, previous: number) =>
-      isExtapiError(ctx.signal.reason)
-        ? fail(ctx.signal.reason, attempts, previous)
-        : ctx.signal.reason;
+      isExtapiError(scope.reason) ? fail(scope.reason, attempts, previous) : scope.reason;
 
     for (let attempt = 1; ; attempt++) {
       const attemptCtx = ctx.clone({ attempt });
       if (key !== undefined) attemptCtx.request.headers.set('idempotency-key', key);
       let outcome: RetryOutcome;
       try {
-        // A call nothing can abort needs no race (and skips its cost on the happy path).
-        const pending = next(attemptCtx);
-        const response =
-          ctx.signal === NEVER_ABORT ? await pending : await untilAborted(pending, ctx.signal);
+        // race() ends an attempt that ignores the abort, and releases its late response; for a
+        // call nothing can abort it is the attempt itself.
+        const response = await scope.race(next(attemptCtx));
         outcome = { attempt, response };
       } catch (error) {
-        if (ctx.signal.aborted) throw aborted(attempt, attempt - 1);
+        if (scope.aborted) throw aborted(attempt, attempt - 1);
         outcome = { attempt, error };
       }
       const decision = replayable ? decide(outcome, attemptCtx, idempotent) : undefined;
@@ -250,9 +216,10 @@ export function retry(options: RetryOptions = {}): Middleware {
         `retry #${attempt}/${maxAttempts - 1} of ${method} ${redactUrl(url)}`,
       );
       try {
-        await config.sleep(delayMs, ctx.signal);
+        // core's sleep listens to the scope itself; a sleep of the user's gets a real AbortSignal.
+        await (config.sleep === sleep ? sleep(delayMs, scope) : config.sleep(delayMs, ctx.signal));
       } catch (error) {
-        throw ctx.signal.aborted ? aborted(attempt, attempt) : error;
+        throw scope.aborted ? aborted(attempt, attempt) : error;
       }
     }
   };
