@@ -1,6 +1,8 @@
 import { getEventListeners } from 'node:events';
 import { Readable } from 'node:stream';
-import { type ClientOptions, createClient, type RequestOptions } from './client.js';
+import { createClient } from './client.js';
+import type { ClientOptions } from './client-options.js';
+import type { RequestOptions } from './request.js';
 import { markSensitiveHeader } from './context.js';
 import {
   ConfigError,

@@ -15,14 +15,9 @@ export type {
 } from './types.js';
 export { compose } from './compose.js';
 export { createContext, markSensitiveHeader, type ContextInit } from './context.js';
-export {
-  createClient,
-  DEFAULT_CLIENT_OPTIONS,
-  type Client,
-  type ClientOptions,
-  type QueryValue,
-  type RequestOptions,
-} from './client.js';
+export { createClient, type Client } from './client.js';
+export { DEFAULT_CLIENT_OPTIONS, type ClientOptions } from './client-options.js';
+export type { Query, QueryValue, RequestOptions } from './request.js';
 export { isDiscardedRedirect, type RedirectMode } from './redirect.js';
 export { createResponse, type ResponseInit } from './response.js';
 export {

@@ -4,7 +4,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { type Client, type ClientOptions, createClient } from '../client.js';
+import { type Client, createClient } from '../client.js';
+import type { ClientOptions } from '../client-options.js';
 import {
   isExtapiError,
   isResponseTooLargeError,

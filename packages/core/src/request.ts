@@ -1,0 +1,220 @@
+// A call's first step: its options checked (own keys only, unknown ones refused) and turned into the
+// Context the stack runs on: URL, headers, body, the call's scope (deadline, caller's signal), policy.
+import { bodyLength } from './body.js';
+import {
+  isRecord,
+  REDIRECT_MODES,
+  type ResolvedClientOptions,
+  setHeaders,
+} from './client-options.js';
+import { createContext } from './context.js';
+import { ConfigError, TimeoutError } from './errors.js';
+import { option, unknownOption } from './options.js';
+import type { RedirectMode } from './redirect.js';
+import { AbortScope } from './scope.js';
+import type { Context, Progress, RequestBody, RequestMeta } from './types.js';
+import { appendQuery, type Query, resolveUrl } from './url.js';
+
+// The global HeadersInit exists only with the DOM lib; users on @types/node alone have Headers but
+// not HeadersInit, so the published declarations must not name it.
+type HeadersInit = ConstructorParameters<typeof Headers>[0];
+
+export type { Query, QueryValue } from './url.js';
+
+/** Options of one call. Every field is optional; client options give the defaults. */
+export interface RequestOptions {
+  /** @default 'GET' */
+  method?: string;
+  /** Merged over the client's `headers`; a `null` or `undefined` value removes a default header. */
+  headers?: HeadersInit | Record<string, string | null | undefined>;
+  /** Query parameters appended to the URL. Arrays repeat the key; `undefined` values are dropped. */
+  query?: Query;
+  /** A value serialised as JSON; sets `content-type: application/json` unless given. Not with `body`. */
+  json?: unknown;
+  /** The body: string, bytes, URLSearchParams, FormData, Blob, a stream or an async iterable. */
+  body?: RequestBody;
+  /** Aborts the call; it rejects with `signal.reason`. */
+  signal?: AbortSignal;
+  /** A deadline for the whole call in ms (`TimeoutError`); `0` means none. @default client's `timeoutMs` */
+  timeoutMs?: number;
+  /** A low-cardinality route such as `/items/:id`, for metrics and span names. */
+  pathTemplate?: string;
+  /** Read the body before middleware see the response. `false` gives `res.body` as a stream. @default true */
+  readBody?: boolean;
+  /** Free-form data for middleware. */
+  meta?: RequestMeta;
+  /** @default client's `redirect` */
+  redirect?: RedirectMode;
+  /** @default client's `maxRedirects` */
+  maxRedirects?: number;
+  /** Overrides the transport's `maxResponseBytes` for this call. */
+  maxResponseBytes?: number;
+  /** Called as the request body is sent, at most every 50 ms and once at the end. */
+  onUploadProgress?: (progress: Progress) => void;
+  /** Called as the response body is read, at most every 50 ms and once at the end. */
+  onDownloadProgress?: (progress: Progress) => void;
+}
+
+// RFC 9110 §5.6.2 token (ASCII only, so `ſet` is refused rather than upper-cased to `SET`).
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+// Every request option, once: the list of known keys cannot drift from RequestOptions.
+const REQUEST_KEYS = {
+  method: true,
+  headers: true,
+  query: true,
+  json: true,
+  body: true,
+  signal: true,
+  timeoutMs: true,
+  pathTemplate: true,
+  readBody: true,
+  meta: true,
+  redirect: true,
+  maxRedirects: true,
+  maxResponseBytes: true,
+  onUploadProgress: true,
+  onDownloadProgress: true,
+} satisfies Record<keyof RequestOptions, true>;
+const REQUEST_KEY_LIST = Object.keys(REQUEST_KEYS);
+const EMPTY_REQUEST = Object.fromEntries(REQUEST_KEY_LIST.map((key) => [key, undefined])) as Record<
+  keyof RequestOptions,
+  unknown
+>;
+
+// Per-call checks, built once.
+const checkTimeout = option.ms();
+const checkReadBody = option.boolean();
+const checkRedirect = option.oneOf(REDIRECT_MODES);
+const checkMaxRedirects = option.integer();
+const checkMaxResponseBytes = option.integer({ infinity: true });
+const checkProgress = option.fn<(progress: Progress) => void>();
+const checkPathTemplate = option.string();
+
+/**
+ * The call's options as own values only: every known key is an own field of the result (so a
+ * polluted Object.prototype fills none of them), and an unknown key is a `ConfigError`.
+ */
+export function readRequestOptions(options: unknown): Record<keyof RequestOptions, unknown> {
+  if (!isRecord(options)) throw new ConfigError('options', options, 'expected an object');
+  const o: Record<keyof RequestOptions, unknown> = { ...EMPTY_REQUEST };
+  for (const key of Object.keys(options)) {
+    if (!Object.hasOwn(REQUEST_KEYS, key)) throw unknownOption('request()', key, REQUEST_KEY_LIST);
+    o[key as keyof RequestOptions] = options[key];
+  }
+  return o;
+}
+
+function isSignal(value: unknown): value is AbortSignal {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AbortSignal).aborted === 'boolean' &&
+    typeof (value as AbortSignal).addEventListener === 'function' &&
+    typeof (value as AbortSignal).removeEventListener === 'function'
+  );
+}
+
+/**
+ * Builds the Context of one call from its checked options: the URL (joined onto `baseUrl`), the
+ * headers (client's, then the call's), the body (`json` serialised, forms encoded), and the call's
+ * root scope, which holds its deadline (`timeoutMs`) and follows the caller's signal.
+ */
+export function buildContext(
+  input: string | URL,
+  o: Record<keyof RequestOptions, unknown>,
+  resolved: ResolvedClientOptions,
+): Context {
+  const rawMethod = o.method ?? 'GET';
+  if (typeof rawMethod !== 'string' || !TOKEN.test(rawMethod)) {
+    throw new ConfigError('method', rawMethod, 'expected an HTTP method token');
+  }
+  const method = rawMethod.toUpperCase();
+  const url = resolveUrl(input, resolved.base, resolved.allowAbsoluteUrls);
+  if (o.query !== undefined) appendQuery(url, o.query as Query);
+
+  const headers = resolved.headers ? new Headers(resolved.headers) : new Headers();
+  if (o.headers !== undefined) setHeaders(headers, 'headers', o.headers, resolved.sensitiveHeaders);
+  if (url.username !== '' || url.password !== '') {
+    // Userinfo is a credential: it goes out as Basic auth (as curl does) unless the call sets
+    // Authorization, and never stays in the URL, where fetch refuses it and errors, logs and
+    // spans would show it.
+    if (!headers.has('authorization')) {
+      const pair = `${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}`;
+      headers.set('authorization', `Basic ${Buffer.from(pair).toString('base64')}`);
+    }
+    url.username = '';
+    url.password = '';
+  }
+
+  let body = o.body as RequestBody | undefined;
+  if (o.json !== undefined) {
+    if (body !== undefined)
+      throw new ConfigError('json', '[json and body]', 'give either json or body, not both');
+    body = JSON.stringify(o.json);
+    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+  } else if (body instanceof URLSearchParams) {
+    body = body.toString();
+    if (!headers.has('content-type')) {
+      headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8');
+    }
+  }
+  if (body !== undefined && bodyLength(body) === undefined && !isStreamLike(body)) {
+    throw new ConfigError(
+      'body',
+      body,
+      'expected a string, bytes, URLSearchParams, FormData, Blob, stream or async iterable',
+    );
+  }
+  if (o.signal !== undefined && !isSignal(o.signal)) {
+    throw new ConfigError('signal', o.signal, 'expected an AbortSignal');
+  }
+  const meta = o.meta;
+  if (meta !== undefined && !isRecord(meta))
+    throw new ConfigError('meta', meta, 'expected an object');
+  const pathTemplate = checkPathTemplate(o.pathTemplate, 'pathTemplate');
+
+  const timeoutMs = checkTimeout(o.timeoutMs, 'timeoutMs') ?? resolved.timeoutMs;
+  const onTimeout = () =>
+    new TimeoutError(timeoutMs, {
+      method: ctx.request.method,
+      url: ctx.request.url,
+      attempt: ctx.call.lastAttempt || ctx.attempt,
+      phase: 'request',
+    });
+  const ctx: Context = createContext({
+    request: { method, url, headers, body },
+    scope: new AbortScope(undefined, timeoutMs, onTimeout, o.signal as AbortSignal | undefined),
+    meta: pathTemplate === undefined ? { ...meta } : { ...meta, pathTemplate },
+    readBody: checkReadBody(o.readBody, 'readBody') ?? resolved.readBody,
+    maxResponseBytes: checkMaxResponseBytes(o.maxResponseBytes, 'maxResponseBytes'),
+    sensitiveHeaders: resolved.sensitiveSet,
+    call: {
+      origin: url.origin,
+      redirect: checkRedirect(o.redirect, 'redirect') ?? resolved.redirect,
+      maxRedirects: checkMaxRedirects(o.maxRedirects, 'maxRedirects') ?? resolved.maxRedirects,
+    },
+    onUploadProgress: checkProgress(o.onUploadProgress, 'onUploadProgress'),
+    onDownloadProgress: checkProgress(o.onDownloadProgress, 'onDownloadProgress'),
+  });
+  return ctx;
+}
+
+function decodeUserinfo(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+function isStreamLike(body: unknown): boolean {
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    (typeof (body as ReadableStream).getReader === 'function' ||
+      typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' ||
+      body instanceof FormData ||
+      body instanceof URLSearchParams)
+  );
+}
