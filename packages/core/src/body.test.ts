@@ -1,13 +1,7 @@
 import { Readable } from 'node:stream';
 import { gzipSync, brotliCompressSync, deflateSync, deflateRawSync } from 'node:zlib';
-import {
-  bodyLength,
-  contentCodings,
-  decodeStream,
-  isReplayableBody,
-  limitStream,
-  readBody,
-} from './body.js';
+import { bodyLength, contentCodings, isReplayableBody, readBody } from './body.js';
+import { decodeStream, limitStream } from './node-streams.js';
 import { isResponseTooLargeError } from './errors.js';
 
 describe('request bodies', () => {

@@ -1,7 +1,6 @@
-// Request and response bodies: which request bodies can be replayed, their length, and reading
-// and decoding response streams with a byte limit. Shared by both transports so they behave alike.
-import { Readable, Transform, type TransformCallback } from 'node:stream';
-import * as zlib from 'node:zlib';
+// Request and response bodies, the rules that need no stream library: replayable bodies, lengths,
+// content codings, the byte limit, reading a body whole. node-streams.ts holds the Node stream pieces.
+import type { Readable } from 'node:stream';
 import {
   ConfigError,
   ExtapiError,
@@ -11,6 +10,18 @@ import {
 } from './errors.js';
 import { createProgressReporter, type ProgressReport } from './progress.js';
 import type { Progress, RequestBody } from './types.js';
+
+/** A response body as a transport receives it: a Node `Readable` or a web `ReadableStream`. */
+export type RawBody = Readable | ReadableStream<Uint8Array>;
+
+/**
+ * Whether a body is a web `ReadableStream` (duck-typed: streams of another realm count too).
+ * @example
+ * const node = isWebStream(body) ? Readable.fromWeb(body) : body;
+ */
+export function isWebStream(body: unknown): body is ReadableStream<Uint8Array> {
+  return typeof (body as ReadableStream | undefined)?.getReader === 'function';
+}
 
 /**
  * Whether a request body can be sent again (retry, 307/308 redirect).
@@ -34,13 +45,8 @@ export function bodyLength(body: RequestBody | undefined | null): number | undef
   return undefined;
 }
 
-/** Content codings both transports decode, innermost last as in the header. */
-const DECODERS: Record<string, () => Transform> = {
-  gzip: () => zlib.createGunzip({ finishFlush: zlib.constants.Z_SYNC_FLUSH }),
-  'x-gzip': () => zlib.createGunzip({ finishFlush: zlib.constants.Z_SYNC_FLUSH }),
-  deflate: () => createInflate(),
-  br: () => zlib.createBrotliDecompress({ finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH }),
-};
+/** The content codings core decodes (node-streams.ts has a decoder for each). */
+export const DECODABLE_CODINGS: ReadonlySet<string> = new Set(['gzip', 'x-gzip', 'deflate', 'br']);
 
 /** At most this many stacked codings are decoded; more is refused (undici CVE-2026-22036). */
 export const MAX_CONTENT_CODINGS = 5;
@@ -63,44 +69,8 @@ export function contentCodings(header: string | null): string[] | undefined {
       'ERR_CONTENT_ENCODING',
     );
   }
-  if (codings.length === 0 || codings.some((c) => !(c in DECODERS))) return undefined;
+  if (codings.length === 0 || codings.some((c) => !DECODABLE_CODINGS.has(c))) return undefined;
   return codings.reverse();
-}
-
-/** Pipes `source` through the decoders for `codings` (see {@link contentCodings}). */
-export function decodeStream(source: Readable, codings: string[]): Readable {
-  let stream = source;
-  for (const coding of codings) {
-    const decoder = DECODERS[coding]!();
-    stream.on('error', (error) => decoder.destroy(error));
-    stream = stream.pipe(decoder);
-  }
-  // Destroying the decoded end must also release the socket underneath.
-  stream.on('close', () => {
-    if (!source.destroyed) source.destroy();
-  });
-  return stream;
-}
-
-// deflate as sent by servers is sometimes raw DEFLATE without the zlib wrapper; look at the
-// first byte to tell (0x78 is the zlib header), as curl and browsers do.
-function createInflate(): Transform {
-  let inner: Transform | undefined;
-  return new Transform({
-    transform(chunk: Buffer, _enc, callback) {
-      if (!inner) {
-        inner = (chunk[0]! & 0x0f) === 0x08 ? zlib.createInflate() : zlib.createInflateRaw();
-        inner.on('data', (data) => this.push(data));
-        inner.on('error', (error) => this.destroy(error));
-      }
-      inner.write(chunk, callback);
-    },
-    flush(callback) {
-      if (!inner) return callback();
-      inner.once('end', () => callback());
-      inner.end();
-    },
-  });
 }
 
 /**
@@ -168,7 +138,8 @@ export interface BodyLimitOptions {
   url?: string;
 }
 
-function progressReporter(options: BodyLimitOptions): ProgressReport | undefined {
+/** The progress reporter of one body read with `options`, or `undefined` when nobody listens. */
+export function progressReporter(options: BodyLimitOptions): ProgressReport | undefined {
   return options.onProgress && createProgressReporter(options.onProgress, options.totalBytes);
 }
 
@@ -211,49 +182,6 @@ export async function readBody(
 }
 
 /**
- * A stream that passes `source` through, counting bytes: past `maxBytes` it errors with
- * {@link ResponseTooLargeError} and destroys `source`. Reports progress like {@link readBody}.
- */
-export function limitStream(source: Readable, options: BodyLimitOptions): Readable {
-  const { maxBytes, expectedBytes, mapError } = options;
-  const report = progressReporter(options);
-  if (maxBytes === undefined && !report && expectedBytes === undefined && !mapError) return source;
-  let size = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, callback: TransformCallback) {
-      size += chunk.byteLength;
-      if (maxBytes !== undefined && size > maxBytes) {
-        callback(new ResponseTooLargeError(maxBytes, { method: options.method, url: options.url }));
-        return;
-      }
-      report?.(size, false);
-      callback(null, chunk);
-    },
-    flush(callback) {
-      if (expectedBytes !== undefined && size !== expectedBytes) {
-        callback(lengthMismatch(expectedBytes, size, { method: options.method, url: options.url }));
-        return;
-      }
-      report?.(size, true);
-      callback();
-    },
-  });
-  source.on('error', (error) => counter.destroy((mapError ? mapError(error) : error) as Error));
-  counter.on('close', () => {
-    if (!source.destroyed) source.destroy();
-  });
-  // Piped on the first read, not now: a body nobody reads is not downloaded into the buffers (a
-  // discarded large body is destroyed without having pulled a byte more).
-  const read = counter._read.bind(counter);
-  counter._read = (size) => {
-    counter._read = read;
-    source.pipe(counter);
-    read(size);
-  };
-  return counter;
-}
-
-/**
  * A stream request body held to its declared `content-length`: the chunk that completes the
  * declared length is held back until the source has ended, so a body longer than declared fails
  * before the server has received a complete request (which it would otherwise answer, while the
@@ -288,45 +216,3 @@ export async function* checkedLength(
 export const DRAIN_MAX_BYTES = 64 * 1024;
 /** A drain that takes longer (a stalled server) is cut short: the body is destroyed instead. */
 export const DRAIN_TIMEOUT_MS = 1_000;
-
-/**
- * For transports: releases an unread response body, the policy of both backends. Destroying a body
- * before its end costs its connection, so a small one is drained instead and its connection goes
- * back to the pool; a large, endless or stalled one is destroyed (after at most
- * {@link DRAIN_MAX_BYTES} bytes or {@link DRAIN_TIMEOUT_MS}). `contentLength` is the wire length when
- * known. Never rejects.
- * @example
- * createResponse({ ...init, body: stream, discard: (unread) => discardStream(unread, length) });
- */
-export function discardStream(stream: Readable, contentLength: number | undefined): Promise<void> {
-  stream.on('error', () => {});
-  if (contentLength !== undefined && contentLength > DRAIN_MAX_BYTES) {
-    stream.destroy();
-    return Promise.resolve();
-  }
-  return new Promise((resolve) => {
-    let drained = 0;
-    const timer = setTimeout(() => stream.destroy(), DRAIN_TIMEOUT_MS);
-    stream.on('data', (chunk: Uint8Array) => {
-      drained += chunk.byteLength;
-      if (drained > DRAIN_MAX_BYTES) stream.destroy();
-    });
-    stream.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    stream.resume();
-  });
-}
-
-/** Turns any request body into a Node `Readable` (for transports that need one). */
-export function toReadable(body: RequestBody): Readable {
-  if (body instanceof Readable) return body;
-  if (typeof body === 'string' || body instanceof Uint8Array) return Readable.from([body]);
-  if (body instanceof ArrayBuffer) return Readable.from([new Uint8Array(body)]);
-  if (body instanceof Blob) return Readable.fromWeb(body.stream() as never);
-  if (typeof (body as ReadableStream).getReader === 'function') {
-    return Readable.fromWeb(body as never);
-  }
-  return Readable.from(body as AsyncIterable<Uint8Array>);
-}

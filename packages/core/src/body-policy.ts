@@ -1,0 +1,244 @@
+// The response body policy, one for every transport: a transport hands over what came off the wire
+// (status, headers, a raw body); this buffers or streams it, decodes, limits, reports and releases it.
+import type { Readable } from 'node:stream';
+import {
+  type BodyLimitOptions,
+  contentCodings,
+  isWebStream,
+  type RawBody,
+  lengthMismatch,
+  readBody,
+  responseLimit,
+} from './body.js';
+import { ExtapiError, isExtapiError, ResponseTooLargeError } from './errors.js';
+import { nodeStreams } from './node-streams.js';
+import { isDiscardedRedirect } from './redirect.js';
+import { createResponse, type ResponseInit } from './response.js';
+import type { Context, HttpResponse } from './types.js';
+
+/** A header as a transport received it: repeated ones as an array, `null`/`undefined` when absent. */
+export type WireHeader = string | readonly string[] | null | undefined;
+
+/**
+ * The stream operations the body policy needs, on the platform's streams `S` (Node's by default,
+ * `nodeStreams`). A Web Streams implementation (DecompressionStream, TransformStream) fits the same shape.
+ */
+export interface BodyStreams<S> {
+  /** The platform stream over a raw body; errors of a body it adapts go through `mapError`. */
+  from(body: RawBody, mapError: (error: unknown) => unknown): S;
+  /** Undoes `codings`, in the order given (see `contentCodings`). */
+  decode(stream: S, codings: string[]): S;
+  /** Counts bytes: fails past `maxBytes` or off `expectedBytes`, reports progress, maps errors. */
+  limit(stream: S, options: BodyLimitOptions): S;
+  /** Releases an unread body: drained when small (its connection is reused), else destroyed. Never rejects. */
+  discard(stream: S, wireBytes: number | undefined): Promise<void>;
+}
+
+/** What a transport got off the wire for one response, handed to the function {@link bodyPolicy} returns. */
+export interface WireResponse<Raw = unknown> {
+  /** The HTTP status code. */
+  status: number;
+  /** The reason phrase (the standard one when the protocol has none). */
+  statusText: string;
+  /** The headers, or a function that builds them on first access. */
+  headers: Headers | (() => Headers);
+  /** The raw `content-length` (the wire length), `content-encoding` and `location` headers. */
+  contentLength: WireHeader;
+  /** @see contentLength */
+  contentEncoding: WireHeader;
+  /** @see contentLength */
+  location: WireHeader;
+  /** The body as received (decoded already when the policy says `decoded`), or `null` for none. */
+  body: RawBody | null;
+  /** The backend's own response, exposed as `HttpResponse.raw`. */
+  raw: Raw;
+  /**
+   * Whether the transport itself holds an encoded body to its `content-length` (undici over
+   * HTTP/1.1 does); otherwise the policy counts the wire bytes before decoding. @default false
+   */
+  wireLengthChecked?: boolean;
+}
+
+/** How a transport's bodies are handled, given once to {@link bodyPolicy}. */
+export interface BodyPolicyOptions<Raw> {
+  /** The transport's `maxResponseBytes`; a call's own overrides it (see `responseLimit`). @default undefined */
+  maxResponseBytes: number | undefined;
+  /** Whether bodies arrive decoded (fetch decodes itself, undici does not). @default false */
+  decoded?: boolean;
+  /** Maps a backend error (while reading the body) to the one the caller sees. */
+  mapError(error: unknown, ctx: Context): unknown;
+  /** Reads a whole body when there is nothing to decode, count or report: the fast path. @default reads `body` */
+  readAll?(wire: WireResponse<Raw>): Promise<Uint8Array>;
+  /** Awaited once a body has been read to its end (or there was none), before the response goes up. */
+  afterBody?(): Promise<void>;
+}
+
+/** Turns one {@link WireResponse} into the `HttpResponse` of the call `ctx`. */
+export type BodyPolicy<Raw> = (ctx: Context, wire: WireResponse<Raw>) => Promise<HttpResponse>;
+
+const noop = () => {};
+
+/** Lets go of a raw body that will never be read (its connection goes with it). */
+function destroy(body: RawBody): void {
+  if (isWebStream(body)) body.cancel().catch(noop);
+  else body.on('error', noop).destroy();
+}
+
+/** Settles a body the protocol says is empty (HEAD, 204, 304) without costing its connection. */
+function release(body: RawBody): void {
+  if (isWebStream(body)) body.cancel().catch(noop);
+  else body.on('error', noop).resume();
+}
+
+function headerText(value: WireHeader): string | null {
+  if (value === undefined || value === null) return null;
+  return typeof value === 'string' ? value : value.join(', ');
+}
+
+function wireLength(value: WireHeader): number | undefined {
+  return typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
+function hasNoBody(method: string, status: number): boolean {
+  return method === 'HEAD' || status === 204 || status === 304 || status < 200;
+}
+
+/**
+ * The body policy of a transport: the function it hands each response to. It answers HEAD, 204
+ * and 304 without a body; releases the body of a redirect the client follows as it is (never decoded,
+ * limited or reported); refuses more than 5 stacked codings; reads the body whole (`ctx.readBody`)
+ * or wraps it as a stream; decodes gzip, deflate and br unless `decoded`; holds decoded bytes to
+ * `responseLimit(ctx, maxResponseBytes)` (refusing a known-too-large body unread); reports
+ * `ctx.onDownloadProgress`; fails a body cut before its `content-length`; and on `discard()` drains a
+ * small unread body and destroys a large or stalled one. Backend errors go through `mapError`.
+ * @example
+ * const respond = bodyPolicy({ maxResponseBytes, mapError: (error, ctx) => mapMyError(error, ctx) });
+ * return respond(ctx, { status, statusText, headers, contentLength, contentEncoding, location, body, raw });
+ */
+export function bodyPolicy<Raw>(
+  options: BodyPolicyOptions<Raw>,
+  streams: BodyStreams<Readable> = nodeStreams,
+): BodyPolicy<Raw> {
+  const { maxResponseBytes, decoded = false, mapError, readAll, afterBody } = options;
+
+  return async function respond(ctx, wire) {
+    const { method, url } = ctx.request;
+    const { status, body } = wire;
+    const init: ResponseInit = {
+      status,
+      statusText: wire.statusText,
+      headers: wire.headers,
+      url: url.href,
+      method,
+      raw: wire.raw,
+      body: null,
+    };
+    if (body === null || hasNoBody(method, status)) {
+      if (body !== null) release(body);
+      if (afterBody) await afterBody();
+      return createResponse(init);
+    }
+    const length = wireLength(wire.contentLength);
+    if (isDiscardedRedirect(ctx, status, headerText(wire.location))) {
+      // The redirect step throws this body away: released as it is, never decoded, limited or reported.
+      init.body = streams.from(body, (error) => mapError(error, ctx)).on('error', noop);
+      init.discard = (unread) => streams.discard(unread, length);
+      return createResponse(init);
+    }
+    const encoding = headerText(wire.contentEncoding);
+    let codings: string[] | undefined;
+    try {
+      codings = contentCodings(encoding);
+    } catch (error) {
+      destroy(body);
+      throw withRequest(error, ctx);
+    }
+    const decode = decoded ? undefined : codings;
+    // content-length is the wire size: it is the decoded size only when nothing was or is decoded.
+    const size = (decoded ? encoding !== null && encoding !== '' : codings) ? undefined : length;
+    const maxBytes = responseLimit(ctx, maxResponseBytes);
+    const onProgress = ctx.onDownloadProgress;
+
+    if (
+      ctx.readBody &&
+      !decode &&
+      !onProgress &&
+      (maxBytes === undefined || (size !== undefined && size <= maxBytes))
+    ) {
+      // The fast path: nothing to decode, count or report, so the backend collects the body itself.
+      let bytes: Uint8Array;
+      try {
+        bytes = readAll ? await readAll(wire) : await readBody(body as AsyncIterable<Uint8Array>);
+      } catch (error) {
+        throw mapError(error, ctx);
+      }
+      // An HTTP/2 stream reset mid-body (NO_ERROR, CANCEL) ends it early and silently.
+      if (size !== undefined && bytes.byteLength !== size) {
+        throw lengthMismatch(size, bytes.byteLength, { method, url, attempt: ctx.attempt });
+      }
+      if (afterBody) await afterBody();
+      init.body = bytes;
+      return createResponse(init);
+    }
+
+    if (maxBytes !== undefined && size !== undefined && size > maxBytes) {
+      // Known too large before a byte of it is read: do not download it.
+      destroy(body);
+      throw new ResponseTooLargeError(maxBytes, { method, url, attempt: ctx.attempt });
+    }
+    const map = (error: unknown) => mapError(error, ctx);
+    let source: RawBody = body;
+    if (decode) {
+      source = streams.from(body, map);
+      if (length !== undefined && !wire.wireLengthChecked) {
+        // Over HTTP/2 (or an unknown protocol) the backend does not hold an encoded body to its length.
+        source = streams.limit(source, {
+          expectedBytes: length,
+          mapError: map,
+          method,
+          url: url.href,
+        });
+      }
+      source = streams.decode(source, decode);
+    }
+    const limits: BodyLimitOptions = {
+      maxBytes,
+      totalBytes: size,
+      expectedBytes: size,
+      onProgress,
+      // An undecoded web body's errors are mapped as it is adapted (streams.from); others' here.
+      mapError: source === body && isWebStream(body) ? undefined : map,
+      method,
+      url: url.href,
+    };
+    if (ctx.readBody) {
+      try {
+        init.body = await readBody(source as AsyncIterable<Uint8Array>, limits);
+      } catch (error) {
+        destroy(body);
+        throw map(error);
+      }
+      if (afterBody) await afterBody();
+      return createResponse(init);
+    }
+    // Always through the limiter (mapError), so that a body failing while it is read (a reset,
+    // corrupt gzip) rejects with extapi's errors, never with the backend's own.
+    const out = streams.limit(streams.from(source, map), limits);
+    // A body nobody reads may still fail (reset, abort); that must never be an unhandled 'error'.
+    out.on('error', noop);
+    init.body = out;
+    init.discard = (unread) => streams.discard(unread, length);
+    return createResponse(init);
+  };
+}
+
+/** core's contentCodings() throws without knowing the request; the caller needs method and URL. */
+function withRequest(error: unknown, ctx: Context): unknown {
+  if (!isExtapiError(error) || error.url !== undefined) return error;
+  return new ExtapiError(error.message, error.code, {
+    method: ctx.request.method,
+    url: ctx.request.url,
+    attempt: ctx.attempt,
+    cause: error,
+  });
+}
