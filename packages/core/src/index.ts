@@ -24,20 +24,41 @@ export {
   bodyLength,
   checkedLength,
   contentCodings,
-  decodeStream,
+  DECODABLE_CODINGS,
   DEFAULT_MAX_BUFFERED_BYTES,
-  discardStream,
   DRAIN_MAX_BYTES,
   DRAIN_TIMEOUT_MS,
   isReplayableBody,
+  isWebStream,
   lengthMismatch,
-  limitStream,
   MAX_CONTENT_CODINGS,
   readBody,
   responseLimit,
-  toReadable,
   type BodyLimitOptions,
+  type RawBody,
 } from './body.js';
+export {
+  bodyPolicy,
+  type BodyPolicy,
+  type BodyPolicyOptions,
+  type BodyStreams,
+  type WireHeader,
+  type WireResponse,
+} from './body-policy.js';
+export {
+  decodeStream,
+  discardStream,
+  fromWebStream,
+  limitStream,
+  nodeStreams,
+  toReadable,
+} from './node-streams.js';
+export {
+  encodeFormData,
+  isStreamBody,
+  outgoingBody,
+  type OutgoingBody,
+} from './request-body.js';
 export {
   createProgressReporter,
   PROGRESS_INTERVAL_MS,
