@@ -20,7 +20,7 @@ export type UndiciTimeouts = NetworkTimeouts;
  * try { return await dispatcher.request(opts); } catch (error) { throw mapUndiciError(error, ctx, timeouts); }
  */
 export function mapUndiciError(error: unknown, ctx: Context, timeouts: UndiciTimeouts): unknown {
-  if (ctx.signal.aborted) return ctx.signal.reason;
+  if (ctx.scope.aborted) return ctx.scope.reason;
   if (isExtapiError(error)) return error;
   const info = {
     method: ctx.request.method,
