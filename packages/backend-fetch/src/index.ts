@@ -4,10 +4,9 @@ export {
   DEFAULT_FETCH_TRANSPORT_OPTIONS,
   type FetchFunction,
   type FetchResponse,
-  type FetchTransport,
   type FetchTransportOptions,
-  fetchTransport,
   type ResolvedFetchTransportOptions,
   resolveFetchTransportOptions,
-} from './transport.js';
+} from './options.js';
+export { type FetchTransport, fetchTransport } from './transport.js';
 export { mapFetchError } from './map-error.js';

@@ -43,7 +43,7 @@ function isTypeError(error: unknown): error is { message: string; cause?: unknow
 export function mapFetchError(error: unknown, ctx: Context): unknown {
   // fetch rejects with the reason itself, but a body read cut by the abort may surface as
   // `terminated`; the caller must see its own reason (or the client's TimeoutError) either way.
-  if (ctx.signal.aborted) return ctx.signal.reason;
+  if (ctx.scope.aborted) return ctx.scope.reason;
   if (isExtapiError(error)) return error;
   const info = {
     method: ctx.request.method,
