@@ -26,7 +26,8 @@ const now = () => performance.now();
  * The cancellation of one call, or of a part of it (an attempt, a `timeout()`): it aborts once,
  * with a reason, when its parent aborts, when the caller's signal aborts, or when its deadline
  * passes. Listeners are plain functions (no EventTarget, whose listeners cost microseconds), and
- * every deadline of a call shares one timer, owned by the call's root scope.
+ * deadlines take no timer of their own: the process keeps one list per duration, with one timer
+ * armed for the list's oldest deadline, so a deadline costs a few pointer writes.
  *
  * It is also an EventTarget-shaped object (`aborted`, `reason`, `addEventListener`,
  * `removeEventListener`), so it can be handed to undici as a `signal`; `signal` gives a real
@@ -48,15 +49,13 @@ export class AbortScope {
   #listeners: Array<Listener | AbortScope> | undefined;
   #signal: AbortSignal | undefined;
   readonly #parent: AbortScope | undefined;
-  readonly #root: AbortScope;
   readonly #onTimeout: (() => unknown) | undefined;
   #external: AbortSignal | undefined;
-  #done = false;
   #onExternal: (() => void) | undefined;
-  // Root only: the call's one timer and the scopes waiting on it.
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #armedAt = Number.POSITIVE_INFINITY;
-  #pending: AbortScope[] | undefined;
+  // Its place in the deadline list of its duration (see DeadlineList), while its deadline counts.
+  #list: DeadlineList | undefined;
+  #prev: AbortScope | undefined;
+  #next: AbortScope | undefined;
 
   /**
    * @param parent the enclosing scope; none for a call's root.
@@ -71,7 +70,6 @@ export class AbortScope {
     signal?: AbortSignal,
   ) {
     this.#parent = parent?.canAbort ? parent : undefined;
-    this.#root = parent ? parent.#root : this;
     this.#onTimeout = onTimeout;
     this.deadline = timeoutMs ? now() + timeoutMs : Number.POSITIVE_INFINITY;
     const external = signal !== undefined && signal !== NEVER_ABORT ? signal : undefined;
@@ -88,7 +86,7 @@ export class AbortScope {
         external.addEventListener('abort', this.#onExternal, { once: true });
       }
     }
-    if (this.deadline !== Number.POSITIVE_INFINITY && !this.aborted) this.#root.#schedule(this);
+    if (timeoutMs! > 0 && !this.aborted) AbortScope.#enlist(this, timeoutMs!);
   }
 
   /** A scope inside this one, with its own (shorter) deadline. Call {@link dispose} when done. */
@@ -111,6 +109,7 @@ export class AbortScope {
     this.reason = reason;
     const listeners = this.#listeners;
     this.#listeners = undefined;
+    this.stop();
     this.#unlink();
     if (listeners === undefined) return;
     for (const listener of listeners) {
@@ -164,13 +163,8 @@ export class AbortScope {
    * closes (see the client and `timeout()`).
    */
   dispose(): void {
-    this.#done = true;
+    this.stop();
     this.#unlink();
-    if (this.#root === this && this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      this.#pending = undefined;
-    }
   }
 
   /** A real `AbortSignal` that follows this scope, for APIs that need one (fetch, third parties). */
@@ -209,7 +203,7 @@ export class AbortScope {
    * it still hears a caller's abort) until it is disposed or the call's root is.
    */
   stop(): void {
-    this.#done = true;
+    if (this.#list !== undefined) AbortScope.#delist(this);
   }
 
   /** EventTarget shape for undici's `signal`: the listener is called once on abort. */
@@ -247,30 +241,65 @@ export class AbortScope {
     }
   }
 
-  #schedule(scope: AbortScope): void {
-    if (this.#pending === undefined) this.#pending = [scope];
-    else this.#pending.push(scope);
-    if (scope.deadline >= this.#armedAt) return;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#armedAt = scope.deadline;
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, scope.deadline - now()));
+  // Every deadline of the process, in one list per duration: scopes of the same duration are
+  // added in the order they expire, so each list needs one timer, armed for its head, and adding
+  // or removing a scope is a few pointer writes (no Timeout object, no timer per call).
+  static readonly #lists = new Map<number, DeadlineList>();
+
+  static #enlist(scope: AbortScope, ms: number): void {
+    let list = AbortScope.#lists.get(ms);
+    if (list === undefined) {
+      list = { head: undefined, tail: undefined, timer: undefined, clock: undefined };
+      AbortScope.#lists.set(ms, list);
+    }
+    scope.#list = list;
+    scope.#prev = list.tail;
+    if (list.tail === undefined) list.head = scope;
+    else list.tail.#next = scope;
+    list.tail = scope;
+    // The list's timer fires no later than this deadline (it was armed for an older one, or now),
+    // unless the clock was swapped since (fake timers in tests): then it is armed anew.
+    if (list.timer === undefined || list.clock !== setTimeout) {
+      list.clock = setTimeout;
+      list.timer = setTimeout(() => AbortScope.#fire(list), ms);
+    } else if (scope.#prev === undefined) list.timer.ref?.();
   }
 
-  #fire(): void {
-    this.#timer = undefined;
-    this.#armedAt = Number.POSITIVE_INFINITY;
-    const pending = this.#pending ?? [];
-    this.#pending = undefined;
-    // Timers may fire a little early or late; a deadline within a millisecond is due.
-    const due = now() + 1;
-    const later: AbortScope[] = [];
-    for (const scope of pending) {
-      if (scope.aborted || scope.#done) continue;
-      if (scope.deadline <= due) scope.abort(scope.#onTimeout?.() ?? new Error('deadline passed'));
-      else later.push(scope);
-    }
-    for (const scope of later) this.#schedule(scope);
+  static #delist(scope: AbortScope): void {
+    const list = scope.#list!;
+    if (scope.#prev === undefined) list.head = scope.#next;
+    else scope.#prev.#next = scope.#next;
+    if (scope.#next === undefined) list.tail = scope.#prev;
+    else scope.#next.#prev = scope.#prev;
+    scope.#list = scope.#prev = scope.#next = undefined;
+    // An empty list keeps its timer (a call after it reuses it) but lets the process exit.
+    if (list.head === undefined) list.timer?.unref?.();
   }
+
+  static #fire(list: DeadlineList): void {
+    list.timer = undefined;
+    // Timers may fire a little early; a deadline within a millisecond is due.
+    const due = now() + 1;
+    let scope = list.head;
+    while (scope !== undefined && scope.deadline <= due) {
+      AbortScope.#delist(scope);
+      scope.abort(scope.#onTimeout?.() ?? new Error('deadline passed'));
+      scope = list.head;
+    }
+    if (scope !== undefined && list.timer === undefined) {
+      list.clock = setTimeout;
+      list.timer = setTimeout(() => AbortScope.#fire(list), Math.max(1, scope.deadline - now()));
+    }
+  }
+}
+
+/** The scopes of one duration, oldest first, and the timer armed for the oldest. */
+interface DeadlineList {
+  head: AbortScope | undefined;
+  tail: AbortScope | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** The `setTimeout` the timer was armed with. */
+  clock: typeof setTimeout | undefined;
 }
 
 function noop(): void {}

@@ -16,7 +16,7 @@ export interface MockAnswer {
   headers?: Record<string, string | string[]>;
   /** A string, bytes or object (sent as JSON), or a stream for `readBody: false` tests. */
   body?: string | Uint8Array | Readable | object | null;
-  /** Wait this long (abortable by `ctx.signal`) before answering. */
+  /** Wait this long (abortable by `ctx.scope`) before answering. */
   delayMs?: number;
   /** Reject with this instead of answering. */
   error?: unknown;
@@ -94,13 +94,13 @@ export function mockTransport(
       attempt: ctx.attempt,
       ctx,
     });
-    if (ctx.signal.aborted) throw ctx.signal.reason;
+    if (ctx.scope.aborted) throw ctx.scope.reason;
     let step: MockStep | MockAnswer | HttpResponse = script[call] ??
       options.fallback ??
       script[script.length - 1] ?? { status: 200 };
     if (typeof step === 'function') step = await step(ctx, call);
     if (isResponse(step)) return step;
-    if (step.delayMs) await sleep(step.delayMs, ctx.signal);
+    if (step.delayMs) await sleep(step.delayMs, ctx.scope);
     if ('error' in step && step.error !== undefined) throw step.error;
     const responseHeaders = new Headers();
     for (const [name, value] of Object.entries(step.headers ?? {})) {
