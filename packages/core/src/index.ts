@@ -88,6 +88,7 @@ export {
 export type { Logger } from './logger.js';
 export { defineTransport, type TransportInit } from './transport.js';
 export {
+  callError,
   errorCode,
   errorMessage,
   toNetworkError,

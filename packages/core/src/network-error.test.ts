@@ -1,7 +1,14 @@
 // Table tests of toNetworkError: which undici or Node error becomes which extapi error and code.
 // Pure: the errors are built by hand with the codes undici and Node use; the backends test their wrappers.
-import { type ExtapiError, isTimeoutError, isTransportError, type TimeoutError } from './errors.js';
-import { errorCode, errorMessage, toNetworkError } from './network-error.js';
+import { createContext } from './context.js';
+import {
+  type ExtapiError,
+  isTimeoutError,
+  isTransportError,
+  type TimeoutError,
+  TransportError,
+} from './errors.js';
+import { callError, errorCode, errorMessage, toNetworkError } from './network-error.js';
 
 const timeouts = { connectTimeoutMs: 11, headersTimeoutMs: 22, bodyTimeoutMs: 33 };
 
@@ -86,5 +93,36 @@ describe('toNetworkError', () => {
     expect(errorMessage(foreign)).toBe('connect ECONNREFUSED');
     expect(errorCode({ code: 1 })).toBeUndefined();
     expect(errorMessage(42)).toBe('42');
+  });
+});
+
+describe('callError', () => {
+  const ctxOf = () =>
+    createContext({
+      request: {
+        method: 'PUT',
+        url: new URL('http://api.test/y'),
+        headers: new Headers(),
+        body: undefined,
+      },
+      attempt: 2,
+    });
+
+  it('maps a backend error with the call’s method, URL, attempt and the error as cause', () => {
+    const cause = coded('ECONNREFUSED');
+    const mapped = callError(cause, ctxOf(), (error, info) =>
+      toNetworkError(error, info, timeouts),
+    );
+    expect(mapped).toMatchObject({ code: 'ECONNREFUSED', method: 'PUT', attempt: 2, cause });
+    expect((mapped as ExtapiError).url).toBe('http://api.test/y');
+  });
+
+  it('gives the call’s abort reason once its scope aborted, and extapi errors as they are', () => {
+    const ctx = ctxOf();
+    const own = new TransportError('already mapped', 'ECONNRESET');
+    expect(callError(own, ctx, () => 'mapped')).toBe(own);
+    const reason = new Error('caller gave up');
+    ctx.scope.abort(reason);
+    expect(callError(coded('UND_ERR_ABORTED'), ctx, () => 'mapped')).toBe(reason);
   });
 });

@@ -1,6 +1,13 @@
 // Turns an undici or Node network error into extapi's error family with normalised codes.
 // For transport authors: the undici and fetch backends (Node's fetch is undici too) both map through it.
-import { ExtapiError, type ExtapiErrorOptions, TimeoutError, TransportError } from './errors.js';
+import {
+  ExtapiError,
+  type ExtapiErrorOptions,
+  isExtapiError,
+  TimeoutError,
+  TransportError,
+} from './errors.js';
+import type { Context } from './types.js';
 
 /** The deadlines a transport ran with, for the `timeoutMs` of a {@link TimeoutError}. */
 export interface NetworkTimeouts {
@@ -133,4 +140,24 @@ export function toNetworkError(
   // Everything else keeps its code: ECONNREFUSED, ENOTFOUND, EAI_AGAIN, EHOSTUNREACH, HPE_* parser
   // errors and TLS codes such as CERT_HAS_EXPIRED, the codes people already search for.
   return new TransportError(message || 'Network error', code ?? 'ERR_NETWORK', info);
+}
+
+/**
+ * For transport authors: the error a failed call rejects with, the same rule in every transport.
+ * The call's abort reason when its scope aborted (the caller's own reason, or the client's
+ * `TimeoutError`: a backend may surface the abort as a reset), an extapi error as it is, and anything
+ * else through `map`, given the call's method, URL and attempt with the backend's error as `cause`.
+ * @example
+ * const mapMyError = (error: unknown, ctx: Context) =>
+ *   callError(error, ctx, (cause, info) => toNetworkError(cause, info, timeouts));
+ */
+export function callError(
+  error: unknown,
+  ctx: Context,
+  map: (error: unknown, info: ExtapiErrorOptions) => unknown,
+): unknown {
+  if (ctx.scope.aborted) return ctx.scope.reason;
+  if (isExtapiError(error)) return error;
+  const { method, url } = ctx.request;
+  return map(error, { method, url, attempt: ctx.attempt, cause: error });
 }
