@@ -1,8 +1,10 @@
 // Turns what fetch throws (`TypeError: fetch failed` / `terminated` with a `cause`) into extapi errors.
 // Used by the fetch transport only; the cause is mapped by core's toNetworkError, as the undici transport's.
 import {
+  callError,
   type Context,
   ExtapiError,
+  type ExtapiErrorOptions,
   errorCode,
   errorMessage,
   isExtapiError,
@@ -31,7 +33,7 @@ function isTypeError(error: unknown): error is { message: string; cause?: unknow
 
 /**
  * The error a failed fetch (or a failed read of its body) rejects with: the caller's abort reason
- * when `ctx.signal` aborted, extapi errors as they are, undici's deadlines as {@link TimeoutError}
+ * when `ctx.scope` aborted, extapi errors as they are, undici's deadlines as {@link TimeoutError}
  * (phase `connect`, `headers` or `body`), fetch's refusal of stacked codings as `ERR_CONTENT_ENCODING`,
  * a corrupt compressed body as `ERR_CONTENT_DECODING`,
  * invalid input as `ERR_INVALID_REQUEST`, and network failures as {@link TransportError} with the
@@ -42,15 +44,12 @@ function isTypeError(error: unknown): error is { message: string; cause?: unknow
  */
 export function mapFetchError(error: unknown, ctx: Context): unknown {
   // fetch rejects with the reason itself, but a body read cut by the abort may surface as
-  // `terminated`; the caller must see its own reason (or the client's TimeoutError) either way.
-  if (ctx.scope.aborted) return ctx.scope.reason;
-  if (isExtapiError(error)) return error;
-  const info = {
-    method: ctx.request.method,
-    url: ctx.request.url,
-    attempt: ctx.attempt,
-    cause: error,
-  };
+  // `terminated`; callError gives the caller its own reason (or the client's TimeoutError) either way.
+  return callError(error, ctx, fetchError);
+}
+
+/** What fetch threw (not an extapi error, the call not aborted) as an extapi error. */
+function fetchError(error: unknown, info: ExtapiErrorOptions): unknown {
   if (!isTypeError(error)) {
     // A custom fetch may reject with anything; keep its code when it has one.
     return new TransportError(

@@ -56,6 +56,11 @@ beforeAll(async () => {
     }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    // How the request body was framed: a known length, or chunked.
+    res.setHeader(
+      'x-framing',
+      req.headers['transfer-encoding'] ?? `length ${req.headers['content-length']}`,
+    );
     res.end(`${req.method} ${req.url} ${Buffer.concat(chunks).length}`);
   });
 });
@@ -166,7 +171,7 @@ describe('undiciTransport', () => {
     },
   );
 
-  it('reports upload progress for a body it sends, ending at the full size', async () => {
+  it('reports upload progress for a body it sends, ending at the full size, its length kept (not chunked)', async () => {
     const client = createClient([undiciTransport()], { baseUrl: server.url });
     try {
       const seen: Progress[] = [];
@@ -175,6 +180,7 @@ describe('undiciTransport', () => {
         onUploadProgress: (p) => seen.push(p),
       });
       expect(await res.text()).toBe('POST /upload 100000');
+      expect(res.headers.get('x-framing')).toBe('length 100000');
       expect(seen[seen.length - 1]).toEqual({
         transferredBytes: 100_000,
         totalBytes: 100_000,
