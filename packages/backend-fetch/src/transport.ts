@@ -111,10 +111,11 @@ const readAll = async (wire: { raw: FetchResponse }) => Buffer.from(await wire.r
 /**
  * A transport on `fetch`: `globalThis.fetch` by default, or the `fetch` you pass (undici's with a
  * `ProxyAgent` dispatcher, an instrumented one…). Redirects are followed by `createClient`, never by fetch.
- * fetch decodes gzip/deflate/br itself; the transport still refuses more than 5 stacked codings and
- * counts decoded bytes against `maxResponseBytes`. An unread body that is discarded is drained when
- * small (so its connection is reused) and cancelled when large or stalled.
- * Options: `fetch` (default `globalThis.fetch`), `maxResponseBytes` (default unlimited), `init` (default `{}`).
+ * fetch decodes gzip/deflate/br itself; core's body policy still refuses more than 5 stacked codings,
+ * counts decoded bytes against `maxResponseBytes`, and drains a small unread body that is discarded
+ * (so its connection is reused) and cancels a large or stalled one.
+ * Options: `fetch` (default `globalThis.fetch`), `maxResponseBytes` (default 32 MiB for a body read
+ * whole, none for a stream), `headersTimeoutMs` (300000), `init` (default `{}`).
  * @example
  * import { createClient } from '@extapi/core';
  * import { fetchTransport } from '@extapi/backend-fetch';
