@@ -207,7 +207,10 @@ export const option = {
       }
       return value;
     },
-  /** A function. */
+  /**
+   * A function.
+   * @typeParam F - the function's type, e.g. `(progress: Progress) => void`.
+   */
   fn:
     <F extends (...args: never[]) => unknown, D = undefined>(
       fallback?: D,
