@@ -184,7 +184,8 @@ export function fetchTransport(options?: FetchTransportOptions): FetchTransport 
     // A copy: fetch's own Headers are immutable, and iteration keeps each set-cookie apart.
     const headers = new Headers(res.headers as HeadersInit);
     const status = res.status;
-    return respond(ctx, {
+    // Awaited: returning the promise itself costs the async function one more microtask turn.
+    return await respond(ctx, {
       status,
       // HTTP/2 has no reason phrase: the standard one, as the undici transport gives.
       statusText: res.statusText || STATUS_CODES[status] || '',

@@ -222,7 +222,8 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
     if (httpVersionOf) data.httpVersion = httpVersionOf(url.origin);
     const status = data.statusCode;
     const raw = data.headers as RawHeaders;
-    return respond(ctx, {
+    // Awaited: returning the promise itself costs the async function one more microtask turn.
+    return await respond(ctx, {
       status,
       statusText: (data as { statusText?: string }).statusText || STATUS_CODES[status] || '',
       // Built on first access: most calls never look at the response headers.
