@@ -16,12 +16,18 @@ import { isDiscardedRedirect } from './redirect.js';
 import { createResponse, type ResponseInit } from './response.js';
 import type { Context, HttpResponse } from './types.js';
 
-/** A header as a transport received it: repeated ones as an array, `null`/`undefined` when absent. */
+/**
+ * A header as a transport received it: repeated ones as an array, `null`/`undefined` when absent.
+ * @example
+ * const encoding: WireHeader = rawHeaders['content-encoding']; // undici: a string or an array
+ */
 export type WireHeader = string | readonly string[] | null | undefined;
 
 /**
  * The stream operations the body policy needs, on the platform's streams `S` (Node's by default,
  * `nodeStreams`). A Web Streams implementation (DecompressionStream, TransformStream) fits the same shape.
+ * @example
+ * const decoded = streams.decode(streams.from(body, mapError), ['gzip']);
  */
 export interface BodyStreams<S> {
   /** The platform stream over a raw body; errors of a body it adapts go through `mapError`. */
@@ -34,7 +40,12 @@ export interface BodyStreams<S> {
   discard(stream: S, wireBytes: number | undefined): Promise<void>;
 }
 
-/** What a transport got off the wire for one response, handed to the function {@link bodyPolicy} returns. */
+/**
+ * What a transport got off the wire for one response, handed to the function {@link bodyPolicy} returns.
+ * @example
+ * const wire: WireResponse = { status: 200, statusText: 'OK', headers, contentLength: '2',
+ *   contentEncoding: null, location: null, body: Readable.from(['{}']), raw: res };
+ */
 export interface WireResponse<Raw = unknown> {
   /** The HTTP status code. */
   status: number;
@@ -59,7 +70,11 @@ export interface WireResponse<Raw = unknown> {
   wireLengthChecked?: boolean;
 }
 
-/** How a transport's bodies are handled, given once to {@link bodyPolicy}. */
+/**
+ * How a transport's bodies are handled, given once to {@link bodyPolicy}.
+ * @example
+ * const options: BodyPolicyOptions<Response> = { maxResponseBytes: undefined, decoded: true, mapError };
+ */
 export interface BodyPolicyOptions<Raw> {
   /** The transport's `maxResponseBytes`; a call's own overrides it (see `responseLimit`). @default undefined */
   maxResponseBytes: number | undefined;
@@ -73,7 +88,11 @@ export interface BodyPolicyOptions<Raw> {
   afterBody?(): Promise<void>;
 }
 
-/** Turns one {@link WireResponse} into the `HttpResponse` of the call `ctx`. */
+/**
+ * Turns one {@link WireResponse} into the `HttpResponse` of the call `ctx`.
+ * @example
+ * const respond: BodyPolicy<Response> = bodyPolicy({ maxResponseBytes: undefined, mapError });
+ */
 export type BodyPolicy<Raw> = (ctx: Context, wire: WireResponse<Raw>) => Promise<HttpResponse>;
 
 const noop = () => {};

@@ -11,7 +11,11 @@ import {
 import { createProgressReporter, type ProgressReport } from './progress.js';
 import type { Progress, RequestBody } from './types.js';
 
-/** A response body as a transport receives it: a Node `Readable` or a web `ReadableStream`. */
+/**
+ * A response body as a transport receives it: a Node `Readable` or a web `ReadableStream`.
+ * @example
+ * const raw: RawBody = res.body; // undici: a Readable; fetch: a web ReadableStream
+ */
 export type RawBody = Readable | ReadableStream<Uint8Array>;
 
 /**
@@ -45,7 +49,11 @@ export function bodyLength(body: RequestBody | undefined | null): number | undef
   return undefined;
 }
 
-/** The content codings core decodes (node-streams.ts has a decoder for each). */
+/**
+ * The content codings core decodes (node-streams.ts has a decoder for each).
+ * @example
+ * DECODABLE_CODINGS.has('br'); // true
+ */
 export const DECODABLE_CODINGS: ReadonlySet<string> = new Set(['gzip', 'x-gzip', 'deflate', 'br']);
 
 /** At most this many stacked codings are decoded; more is refused (undici CVE-2026-22036). */
@@ -138,7 +146,12 @@ export interface BodyLimitOptions {
   url?: string;
 }
 
-/** The progress reporter of one body read with `options`, or `undefined` when nobody listens. */
+/**
+ * The progress reporter of one body read with `options`, or `undefined` when nobody listens.
+ * @example
+ * const report = progressReporter({ onProgress: console.log, totalBytes: 10 });
+ * report?.(10, true);
+ */
 export function progressReporter(options: BodyLimitOptions): ProgressReport | undefined {
   return options.onProgress && createProgressReporter(options.onProgress, options.totalBytes);
 }

@@ -4,7 +4,11 @@ import { bodyLength, isWebStream } from './body.js';
 import { withProgress } from './progress.js';
 import type { Context, HttpRequest, RequestBody } from './types.js';
 
-/** The headers and body a transport sends for one request (see {@link outgoingBody}). */
+/**
+ * The headers and body a transport sends for one request (see {@link outgoingBody}).
+ * @example
+ * const { headers, body }: OutgoingBody = await outgoingBody(ctx, () => true);
+ */
 export interface OutgoingBody {
   /** The request's headers, or a copy with `content-type` or `content-length` set. */
   readonly headers: Headers;
