@@ -107,23 +107,26 @@ function buildClient(
   const next = (ctx?: Context) => terminal(ctx!);
   const names = middleware.map((fn) => fn.name || 'anonymous');
 
-  function request(input: string | URL, options: RequestOptions = {}): Promise<HttpResponse> {
+  function send(input: string | URL, options: unknown, method?: string): Promise<HttpResponse> {
     let ctx: Context;
+    let signal: AbortSignal | undefined;
     try {
-      ctx = buildContext(input, readRequestOptions(options), resolved);
+      const o = readRequestOptions(options, method);
+      signal = o.signal as AbortSignal | undefined;
+      ctx = buildContext(input, o, resolved);
     } catch (error) {
       return Promise.reject(error);
     }
-    const signal = (options as { signal?: AbortSignal }).signal;
     if (ctx.scope.aborted)
       return Promise.reject(signal?.aborted ? signal.reason : ctx.scope.reason);
     return execute(run, next, names, ctx, signal);
   }
 
+  const request = (url: string | URL, options?: RequestOptions) => send(url, options);
   const method =
     (name: string) =>
     (url: string | URL, options?: Omit<RequestOptions, 'method'>): Promise<HttpResponse> =>
-      request(url, { ...options, method: name });
+      send(url, options, name);
 
   const described = [...names, `${transport.transportName}Transport`];
 

@@ -77,10 +77,24 @@ const REQUEST_KEYS = {
   onDownloadProgress: true,
 } satisfies Record<keyof RequestOptions, true>;
 const REQUEST_KEY_LIST = Object.keys(REQUEST_KEYS);
-const EMPTY_REQUEST = Object.fromEntries(REQUEST_KEY_LIST.map((key) => [key, undefined])) as Record<
-  keyof RequestOptions,
-  unknown
->;
+/** A call's options as read: every field an own one, so reads never reach a prototype. */
+class CallOptions implements Record<keyof RequestOptions, unknown> {
+  method: unknown = undefined;
+  headers: unknown = undefined;
+  query: unknown = undefined;
+  json: unknown = undefined;
+  body: unknown = undefined;
+  signal: unknown = undefined;
+  timeoutMs: unknown = undefined;
+  pathTemplate: unknown = undefined;
+  readBody: unknown = undefined;
+  meta: unknown = undefined;
+  redirect: unknown = undefined;
+  maxRedirects: unknown = undefined;
+  maxResponseBytes: unknown = undefined;
+  onUploadProgress: unknown = undefined;
+  onDownloadProgress: unknown = undefined;
+}
 
 // Per-call checks, built once.
 const checkTimeout = option.ms();
@@ -93,15 +107,21 @@ const checkPathTemplate = option.string();
 
 /**
  * The call's options as own values only: every known key is an own field of the result (so a
- * polluted Object.prototype fills none of them), and an unknown key is a `ConfigError`.
+ * polluted Object.prototype fills none of them), and an unknown key is a `ConfigError`. `method`,
+ * when given (`client.get` and the like), wins over the options' own.
  */
-export function readRequestOptions(options: unknown): Record<keyof RequestOptions, unknown> {
-  if (!isRecord(options)) throw new ConfigError('options', options, 'expected an object');
-  const o: Record<keyof RequestOptions, unknown> = { ...EMPTY_REQUEST };
-  for (const key of Object.keys(options)) {
-    if (!Object.hasOwn(REQUEST_KEYS, key)) throw unknownOption('request()', key, REQUEST_KEY_LIST);
-    o[key as keyof RequestOptions] = options[key];
+export function readRequestOptions(options: unknown, method?: string): CallOptions {
+  const o = new CallOptions();
+  if (options !== undefined) {
+    if (!isRecord(options)) throw new ConfigError('options', options, 'expected an object');
+    for (const key in options) {
+      if (!Object.hasOwn(options, key)) continue; // inherited: a polluted prototype's, not the caller's
+      if (!Object.hasOwn(REQUEST_KEYS, key))
+        throw unknownOption('request()', key, REQUEST_KEY_LIST);
+      o[key as keyof RequestOptions] = options[key];
+    }
   }
+  if (method !== undefined) o.method = method;
   return o;
 }
 
@@ -122,7 +142,7 @@ function isSignal(value: unknown): value is AbortSignal {
  */
 export function buildContext(
   input: string | URL,
-  o: Record<keyof RequestOptions, unknown>,
+  o: CallOptions,
   resolved: ResolvedClientOptions,
 ): Context {
   const rawMethod = o.method ?? 'GET';
