@@ -109,11 +109,27 @@ class CallContext implements Context {
   #sensitive: Set<string> | undefined;
   #sensitiveSource: ReadonlySet<string>;
 
-  constructor(init: ContextInit, call?: CallInfo, sensitiveSource?: ReadonlySet<string>) {
-    // Own fields only, read without copying (this runs per call and per attempt): a polluted
-    // Object.prototype (signal, state, maxResponseBytes…) must not fill a field left out. Every
-    // field is an own property even when undefined, so reads of ctx never reach the prototype.
+  constructor(init: ContextInit, parent?: CallContext) {
     this.request = init.request;
+    if (parent !== undefined) {
+      // A clone (see clone()): the init is core's own object, so its fields are read directly.
+      this.attempt = init.attempt!;
+      this.scope =
+        init.signal === undefined
+          ? init.scope!
+          : new AbortScope(init.scope, 0, undefined, init.signal);
+      this.meta = parent.meta;
+      this.state = parent.state;
+      this.readBody = init.readBody!;
+      this.maxResponseBytes = parent.maxResponseBytes;
+      this.onDownloadProgress = parent.onDownloadProgress;
+      this.onUploadProgress = parent.onUploadProgress;
+      this.call = parent.call;
+      this.#sensitiveSource = parent.peekSensitiveHeaders();
+      return;
+    }
+    // Own fields only (a polluted Object.prototype must not fill a field left out), and every
+    // field an own property even when undefined, so reads of ctx never reach the prototype.
     this.attempt = own(init, 'attempt') ?? 1;
     const signal = own(init, 'signal');
     const scope = own(init, 'scope');
@@ -129,23 +145,19 @@ class CallContext implements Context {
     this.maxResponseBytes = own(init, 'maxResponseBytes');
     this.onDownloadProgress = own(init, 'onDownloadProgress');
     this.onUploadProgress = own(init, 'onUploadProgress');
-    if (call === undefined) {
-      const given = own(init, 'call') ?? {};
-      call = new CallRecord(
-        (Object.hasOwn(given, 'origin') ? given.origin : undefined) ?? this.request.url.origin,
-        (Object.hasOwn(given, 'redirect') ? given.redirect : undefined) ?? 'follow',
-        (Object.hasOwn(given, 'maxRedirects') ? given.maxRedirects : undefined) ?? 5,
-      );
-    }
-    this.call = call;
+    const given = own(init, 'call') ?? {};
+    this.call = new CallRecord(
+      (Object.hasOwn(given, 'origin') ? given.origin : undefined) ?? this.request.url.origin,
+      (Object.hasOwn(given, 'redirect') ? given.redirect : undefined) ?? 'follow',
+      (Object.hasOwn(given, 'maxRedirects') ? given.maxRedirects : undefined) ?? 5,
+    );
     const names = own(init, 'sensitiveHeaders');
     this.#sensitiveSource =
-      sensitiveSource ??
-      (names === undefined
+      names === undefined
         ? NO_NAMES
         : names instanceof Set
           ? names // the client's own set, built once: copied on first write, never changed
-          : new Set([...names].map((n) => n.toLowerCase())));
+          : new Set([...names].map((n) => n.toLowerCase()));
   }
 
   /** A real AbortSignal that follows {@link scope}, made on first use. */
@@ -187,14 +199,8 @@ class CallContext implements Context {
         scope: patch.scope ?? this.scope,
         signal: patch.signal,
         readBody: patch.readBody ?? this.readBody,
-        meta: this.meta,
-        state: this.state,
-        maxResponseBytes: this.maxResponseBytes,
-        onDownloadProgress: this.onDownloadProgress,
-        onUploadProgress: this.onUploadProgress,
       },
-      this.call,
-      this.peekSensitiveHeaders(),
+      this,
     );
   }
 }
@@ -229,5 +235,7 @@ export function callRecord(ctx: Context): { lastAttempt: number; redirectCount: 
  * markSensitiveHeader(ctx, 'x-partner-key');
  */
 export function markSensitiveHeader(ctx: Context, name: string): void {
-  ctx.sensitiveHeaders.add(name.toLowerCase());
+  const lower = name.toLowerCase();
+  // Most marks name a header already on the list (authorization): no copy of the set for those.
+  if (!sensitiveHeaderNames(ctx).has(lower)) ctx.sensitiveHeaders.add(lower);
 }

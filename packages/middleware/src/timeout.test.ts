@@ -91,18 +91,27 @@ describe('timeout()', () => {
     expect(transport.requests).toHaveLength(0);
   });
 
-  test('clears its timer when the call settles', async () => {
+  test('leaves no deadline behind when the call settles: nothing fires, no timer is re-armed', async () => {
     jest.useFakeTimers();
     try {
-      const client = createClient([timeout({ ms: 60_000 }), mockTransport([{ status: 200 }])]);
-      await client.get(URL_);
-      expect(jest.getTimerCount()).toBe(0);
+      const seen: unknown[] = [];
+      const spy: Middleware = (ctx, next) => {
+        ctx.scope.onAbort((reason) => seen.push(reason));
+        return next();
+      };
+      const client = createClient([timeout({ ms: 60_000 }), spy, mockTransport([{ status: 200 }])]);
+      // Deadlines of one duration share one timer, however many calls are in flight.
+      await Promise.all(Array.from({ length: 20 }, () => client.get(URL_)));
+      expect(jest.getTimerCount()).toBeLessThanOrEqual(1);
       const failing = createClient([
         timeout({ ms: 60_000 }),
+        spy,
         mockTransport([{ error: new Error('x') }]),
       ]);
       await expect(failing.get(URL_)).rejects.toThrow('x');
+      jest.advanceTimersByTime(60_000);
       expect(jest.getTimerCount()).toBe(0);
+      expect(seen).toEqual([]);
     } finally {
       jest.useRealTimers();
     }

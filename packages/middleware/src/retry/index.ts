@@ -2,6 +2,7 @@
 // Placed early in the stack: what sits before it runs once per call, what sits after it per attempt.
 import { randomUUID } from 'node:crypto';
 import {
+  type AbortScope,
   type Context,
   type HttpResponse,
   HttpStatusError,
@@ -57,6 +58,21 @@ interface Decision {
 function responseOf(outcome: RetryOutcome): HttpResponse | undefined {
   if (outcome.response) return outcome.response;
   return isHttpStatusError(outcome.error) ? outcome.error.response : undefined;
+}
+
+/**
+ * The call ends in the last attempt's own error, telling how many attempts it took and why the
+ * earlier ones failed (as got, ky and the AWS SDK do), so isHttpStatusError(e) & co. still hold.
+ */
+function giveUp(error: unknown, attempts: number, errors: unknown[], previous = attempts - 1) {
+  return previous > 0 ? recordAttempts(error, attempts, errors.slice(0, previous)) : error;
+}
+
+/** A deadline of this call (a TimeoutError) learns the attempts too; a caller's reason is theirs. */
+function abortReason(scope: AbortScope, attempts: number, errors: unknown[], previous: number) {
+  return isExtapiError(scope.reason)
+    ? giveUp(scope.reason, attempts, errors, previous)
+    : scope.reason;
 }
 
 /**
@@ -160,14 +176,7 @@ export function retry(options: RetryOptions = {}): Middleware {
     const replayable = isReplayableBody(ctx.request.body);
     // The errors of the attempts so far, oldest first; a retried response as an HttpStatusError.
     const errors: unknown[] = [];
-    // The call ends in the last attempt's own error, telling how many attempts it took and why the
-    // earlier ones failed (as got, ky and the AWS SDK do), so isHttpStatusError(e) & co. still hold.
-    const fail = (error: unknown, attempts: number, previous = attempts - 1) =>
-      previous > 0 ? recordAttempts(error, attempts, errors.slice(0, previous)) : error;
-    // A deadline of this call (a TimeoutError) learns the attempts too; a caller's reason is theirs.
     const scope = ctx.scope;
-    const aborted = (attempts: number, previous: number) =>
-      isExtapiError(scope.reason) ? fail(scope.reason, attempts, previous) : scope.reason;
 
     for (let attempt = 1; ; attempt++) {
       const attemptCtx = ctx.clone({ attempt });
@@ -179,13 +188,13 @@ export function retry(options: RetryOptions = {}): Middleware {
         const response = await scope.race(next(attemptCtx));
         outcome = { attempt, response };
       } catch (error) {
-        if (scope.aborted) throw aborted(attempt, attempt - 1);
+        if (scope.aborted) throw abortReason(scope, attempt, errors, attempt - 1);
         outcome = { attempt, error };
       }
       const decision = replayable ? decide(outcome, attemptCtx, idempotent) : undefined;
       if (decision === undefined) {
         if (outcome.response) return outcome.response;
-        throw fail(outcome.error, attempt);
+        throw giveUp(outcome.error, attempt, errors);
       }
       const response = responseOf(outcome);
       errors.push(
@@ -198,7 +207,7 @@ export function retry(options: RetryOptions = {}): Middleware {
         (budget !== undefined && !budget.withdraw())
       ) {
         if (outcome.response) return outcome.response;
-        throw fail(outcome.error, attempt);
+        throw giveUp(outcome.error, attempt, errors);
       }
       const delayMs = decision.delayMs ?? backoffDelay(attempt, config.backoff, config.random);
       await response?.discard();
@@ -219,7 +228,7 @@ export function retry(options: RetryOptions = {}): Middleware {
         // core's sleep listens to the scope itself; a sleep of the user's gets a real AbortSignal.
         await (config.sleep === sleep ? sleep(delayMs, scope) : config.sleep(delayMs, ctx.signal));
       } catch (error) {
-        throw scope.aborted ? aborted(attempt, attempt) : error;
+        throw scope.aborted ? abortReason(scope, attempt, errors, attempt) : error;
       }
     }
   };
