@@ -26,7 +26,11 @@ export interface RequestMeta {
   [key: string]: unknown;
 }
 
-/** The request that one pass through the pipeline sends. Middleware treat it as a value: change it on `ctx.clone()`. */
+/**
+ * The request that one pass through the pipeline sends. Each call has its own, and `retry()`
+ * gives each attempt a copy, so a middleware may set headers on the one it receives; to change
+ * the request only for the layers below it, change it on `ctx.clone()`.
+ */
 export interface HttpRequest {
   /** Upper-case method token, e.g. `GET`. */
   method: string;

@@ -38,7 +38,7 @@ export interface CircuitBreakerOptions {
   windowMs?: number;
   /** How long an open circuit fails fast before it lets a probe through, in ms. @default 5_000 */
   openMs?: number;
-  /** Which circuit a call belongs to. @default the request URL's origin */
+  /** Which circuit a call belongs to. @default the origin the call was made for (`ctx.call.origin`) */
   key?: (ctx: Context) => string;
   /** Called on every transition; errors it throws are ignored. @default none */
   onStateChange?: (change: CircuitStateChange) => void;
@@ -57,7 +57,7 @@ export const DEFAULT_CIRCUIT_BREAKER_OPTIONS = Object.freeze({
   /** @see CircuitBreakerOptions.openMs */
   openMs: 5_000,
   /** @see CircuitBreakerOptions.key */
-  key: (ctx: Context): string => ctx.request.url.origin,
+  key: (ctx: Context): string => ctx.call.origin,
   /** @see CircuitBreakerOptions.onStateChange */
   onStateChange: undefined as ((change: CircuitStateChange) => void) | undefined,
   /** @see CircuitBreakerOptions.now */
