@@ -1,5 +1,5 @@
 // The benchmark's upstream: a raw TCP server that answers every GET with one precomputed keep-alive
-// HTTP/1.1 response. It runs in its own process (forked by wire.mjs) and costs far less than any client.
+// HTTP/1.1 response. It runs in its own process (forked by harness.mjs), far cheaper than any client.
 import net from 'node:net';
 
 // A small JSON body, the size of a typical "get one item" answer; the whole response is built once.
