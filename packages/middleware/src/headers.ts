@@ -82,7 +82,9 @@ export function headers(patch: HeadersPatch): Middleware {
       return next(ctx);
     };
   }
-  return async function headers(ctx: Context, next: Next): Promise<HttpResponse> {
+  // Not async: nothing to wait for, so no promise of its own (a throw still reaches the layer
+  // above as a rejection, through compose).
+  return function headers(ctx: Context, next: Next): Promise<HttpResponse> {
     const target = ctx.request.headers;
     for (const [name, value] of resolved) target.set(name, value);
     return next(ctx);

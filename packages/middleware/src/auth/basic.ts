@@ -73,7 +73,8 @@ export function resolveBasicAuthOptions(options: BasicAuthOptions): string {
 export function basicAuth(options: BasicAuthOptions): Middleware {
   const value = resolveBasicAuthOptions(options);
 
-  return async function basicAuth(ctx: Context, next: Next): Promise<HttpResponse> {
+  // Not async: nothing to wait for, so no promise of its own.
+  return function basicAuth(ctx: Context, next: Next): Promise<HttpResponse> {
     ctx.request.headers.set('authorization', value);
     markSensitiveHeader(ctx, 'authorization');
     return next(ctx);

@@ -53,6 +53,8 @@ const checkToken = option.secret((token, name): string => {
   return token;
 });
 
+const NO_REFRESH = Object.freeze({ refresh: false });
+
 function setToken(ctx: Context, token: string): void {
   ctx.request.headers.set('authorization', `Bearer ${token}`);
   markSensitiveHeader(ctx, 'authorization');
@@ -92,26 +94,35 @@ export function bearerAuth(getToken: GetToken, options: BearerAuthOptions = {}):
     return refreshing;
   }
 
+  async function refreshAndResend(ctx: Context, next: Next, token: string, response: HttpResponse) {
+    await response.discard();
+    // Join the refresh in flight; or, if one finished since this request went out with an older
+    // token, use its result; only otherwise start one. So N concurrent 401s cause one refresh.
+    const fresh =
+      refreshing || refreshed === undefined || refreshed === token
+        ? await ctx.scope.race(refresh())
+        : refreshed;
+    const again = ctx.clone();
+    setToken(again, fresh);
+    return next(again);
+  }
+
+  function send(ctx: Context, next: Next, token: string): Promise<HttpResponse> {
+    setToken(ctx, token);
+    if (!refreshOn401 || !isReplayableBody(ctx.request.body)) return next(ctx);
+    return next(ctx).then((response) =>
+      response.status === 401 ? refreshAndResend(ctx, next, token, response) : response,
+    );
+  }
+
   // The setting is visible on the function so that createClient's stack check (core's lintStack)
   // does not warn about a bearerAuth outside retry that never refreshes.
   return Object.assign(
-    async function bearerAuth(ctx: Context, next: Next): Promise<HttpResponse> {
-      const token = checkToken(await getToken({ refresh: false }), 'getToken()');
-      setToken(ctx, token);
-      const response = await next(ctx);
-      if (response.status !== 401 || !refreshOn401 || !isReplayableBody(ctx.request.body)) {
-        return response;
-      }
-      await response.discard();
-      // Join the refresh in flight; or, if one finished since this request went out with an older
-      // token, use its result; only otherwise start one. So N concurrent 401s cause one refresh.
-      const fresh =
-        refreshing || refreshed === undefined || refreshed === token
-          ? await ctx.scope.race(refresh())
-          : refreshed;
-      const again = ctx.clone();
-      setToken(again, fresh);
-      return next(again);
+    // Not async: a token getter that answers at once (a cached token) costs no promise turn.
+    function bearerAuth(ctx: Context, next: Next): Promise<HttpResponse> {
+      const got = getToken(NO_REFRESH);
+      if (typeof got === 'string') return send(ctx, next, checkToken(got, 'getToken()'));
+      return Promise.resolve(got).then((token) => send(ctx, next, checkToken(token, 'getToken()')));
     },
     { refreshOn401 },
   );

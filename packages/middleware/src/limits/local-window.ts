@@ -11,6 +11,8 @@ import { createWaitQueue, type WaitQueue } from './wait-queue.js';
 /** Starts per key: `acquire` resolves when the call may start. */
 export interface StartGate {
   acquire(key: string, signal: AbortLike): Promise<void>;
+  /** Takes a start at once when one is free and nobody waits (no promise); `false` otherwise. */
+  tryAcquire?(key: string): boolean;
   /** Holds every start of `key` for `ms` (longer pauses win). */
   pause(key: string, ms: number): void;
   /** How many keys have state right now. */
@@ -149,17 +151,21 @@ export function createLocalWindow(
     }
   }
 
+  function tryAcquire(key: string): boolean {
+    const window = state(key);
+    if (window.queue.size !== 0) return false;
+    const t = now();
+    if (delay(window, t) > 0) return false;
+    record(window, t);
+    return true;
+  }
+
   return {
+    tryAcquire,
     acquire(key, signal) {
       if (signal.aborted) return Promise.reject(signal.reason);
+      if (tryAcquire(key)) return Promise.resolve();
       const window = state(key);
-      if (window.queue.size === 0) {
-        const t = now();
-        if (delay(window, t) <= 0) {
-          record(window, t);
-          return Promise.resolve();
-        }
-      }
       if (window.queue.size >= maxQueue) return Promise.reject(new QueueFullError(maxQueue));
       const turn = window.queue.wait(signal);
       if (window.timer === undefined) pump(window);
