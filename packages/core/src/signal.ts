@@ -53,6 +53,8 @@ export interface LinkedSignal {
 
 /**
  * A signal that aborts when `parent` aborts (with its reason) or when `abort()` is called.
+ * @deprecated Inside a middleware use `ctx.scope.child(ms, onTimeout)`: no AbortController, no
+ * EventTarget listener, and the deadline shares the process's timer. Kept for existing code.
  * Unlike `AbortSignal.any`, the link is removed by `dispose()`, so a long-lived parent does not
  * collect one listener per call.
  * @example
