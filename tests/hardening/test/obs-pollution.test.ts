@@ -6,13 +6,8 @@ import { concurrencyLimit, logging, rateLimit } from '@extapi/middleware';
 import { openTelemetry } from '@extapi/middleware/opentelemetry';
 import { prometheusMetrics } from '@extapi/middleware/prometheus';
 import { type TextMapPropagator, trace } from '@opentelemetry/api';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { Registry } from 'prom-client';
 import { useGuard } from './helpers/guard.js';
+import { captureTelemetry } from './helpers/telemetry.js';
 import { TRANSPORTS } from './helpers/transports.js';
 
 // What a hostile JSON merge could plant, each a gadget of one of the middleware.
@@ -54,15 +49,7 @@ describe.each(TRANSPORTS)(
         res.end('{"body":"BodyText"}');
       });
       guard.defer(() => server.close());
-      const lines: string[] = [];
-      const sink = (obj: object, msg: string) => lines.push(`${msg} ${JSON.stringify(obj)}`);
-      const logger = { debug: sink, info: sink, warn: sink, error: sink };
-      const exporter = new InMemorySpanExporter();
-      const provider = new BasicTracerProvider({
-        spanProcessors: [new SimpleSpanProcessor(exporter)],
-      });
-      guard.defer(() => provider.shutdown());
-      const registry = new Registry();
+      const { lines, logger, exporter, provider, registry } = captureTelemetry(guard);
 
       const proto = Object.prototype as Record<string, unknown>;
       let stack: Parameters<typeof guard.client>[0];

@@ -7,12 +7,8 @@ import { DEFAULT_SENSITIVE_HEADERS, isExtapiError } from '@extapi/core';
 import { startTestServer, type TestServer } from '@extapi/core/testing';
 import { expectStatus, logging } from '@extapi/middleware';
 import { openTelemetry } from '@extapi/middleware/opentelemetry';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
 import { useGuard } from './helpers/guard.js';
+import { captureTelemetry } from './helpers/telemetry.js';
 import { TRANSPORTS } from './helpers/transports.js';
 
 /** Every secret carries this marker, so one search finds any of them. */
@@ -78,14 +74,7 @@ describe.each(TRANSPORTS)('one redaction list over %s', (_name, kind) => {
   });
 
   function telemetry() {
-    const lines: string[] = [];
-    const sink = (obj: object, msg: string) => lines.push(`${msg} ${JSON.stringify(obj)}`);
-    const logger = { debug: sink, info: sink, warn: sink, error: sink };
-    const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({
-      spanProcessors: [new SimpleSpanProcessor(exporter)],
-    });
-    guard.defer(() => provider.shutdown());
+    const { lines, logger, exporter, provider } = captureTelemetry(guard);
     const stack = [
       logging({ logger, verbose: true }),
       openTelemetry({ tracer: provider.getTracer('t'), meter: false }),

@@ -7,13 +7,8 @@ import { startTestServer } from '@extapi/core/testing';
 import { bearerAuth, expectStatus, logging, retry } from '@extapi/middleware';
 import { openTelemetry } from '@extapi/middleware/opentelemetry';
 import { prometheusMetrics } from '@extapi/middleware/prometheus';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { Registry } from 'prom-client';
 import { useGuard } from './helpers/guard.js';
+import { captureTelemetry } from './helpers/telemetry.js';
 import { TRANSPORTS } from './helpers/transports.js';
 
 /** Every secret shares this marker, so one search finds any of them, whole or in part. */
@@ -71,15 +66,7 @@ describe.each(TRANSPORTS)('secrets in errors and telemetry over %s', (_name, kin
       res.end('ok');
     });
     guard.defer(() => server.close());
-    const lines: string[] = [];
-    const sink = (obj: object, msg: string) => lines.push(`${msg} ${JSON.stringify(obj)}`);
-    const logger = { debug: sink, info: sink, warn: sink, error: sink };
-    const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({
-      spanProcessors: [new SimpleSpanProcessor(exporter)],
-    });
-    guard.defer(() => provider.shutdown());
-    const registry = new Registry();
+    const { lines, logger, exporter, provider, registry } = captureTelemetry(guard);
     const client = guard.client([
       logging({ logger, verbose: true }),
       openTelemetry({ tracer: provider.getTracer('hardening') }),
