@@ -2,6 +2,7 @@
 // only: core follows redirects (fetch is called with redirect: 'manual') and its body policy handles bodies.
 import { STATUS_CODES } from 'node:http';
 import {
+  type AbortScope,
   bodyPolicy,
   type Context,
   defineTransport,
@@ -141,45 +142,40 @@ export function fetchTransport(options?: FetchTransportOptions): FetchTransport 
   });
 
   /**
-   * Calls fetch with the head deadline (fetch's own restarts on every 1xx, this one does not), and
-   * rejects with the request body's own error when that is what failed.
+   * The head deadline of one call (fetch's own restarts on every 1xx, this one does not): a child
+   * of the call's scope, on the call's one timer; its signal is the one AbortController fetch needs.
+   * It stops at the head and keeps following the call's scope, so a caller's abort still reaches a
+   * body streamed after it.
    */
-  async function send(ctx: Context): Promise<FetchResponse> {
+  function headDeadline(ctx: Context): AbortScope {
+    if (headersTimeoutMs <= 0) return ctx.scope;
+    const { method, url } = ctx.request;
+    return ctx.scope.child(
+      headersTimeoutMs,
+      () =>
+        new TimeoutError(headersTimeoutMs, { method, url, attempt: ctx.attempt, phase: 'headers' }),
+    );
+  }
+
+  /**
+   * One call: fetch with the head deadline, the response through core's body policy. One async
+   * function for both, so that a call costs no more frames and microtask turns than fetch's own.
+   */
+  async function fetchRequest(ctx: Context): Promise<HttpResponse> {
     const { method, url, body } = ctx.request;
+    // fetch reports a request body's own error as a bare `fetch failed`: the body keeps it here.
     const failure: BodyFailure = {};
-    // The head deadline is a child of the call's scope, on the call's one timer; its signal is the
-    // one AbortController fetch needs. It stops at the head and keeps following the call's scope,
-    // so a caller's abort still reaches a body streamed after it.
-    const head =
-      headersTimeoutMs > 0
-        ? ctx.scope.child(
-            headersTimeoutMs,
-            () =>
-              new TimeoutError(headersTimeoutMs, {
-                method,
-                url,
-                attempt: ctx.attempt,
-                phase: 'headers',
-              }),
-          )
-        : ctx.scope;
+    let head = ctx.scope;
+    let res: FetchResponse;
     try {
       // core's request body policy: FormData encoded for a foreign fetch, upload progress reported.
       const out = body === undefined ? ctx.request : await outgoingBody(ctx, nativeForm);
-      return await fetch(url.href, requestInit(init, method, out, head.signal, failure));
+      head = headDeadline(ctx);
+      res = await fetch(url.href, requestInit(init, method, out, head.signal, failure));
     } catch (error) {
-      throw failure.error ?? error;
+      throw mapFetchError(failure.error ?? error, ctx);
     } finally {
       if (head !== ctx.scope) head.stop();
-    }
-  }
-
-  async function fetchRequest(ctx: Context): Promise<HttpResponse> {
-    let res: FetchResponse;
-    try {
-      res = await send(ctx);
-    } catch (error) {
-      throw mapFetchError(error, ctx);
     }
     // A copy: fetch's own Headers are immutable, and iteration keeps each set-cookie apart.
     const headers = new Headers(res.headers as HeadersInit);

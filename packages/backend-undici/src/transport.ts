@@ -124,22 +124,6 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
     if (--inFlight === 0) onIdle?.();
   };
 
-  async function undici(ctx: Context): Promise<HttpResponse> {
-    inFlight++;
-    let streaming = false;
-    try {
-      const response = await send(ctx);
-      const stream = response.body;
-      if (stream !== null && !stream.destroyed) {
-        streaming = true;
-        stream.once('close', settle);
-      }
-      return response;
-    } finally {
-      if (!streaming) settle();
-    }
-  }
-
   /**
    * Closes the owned dispatcher: calls in flight may finish for closeTimeoutMs, then the
    * connections are destroyed (a call waiting on a silent server would keep close() pending
@@ -160,8 +144,9 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
     return idle.then(() => (inFlight === 0 ? dispatcher.close() : dispatcher.destroy()));
   }
 
-  async function send(ctx: Context): Promise<HttpResponse> {
-    const { method, url, headers, body } = ctx.request;
+  /** undici's options for one request, but its body and signal; throws for a request it must refuse. */
+  function requestOptions(ctx: Context): Dispatcher.RequestOptions {
+    const { method, url, headers } = ctx.request;
     if (proxied && headers.has('proxy-authorization')) {
       // A per-request value would reach a NO_PROXY target as it is: credentials go in the options.
       throw new ExtapiError(
@@ -179,13 +164,21 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
       // undici iterates a WHATWG Headers as [name, value] pairs itself: no conversion here.
       headers: wireHeaders(headers),
     });
-    let deadline: HeadDeadline | undefined;
+    if (perRequestTimeouts) {
+      request.headersTimeout = resolved.headersTimeoutMs;
+      request.bodyTimeout = resolved.bodyTimeoutMs;
+    }
+    return request;
+  }
+
+  /** Gives `request` the call's signal, with the head deadline when the transport keeps it. */
+  function withSignal(ctx: Context, request: Dispatcher.RequestOptions): HeadDeadline | undefined {
     if (headersTimeoutMs > 0) {
       const started = performance.now();
       const headTimeout = () =>
         new TimeoutError(headersTimeoutMs, {
-          method,
-          url,
+          method: ctx.request.method,
+          url: ctx.request.url,
           attempt: ctx.attempt,
           phase: 'headers',
         });
@@ -194,48 +187,64 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
       request.onInfo = () =>
         head.start(headersTimeoutMs - (performance.now() - started), headTimeout);
       if (resolved.allowH2) head.start(headersTimeoutMs, headTimeout);
-      deadline = head;
-    } else if (ctx.scope.canAbort) {
+      return head;
+    }
+    if (ctx.scope.canAbort) {
       // undici takes any object with aborted, reason and the two listener methods: the scope
       // itself, so no AbortController is made. One that can never abort is not passed at all.
       request.signal = ctx.scope as unknown as AbortSignal;
     }
-    if (body !== undefined) {
-      // core's request body policy: global FormData encoded, upload progress reported.
-      const out = await outgoingBody(ctx, isUndiciForm);
-      if (out.headers !== headers) request.headers = wireHeaders(out.headers);
-      request.body = undiciBody(out.body!, resolved.allowH2 && !PAYLOAD_METHODS.has(method));
-    }
-    if (perRequestTimeouts) {
-      request.headersTimeout = resolved.headersTimeoutMs;
-      request.bodyTimeout = resolved.bodyTimeoutMs;
-    }
+    return undefined;
+  }
 
-    let data: UndiciResponseData;
+  /**
+   * One call: the request on the wire, the response through core's body policy. One async function
+   * for both, so that a call costs no more frames and microtask turns than undici's own.
+   */
+  async function undici(ctx: Context): Promise<HttpResponse> {
+    const request = requestOptions(ctx);
+    const { method, url, headers, body } = ctx.request;
+    inFlight++;
+    let response: HttpResponse | undefined;
     try {
-      data = await dispatcher.request(request);
-    } catch (error) {
-      throw mapUndiciError(error, ctx, resolved);
+      if (body !== undefined) {
+        // core's request body policy: global FormData encoded, upload progress reported.
+        const out = await outgoingBody(ctx, isUndiciForm);
+        if (out.headers !== headers) request.headers = wireHeaders(out.headers);
+        request.body = undiciBody(out.body!, resolved.allowH2 && !PAYLOAD_METHODS.has(method));
+      }
+      const deadline = withSignal(ctx, request);
+      let data: UndiciResponseData;
+      try {
+        data = await dispatcher.request(request);
+      } catch (error) {
+        throw mapUndiciError(error, ctx, resolved);
+      } finally {
+        deadline?.stop();
+      }
+      if (httpVersionOf) data.httpVersion = httpVersionOf(url.origin);
+      const status = data.statusCode;
+      const raw = data.headers as RawHeaders;
+      response = await respond(ctx, {
+        status,
+        statusText: (data as { statusText?: string }).statusText || STATUS_CODES[status] || '',
+        // Built on first access: most calls never look at the response headers.
+        headers: () => toHeaders(raw),
+        contentLength: raw['content-length'],
+        contentEncoding: raw['content-encoding'],
+        location: raw.location,
+        body: data.body,
+        raw: data,
+        // undici holds an HTTP/1.1 body to its content-length itself, encoded or not.
+        wireLengthChecked: data.httpVersion === '1.1',
+      });
+      return response;
     } finally {
-      deadline?.stop();
+      // Counted until the response is complete: a streamed body keeps the call in flight until it closes.
+      const stream = response?.body;
+      if (stream && !stream.destroyed) stream.once('close', settle);
+      else settle();
     }
-    if (httpVersionOf) data.httpVersion = httpVersionOf(url.origin);
-    const status = data.statusCode;
-    const raw = data.headers as RawHeaders;
-    // Awaited: returning the promise itself costs the async function one more microtask turn.
-    return await respond(ctx, {
-      status,
-      statusText: (data as { statusText?: string }).statusText || STATUS_CODES[status] || '',
-      // Built on first access: most calls never look at the response headers.
-      headers: () => toHeaders(raw),
-      contentLength: raw['content-length'],
-      contentEncoding: raw['content-encoding'],
-      location: raw.location,
-      body: data.body,
-      raw: data,
-      // undici holds an HTTP/1.1 body to its content-length itself, encoded or not.
-      wireLengthChecked: data.httpVersion === '1.1',
-    });
   }
 
   return defineTransport(undici, {
