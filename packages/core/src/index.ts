@@ -55,6 +55,7 @@ export {
 } from './node-streams.js';
 export {
   encodeFormData,
+  type EncodedForm,
   isStreamBody,
   outgoingBody,
   type OutgoingBody,

@@ -31,6 +31,14 @@ export function isStreamBody(
   );
 }
 
+/** A FormData encoded for the wire: see {@link encodeFormData}. */
+export interface EncodedForm {
+  /** A copy of the request headers with the multipart `content-type` (boundary included). */
+  headers: Headers;
+  /** The encoded body. */
+  body: Uint8Array;
+}
+
 /**
  * `form` as bytes, with its multipart `content-type` (boundary included) set on a copy of `headers`
  * unless one is set already: for a sender that does not know the global FormData class (undici 7
@@ -38,10 +46,7 @@ export function isStreamBody(
  * @example
  * const { headers, body } = await encodeFormData(form, request.headers);
  */
-export async function encodeFormData(
-  form: FormData,
-  headers: Headers,
-): Promise<{ headers: Headers; body: Uint8Array }> {
+export async function encodeFormData(form: FormData, headers: Headers): Promise<EncodedForm> {
   const encoded = new Response(form);
   const out = new Headers(headers);
   if (!out.has('content-type')) out.set('content-type', encoded.headers.get('content-type')!);

@@ -101,15 +101,21 @@ function redisOption(value: unknown, name: string): string | RedisClientLike | u
 
 /** The checks of {@link SharedLimitOptions}, spread into each limit's own spec. */
 export const SHARED_LIMIT_SPEC = {
+  /** @see SharedLimitOptions.key */
   key: option.fn<LimitKey>(),
+  /** @see SharedLimitOptions.maxQueue */
   maxQueue: option.integer({
     min: 0,
     infinity: true,
     default: DEFAULT_SHARED_LIMIT_OPTIONS.maxQueue,
   }),
+  /** @see SharedLimitOptions.redis */
   redis: redisOption,
+  /** @see SharedLimitOptions.id */
   id: option.string<undefined>(),
+  /** @see SharedLimitOptions.onRedisError */
   onRedisError: option.oneOf(['fail', 'local'], DEFAULT_SHARED_LIMIT_OPTIONS.onRedisError),
+  /** @see SharedLimitOptions.redisTimeoutMs */
   redisTimeoutMs: option.ms({ min: 1, default: DEFAULT_SHARED_LIMIT_OPTIONS.redisTimeoutMs }),
 } satisfies OptionSpec<SharedLimitOptions>;
 

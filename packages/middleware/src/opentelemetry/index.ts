@@ -101,16 +101,22 @@ function apiObject<T>(method: string, expected: string): OptionCheck<T | undefin
 }
 
 const OPEN_TELEMETRY_SPEC = {
+  /** @see OpenTelemetryOptions.tracer */
   tracer: apiObject<Tracer>('startSpan', 'an OpenTelemetry Tracer'),
+  /** @see OpenTelemetryOptions.propagator */
   propagator: apiObject<TextMapPropagator>('inject', 'an OpenTelemetry TextMapPropagator'),
+  /** @see OpenTelemetryOptions.spanName */
   spanName: option.fn<(ctx: Context) => string, (ctx: Context) => string>(
     DEFAULT_OPEN_TELEMETRY_OPTIONS.spanName,
   ),
+  /** @see OpenTelemetryOptions.injectHeaders */
   injectHeaders: option.boolean(DEFAULT_OPEN_TELEMETRY_OPTIONS.injectHeaders),
+  /** @see OpenTelemetryOptions.meter */
   meter: (value: unknown, name: string): Meter | false | undefined =>
     value === false
       ? false
       : apiObject<Meter>('createHistogram', 'an OpenTelemetry Meter or false')(value, name),
+  /** @see OpenTelemetryOptions.suppressInstrumentation */
   suppressInstrumentation: option.boolean(DEFAULT_OPEN_TELEMETRY_OPTIONS.suppressInstrumentation),
 } satisfies OptionSpec<OpenTelemetryOptions>;
 

@@ -52,6 +52,7 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const MAX_CACHED_SERIES = 4096;
 
 const PROMETHEUS_METRICS_SPEC = {
+  /** @see PrometheusMetricsOptions.registry */
   registry: (value: unknown, name: string): Registry<RegistryContentType> => {
     const registry = (value ?? register) as Partial<Registry<RegistryContentType>>;
     if (
@@ -64,6 +65,7 @@ const PROMETHEUS_METRICS_SPEC = {
     }
     return registry as Registry<RegistryContentType>;
   },
+  /** @see PrometheusMetricsOptions.prefix */
   prefix: (value: unknown, name: string): string => {
     const prefix = option.string(DEFAULT_PROMETHEUS_METRICS_OPTIONS.prefix, true)(value, name);
     if (prefix !== '' && !METRIC_NAME.test(prefix)) {
@@ -75,6 +77,7 @@ const PROMETHEUS_METRICS_SPEC = {
     }
     return prefix;
   },
+  /** @see PrometheusMetricsOptions.buckets */
   buckets: (value: unknown, name: string): number[] => {
     const buckets = value ?? DEFAULT_PROMETHEUS_METRICS_OPTIONS.buckets;
     if (
@@ -95,10 +98,12 @@ const PROMETHEUS_METRICS_SPEC = {
     }
     return [...buckets] as number[];
   },
+  /** @see PrometheusMetricsOptions.maxPathValues */
   maxPathValues: option.integer({
     min: 1,
     default: DEFAULT_PROMETHEUS_METRICS_OPTIONS.maxPathValues,
   }),
+  /** @see PrometheusMetricsOptions.logger */
   logger: option.logger<Logger>(['warn']),
 } satisfies OptionSpec<PrometheusMetricsOptions>;
 
