@@ -694,8 +694,10 @@ export function describeTransportConformance(
       /** At most one report per 50 ms but the last, counts that only grow, one report of the end. */
       function expectThrottled(seen: { progress: Progress; at: number }[], total: number): void {
         expect(seen.length).toBeGreaterThanOrEqual(2);
+        // The reporter decides on its own clock reading; the recorder stamps a little later, and a
+        // pause (GC, a loaded machine) between the two can shorten the gap it sees by a few ms.
         for (let i = 1; i < seen.length - 1; i++) {
-          expect(seen[i]!.at - seen[i - 1]!.at).toBeGreaterThanOrEqual(50);
+          expect(seen[i]!.at - seen[i - 1]!.at).toBeGreaterThanOrEqual(45);
         }
         for (let i = 1; i < seen.length; i++) {
           expect(seen[i]!.progress.transferredBytes).toBeGreaterThan(
