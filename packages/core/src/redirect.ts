@@ -4,6 +4,7 @@ import { bodyLength, checkedLength, isReplayableBody } from './body.js';
 import { callRecord, sensitiveHeaderNames } from './context.js';
 import { ConfigError, ExtapiError, TooManyRedirectsError } from './errors.js';
 import { DEFAULT_SENSITIVE_HEADERS } from './redact.js';
+import { isStreamBody } from './request-body.js';
 import type { Context, Handler, HttpRequest, HttpResponse, Transport } from './types.js';
 
 /** `follow` redirects, hand them back to the caller (`manual`), or fail on one (`error`). */
@@ -55,15 +56,11 @@ function withCheckedLength(ctx: Context): Context {
   if (declared === null || body === undefined || body === null || bodyLength(body) !== undefined) {
     return ctx;
   }
-  if (
-    typeof body !== 'object' ||
-    (typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] !== 'function' &&
-      typeof (body as ReadableStream).getReader !== 'function')
-  ) {
-    return ctx; // URLSearchParams and FormData: the transport computes their length.
-  }
+  // URLSearchParams and FormData: the transport computes their length.
+  if (!isStreamBody(body)) return ctx;
+  // Node's web streams are async iterables already; some runtimes' are not.
   const source =
-    typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function'
+    Symbol.asyncIterator in body
       ? (body as AsyncIterable<Uint8Array>)
       : streamIterable(body as ReadableStream<Uint8Array>);
   return ctx.clone({ request: { body: checkedLength(source, Number(declared)) } });

@@ -8,6 +8,7 @@ import {
   setHeaders,
 } from './client-options.js';
 import { createContext } from './context.js';
+import { isStreamBody } from './request-body.js';
 import { ConfigError, TimeoutError } from './errors.js';
 import { option, unknownOption } from './options.js';
 import type { RedirectMode } from './redirect.js';
@@ -179,7 +180,12 @@ export function buildContext(
       headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8');
     }
   }
-  if (body !== undefined && bodyLength(body) === undefined && !isStreamLike(body)) {
+  if (
+    body !== undefined &&
+    bodyLength(body) === undefined &&
+    !isStreamBody(body) &&
+    !(body instanceof FormData)
+  ) {
     throw new ConfigError(
       'body',
       body,
@@ -226,15 +232,4 @@ function decodeUserinfo(text: string): string {
   } catch {
     return text;
   }
-}
-
-function isStreamLike(body: unknown): boolean {
-  return (
-    typeof body === 'object' &&
-    body !== null &&
-    (typeof (body as ReadableStream).getReader === 'function' ||
-      typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' ||
-      body instanceof FormData ||
-      body instanceof URLSearchParams)
-  );
 }
