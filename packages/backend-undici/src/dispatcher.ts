@@ -1,58 +1,81 @@
-// The connections of undiciTransport(): the Agent, ProxyAgent or EnvHttpProxyAgent it owns, and the
-// head deadline undici cannot keep itself. transport.ts sends each request through them.
+// The connections of undiciTransport(): the Agent, ProxyAgent or EnvHttpProxyAgent it owns, and one
+// request's options with the head deadline undici cannot keep itself. transport.ts sends each request through them.
 import type { TLSSocket } from 'node:tls';
-import type { AbortLike, TimeoutError } from '@extapi/core';
+import { type AbortScope, type Context, TimeoutError } from '@extapi/core';
 import { Agent, buildConnector, type Dispatcher, EnvHttpProxyAgent, ProxyAgent } from 'undici';
 import type { ResolvedUndiciOptions } from './options.js';
 
 /**
- * The signal undici gets for one call: the call's scope, plus the headers deadline that undici cannot
- * keep itself (its headers timer restarts on every 1xx, so a server dripping `102 Processing` would
- * hold the call forever). undici reads `aborted`, `reason` and the two listener methods only; the
- * deadline's timer starts at the first 1xx (HTTP/1.1) or at once (HTTP/2, whose 1xx undici hides).
+ * undici's options for one request, one object per call with a fixed shape. Its prototype chain ends
+ * in null: undici reads every option it knows (body, query…) through the chain, so a polluted
+ * `Object.prototype.body` would otherwise be sent with every GET. The last fields are the transport's
+ * own, for the head deadline (see {@link onInfo}).
  */
-export class HeadDeadline {
-  readonly #parent: AbortLike;
-  #listener: (() => void) | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #reason: TimeoutError | undefined;
+export class WireRequest {
+  origin: string;
+  path: string;
+  method: Dispatcher.HttpMethod;
+  headers: Dispatcher.RequestOptions['headers'];
+  body: Dispatcher.RequestOptions['body'] = undefined;
+  signal: AbortSignal | undefined = undefined;
+  onInfo: typeof onInfo | undefined = undefined;
+  headersTimeout: number | undefined = undefined;
+  bodyTimeout: number | undefined = undefined;
+  /** undici hands it back to {@link onInfo} as its handler's `opaque`. */
+  readonly opaque: WireRequest = this;
+  /** The call, for the fields of a head-deadline TimeoutError. */
+  readonly ctx: Context;
+  /** The head deadline in ms; 0 for none. */
+  headMs = 0;
+  /** When the request was handed to undici (`performance.now()`). */
+  started = 0;
+  /** The head deadline's timer, armed by the first 1xx. */
+  headTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** HTTP/2: the child scope that keeps the head deadline from the start. */
+  h2Head: AbortScope | undefined = undefined;
 
-  constructor(parent: AbortLike) {
-    this.#parent = parent;
+  constructor(ctx: Context, url: URL, headers: Dispatcher.RequestOptions['headers']) {
+    this.ctx = ctx;
+    this.origin = url.origin;
+    this.path = url.pathname + url.search;
+    this.method = ctx.request.method as Dispatcher.HttpMethod;
+    this.headers = headers;
   }
 
-  get aborted(): boolean {
-    return this.#reason !== undefined || this.#parent.aborted;
+  /** Keeps a head deadline of `ms` from now, armed by the first 1xx (see {@link onInfo}). */
+  watchHead(ms: number): void {
+    this.headMs = ms;
+    this.onInfo = onInfo;
+    this.started = performance.now();
   }
+}
+Object.setPrototypeOf(WireRequest.prototype, null);
 
-  get reason(): unknown {
-    return this.#reason ?? this.#parent.reason;
-  }
+/** The TimeoutError of a request whose head did not come within its deadline. */
+export function headTimeout(request: WireRequest): TimeoutError {
+  const { ctx } = request;
+  return new TimeoutError(request.headMs, {
+    method: ctx.request.method,
+    url: ctx.request.url,
+    attempt: ctx.attempt,
+    phase: 'headers',
+  });
+}
 
-  addEventListener(_type: 'abort', listener: () => void): void {
-    this.#listener = listener;
-    this.#parent.addEventListener('abort', listener);
-  }
-
-  removeEventListener(_type: 'abort', listener: () => void): void {
-    this.#listener = undefined;
-    this.#parent.removeEventListener('abort', listener);
-  }
-
-  /** Fails the call with `timeout()` after `ms`, unless {@link stop} comes first. */
-  start(ms: number, timeout: () => TimeoutError): void {
-    this.#timer ??= setTimeout(
-      () => {
-        this.#reason = timeout();
-        this.#listener?.();
-      },
-      Math.max(0, ms),
-    );
-  }
-
-  stop(): void {
-    clearTimeout(this.#timer);
-  }
+/**
+ * The head deadline undici cannot keep itself: its headers timer restarts on every 1xx, so a server
+ * dripping `102 Processing` would hold the call forever. undici calls `onInfo` as a method of the
+ * request's handler, which holds the request's `opaque` (our {@link WireRequest}) and its `abort`:
+ * the first 1xx arms a timer for what is left of the deadline, so a call without a 1xx (nearly
+ * all) costs no timer, listener or closure. One function for every call.
+ */
+function onInfo(this: { opaque?: unknown; abort?: ((reason: Error) => void) | null }): void {
+  const wire = this.opaque;
+  const abort = this.abort;
+  if (!(wire instanceof WireRequest) || typeof abort !== 'function') return;
+  if (wire.headTimer !== undefined) return;
+  const left = wire.headMs - (performance.now() - wire.started);
+  wire.headTimer = setTimeout(() => abort.call(this, headTimeout(wire)), Math.max(0, left));
 }
 
 /** The dispatcher the transport owns, and how to tell the protocol of a response when it can. */

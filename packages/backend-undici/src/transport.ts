@@ -7,14 +7,15 @@ import {
   type Context,
   defineTransport,
   ExtapiError,
+  type HeaderRecord,
   type HttpResponse,
   outgoingBody,
+  recordHeaders,
   type RequestBody,
-  TimeoutError,
   type Transport,
 } from '@extapi/core';
 import { type Dispatcher, FormData as UndiciFormData } from 'undici';
-import { createDispatcher, HeadDeadline, warnIfInsecure } from './dispatcher.js';
+import { createDispatcher, headTimeout, WireRequest, warnIfInsecure } from './dispatcher.js';
 import { mapUndiciError } from './map-error.js';
 import { resolveUndiciOptions, type UndiciTransportOptions } from './options.js';
 
@@ -36,18 +37,6 @@ export type UndiciTransport = Transport & {
   /** The undici `Agent` the transport created, or the dispatcher passed in. */
   readonly dispatcher: Dispatcher;
 };
-
-type RawHeaders = Record<string, string | string[] | undefined>;
-
-function toHeaders(raw: RawHeaders): Headers {
-  const headers = new Headers();
-  for (const name in raw) {
-    const value = raw[name];
-    if (typeof value === 'string') headers.append(name, value);
-    else if (value !== undefined) for (const item of value) headers.append(name, item);
-  }
-  return headers;
-}
 
 /** undici 7 encodes only its own FormData class (Node 20's global one comes from its bundled undici 6). */
 const isUndiciForm = (form: FormData) => form instanceof UndiciFormData;
@@ -98,7 +87,7 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
     (name) => Object.hasOwn(options ?? {}, name) && options?.[name] !== undefined,
   );
   const perRequestTimeouts = !owned && givenTimeouts;
-  // The head deadline is kept by the transport only when it knows its length (see HeadDeadline).
+  // The head deadline is kept by the transport only when it knows its length (see onInfo).
   const headersTimeoutMs = owned || givenTimeouts ? resolved.headersTimeoutMs : 0;
   // ProxyAgent copies request headers with object spread, which sees nothing of a WHATWG Headers:
   // proxied (and foreign) dispatchers get a plain record. The plain Agent takes Headers as they are.
@@ -144,8 +133,8 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
     return idle.then(() => (inFlight === 0 ? dispatcher.close() : dispatcher.destroy()));
   }
 
-  /** undici's options for one request, but its body and signal; throws for a request it must refuse. */
-  function requestOptions(ctx: Context): Dispatcher.RequestOptions {
+  /** undici's options for one request, but its body; throws for a request it must refuse. */
+  function requestOptions(ctx: Context): WireRequest {
     const { method, url, headers } = ctx.request;
     if (proxied && headers.has('proxy-authorization')) {
       // A per-request value would reach a NO_PROXY target as it is: credentials go in the options.
@@ -155,46 +144,23 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
         { method, url, attempt: ctx.attempt },
       );
     }
-    // No prototype: undici reads every request option (body, query…) through the prototype chain,
-    // so a polluted Object.prototype.body would otherwise be sent with every GET.
-    const request: Dispatcher.RequestOptions = Object.assign(Object.create(null), {
-      origin: url.origin,
-      path: url.pathname + url.search,
-      method: method as Dispatcher.HttpMethod,
-      // undici iterates a WHATWG Headers as [name, value] pairs itself: no conversion here.
-      headers: wireHeaders(headers),
-    });
+    const request = new WireRequest(ctx, url, wireHeaders(headers));
     if (perRequestTimeouts) {
       request.headersTimeout = resolved.headersTimeoutMs;
       request.bodyTimeout = resolved.bodyTimeoutMs;
     }
-    return request;
-  }
-
-  /** Gives `request` the call's signal, with the head deadline when the transport keeps it. */
-  function withSignal(ctx: Context, request: Dispatcher.RequestOptions): HeadDeadline | undefined {
+    // undici takes any object with aborted, reason and the two listener methods: the scope itself,
+    // so no AbortController is made. One that can never abort is not passed at all.
+    if (ctx.scope.canAbort) request.signal = ctx.scope as unknown as AbortSignal;
     if (headersTimeoutMs > 0) {
-      const started = performance.now();
-      const headTimeout = () =>
-        new TimeoutError(headersTimeoutMs, {
-          method: ctx.request.method,
-          url: ctx.request.url,
-          attempt: ctx.attempt,
-          phase: 'headers',
-        });
-      const head = new HeadDeadline(ctx.scope);
-      request.signal = head as unknown as AbortSignal;
-      request.onInfo = () =>
-        head.start(headersTimeoutMs - (performance.now() - started), headTimeout);
-      if (resolved.allowH2) head.start(headersTimeoutMs, headTimeout);
-      return head;
+      if (resolved.allowH2) {
+        // HTTP/2 hides 1xx from onInfo: the deadline runs from the start, on a child of the scope.
+        request.headMs = headersTimeoutMs;
+        request.h2Head = ctx.scope.child(headersTimeoutMs, () => headTimeout(request));
+        request.signal = request.h2Head as unknown as AbortSignal;
+      } else request.watchHead(headersTimeoutMs);
     }
-    if (ctx.scope.canAbort) {
-      // undici takes any object with aborted, reason and the two listener methods: the scope
-      // itself, so no AbortController is made. One that can never abort is not passed at all.
-      request.signal = ctx.scope as unknown as AbortSignal;
-    }
-    return undefined;
+    return request;
   }
 
   /**
@@ -213,23 +179,25 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
         if (out.headers !== headers) request.headers = wireHeaders(out.headers);
         request.body = undiciBody(out.body!, resolved.allowH2 && !PAYLOAD_METHODS.has(method));
       }
-      const deadline = withSignal(ctx, request);
       let data: UndiciResponseData;
       try {
-        data = await dispatcher.request(request);
+        data = (await dispatcher.request(
+          request as unknown as Dispatcher.RequestOptions,
+        )) as UndiciResponseData;
       } catch (error) {
         throw mapUndiciError(error, ctx, resolved);
       } finally {
-        deadline?.stop();
+        if (request.headTimer !== undefined) clearTimeout(request.headTimer);
+        request.h2Head?.stop();
       }
       if (httpVersionOf) data.httpVersion = httpVersionOf(url.origin);
       const status = data.statusCode;
-      const raw = data.headers as RawHeaders;
+      const raw = data.headers as HeaderRecord;
       response = await respond(ctx, {
         status,
         statusText: (data as { statusText?: string }).statusText || STATUS_CODES[status] || '',
         // Built on first access: most calls never look at the response headers.
-        headers: () => toHeaders(raw),
+        headers: () => recordHeaders(raw),
         contentLength: raw['content-length'],
         contentEncoding: raw['content-encoding'],
         location: raw.location,

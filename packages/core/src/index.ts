@@ -20,6 +20,7 @@ export { DEFAULT_CLIENT_OPTIONS, type ClientOptions } from './client-options.js'
 export type { Query, QueryValue, RequestOptions } from './request.js';
 export { isDiscardedRedirect, type RedirectMode } from './redirect.js';
 export { createResponse, type ResponseInit } from './response.js';
+export { type HeaderRecord, recordHeaders } from './record-headers.js';
 export {
   bodyLength,
   checkedLength,

@@ -1,0 +1,137 @@
+// Response headers from a record of lowercase names (undici's `headers`), as a real WHATWG Headers
+// that answers get() and has() from the record and copies it into itself only when asked for more.
+
+/** Header values by lowercase name, as undici gives them: repeated headers as arrays. */
+export type HeaderRecord = Record<string, string | string[] | undefined>;
+
+// RFC 9110 token: what the Headers methods accept as a name (anything else makes them throw).
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Fetch's "HTTP whitespace", which Headers strips from both ends of a value.
+const EDGE_SPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+
+function isSpace(code: number | undefined): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
+}
+
+function normalise(value: string): string {
+  return isSpace(value.charCodeAt(0)) || isSpace(value.charCodeAt(value.length - 1))
+    ? value.replace(EDGE_SPACE, '')
+    : value;
+}
+
+/**
+ * A `Headers` whose entries stay in `record` until something needs more than `get` or `has`: most
+ * calls read a header or two (or none), and filling a Headers costs a validated append per header.
+ * Everything else (iteration, `forEach`, `getSetCookie`, changes, `util.inspect`) fills it first, so
+ * it behaves as the Headers a transport would have built.
+ */
+class RecordHeaders extends Headers {
+  #record: HeaderRecord | undefined;
+
+  constructor(record: HeaderRecord) {
+    super();
+    this.#record = record;
+  }
+
+  #fill(): void {
+    const record = this.#record;
+    if (record === undefined) return;
+    this.#record = undefined;
+    for (const name in record) {
+      if (!Object.hasOwn(record, name)) continue;
+      const value = record[name];
+      if (typeof value === 'string') super.append(name, value);
+      else if (value !== undefined) for (const item of value) super.append(name, item);
+    }
+  }
+
+  /** The record's value for a valid name; `undefined` when the answer must come from Headers itself. */
+  #lookup(name: string): string | string[] | null | undefined {
+    const record = this.#record;
+    if (record === undefined || typeof name !== 'string' || !TOKEN.test(name)) return undefined;
+    const lower = name.toLowerCase();
+    return Object.hasOwn(record, lower) ? (record[lower] ?? null) : null;
+  }
+
+  override get(name: string): string | null {
+    const value = this.#lookup(name);
+    if (value === undefined) return super.get(name);
+    if (value === null) return null;
+    return typeof value === 'string' ? normalise(value) : value.map(normalise).join(', ');
+  }
+
+  override has(name: string): boolean {
+    const value = this.#lookup(name);
+    return value === undefined ? super.has(name) : value !== null;
+  }
+
+  override set(name: string, value: string): void {
+    this.#fill();
+    super.set(name, value);
+  }
+
+  override append(name: string, value: string): void {
+    this.#fill();
+    super.append(name, value);
+  }
+
+  override delete(name: string): void {
+    this.#fill();
+    super.delete(name);
+  }
+
+  override getSetCookie(): string[] {
+    this.#fill();
+    return super.getSetCookie();
+  }
+
+  override forEach(
+    callback: (value: string, key: string, parent: Headers) => void,
+    thisArg?: unknown,
+  ): void {
+    this.#fill();
+    super.forEach(callback, thisArg);
+  }
+
+  override entries(): ReturnType<Headers['entries']> {
+    this.#fill();
+    return super.entries();
+  }
+
+  override keys(): ReturnType<Headers['keys']> {
+    this.#fill();
+    return super.keys();
+  }
+
+  override values(): ReturnType<Headers['values']> {
+    this.#fill();
+    return super.values();
+  }
+
+  override [Symbol.iterator](): ReturnType<Headers['entries']> {
+    this.#fill();
+    return super[Symbol.iterator]();
+  }
+
+  /** Node's `util.inspect` reads the entries directly: fill them first. */
+  [Symbol.for('nodejs.util.inspect.custom')](
+    _depth: number,
+    options: object,
+    inspect: (value: unknown, options: object) => string,
+  ): string {
+    this.#fill();
+    return inspect(new Headers(this), options);
+  }
+}
+
+/**
+ * Response headers over `record` (lowercase names, repeated headers as arrays, as undici gives them):
+ * a real `Headers` (`instanceof Headers`), whose `get` and `has` read the record and which copies it
+ * into itself the first time anything else is asked of it.
+ * @example
+ * const headers = recordHeaders({ 'content-type': 'application/json', 'set-cookie': ['a=1', 'b=2'] });
+ * headers.get('Content-Type'); // 'application/json', without building the Headers
+ */
+export function recordHeaders(record: HeaderRecord): Headers {
+  return new RecordHeaders(record);
+}
