@@ -47,6 +47,8 @@ function own<K extends keyof ContextInit>(init: ContextInit, key: K): ContextIni
 class CallRecord implements CallInfo {
   lastAttempt = 0;
   redirectCount = 0;
+  /** `ctx.state`, made on first use (most calls never use it). */
+  state: Map<string | symbol, unknown> | undefined = undefined;
   constructor(
     readonly origin: string,
     readonly redirect: RedirectMode,
@@ -100,57 +102,64 @@ class CallContext implements Context {
   attempt: number;
   scope: AbortScope;
   meta: RequestMeta;
-  state: Map<string | symbol, unknown>;
   readBody: boolean;
   maxResponseBytes?: number;
   onDownloadProgress?: (progress: Progress) => void;
   onUploadProgress?: (progress: Progress) => void;
-  readonly call: CallInfo;
+  readonly #call: CallRecord;
   #sensitive: Set<string> | undefined;
   #sensitiveSource: ReadonlySet<string>;
 
-  constructor(init: ContextInit, parent?: CallContext) {
-    this.request = init.request;
+  /**
+   * A call's first context from `init`, or (with `parent`) a clone of `parent` with its own request,
+   * attempt, scope and readBody: the clone's fields are passed as they are, with no init object.
+   */
+  constructor(
+    init: ContextInit | undefined,
+    parent?: CallContext,
+    request?: HttpRequest,
+    attempt?: number,
+    scope?: AbortScope,
+    readBody?: boolean,
+  ) {
     if (parent !== undefined) {
-      // A clone (see clone()): the init is core's own object, so its fields are read directly.
-      this.attempt = init.attempt!;
-      this.scope =
-        init.signal === undefined
-          ? init.scope!
-          : new AbortScope(init.scope, 0, undefined, init.signal);
+      this.request = request!;
+      this.attempt = attempt!;
+      this.scope = scope!;
       this.meta = parent.meta;
-      this.state = parent.state;
-      this.readBody = init.readBody!;
+      this.#call = parent.#call;
+      this.readBody = readBody!;
       this.maxResponseBytes = parent.maxResponseBytes;
       this.onDownloadProgress = parent.onDownloadProgress;
       this.onUploadProgress = parent.onUploadProgress;
-      this.call = parent.call;
       this.#sensitiveSource = parent.peekSensitiveHeaders();
       return;
     }
+    init = init!;
+    this.request = init.request;
     // Own fields only (a polluted Object.prototype must not fill a field left out), and every
     // field an own property even when undefined, so reads of ctx never reach the prototype.
     this.attempt = own(init, 'attempt') ?? 1;
     const signal = own(init, 'signal');
-    const scope = own(init, 'scope');
+    const given = own(init, 'scope');
     this.scope =
-      scope === undefined
+      given === undefined
         ? new AbortScope(undefined, 0, undefined, signal)
         : signal === undefined
-          ? scope
-          : new AbortScope(scope, 0, undefined, signal);
+          ? given
+          : new AbortScope(given, 0, undefined, signal);
     this.meta = own(init, 'meta') ?? {};
-    this.state = own(init, 'state') ?? new Map();
     this.readBody = own(init, 'readBody') ?? true;
     this.maxResponseBytes = own(init, 'maxResponseBytes');
     this.onDownloadProgress = own(init, 'onDownloadProgress');
     this.onUploadProgress = own(init, 'onUploadProgress');
-    const given = own(init, 'call') ?? {};
-    this.call = new CallRecord(
-      (Object.hasOwn(given, 'origin') ? given.origin : undefined) ?? this.request.url.origin,
-      (Object.hasOwn(given, 'redirect') ? given.redirect : undefined) ?? 'follow',
-      (Object.hasOwn(given, 'maxRedirects') ? given.maxRedirects : undefined) ?? 5,
+    const call = own(init, 'call') ?? {};
+    this.#call = new CallRecord(
+      (Object.hasOwn(call, 'origin') ? call.origin : undefined) ?? this.request.url.origin,
+      (Object.hasOwn(call, 'redirect') ? call.redirect : undefined) ?? 'follow',
+      (Object.hasOwn(call, 'maxRedirects') ? call.maxRedirects : undefined) ?? 5,
     );
+    this.#call.state = own(init, 'state');
     const names = own(init, 'sensitiveHeaders');
     this.#sensitiveSource =
       names === undefined
@@ -158,6 +167,21 @@ class CallContext implements Context {
         : names instanceof Set
           ? names // the client's own set, built once: copied on first write, never changed
           : new Set([...names].map((n) => n.toLowerCase()));
+  }
+
+  /** What the call decided once, shared by every clone. */
+  get call(): CallInfo {
+    return this.#call;
+  }
+
+  /** Per-call scratch space for middleware, shared by every clone; made on first use. */
+  get state(): Map<string | symbol, unknown> {
+    this.#call.state ??= new Map();
+    return this.#call.state;
+  }
+
+  set state(state: Map<string | symbol, unknown>) {
+    this.#call.state = state;
   }
 
   /** A real AbortSignal that follows {@link scope}, made on first use. */
@@ -192,15 +216,15 @@ class CallContext implements Context {
       request && 'body' in request ? request.body : from.body,
       given === undefined ? undefined : new Headers(given),
     );
+    const scope = patch.scope ?? this.scope;
     return new CallContext(
-      {
-        request: copy,
-        attempt: patch.attempt ?? this.attempt,
-        scope: patch.scope ?? this.scope,
-        signal: patch.signal,
-        readBody: patch.readBody ?? this.readBody,
-      },
+      undefined,
       this,
+      copy,
+      patch.attempt ?? this.attempt,
+      // Replacing the signal keeps the scope too: the pass aborts when either does.
+      patch.signal === undefined ? scope : new AbortScope(scope, 0, undefined, patch.signal),
+      patch.readBody ?? this.readBody,
     );
   }
 }

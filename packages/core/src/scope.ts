@@ -229,8 +229,10 @@ export class AbortScope {
   #remove(listener: Listener | AbortScope): void {
     const listeners = this.#listeners;
     if (listeners === undefined) return;
+    // Listeners mostly leave in the reverse order they came (a layer's, then its caller's): pop.
     const i = listeners.lastIndexOf(listener);
-    if (i !== -1) listeners.splice(i, 1);
+    if (i === listeners.length - 1) listeners.pop();
+    else if (i !== -1) listeners.splice(i, 1);
   }
 
   #unlink(): void {

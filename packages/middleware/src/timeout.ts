@@ -58,17 +58,35 @@ export function timeout(options: TimeoutOptions | number): Middleware {
       const { method, url } = ctx.request;
       return new TimeoutError(ms, { phase: 'middleware', method, url, attempt: ctx.attempt });
     });
-    // race() rejects at the deadline even if an inner layer ignores the abort, and discards a
-    // response that still comes after it.
-    return scope.race(next(ctx.clone({ scope }))).then(
-      (response) => {
-        scope.release(response.body);
-        return response;
-      },
-      (error: unknown) => {
-        scope.dispose();
-        throw parent.aborted ? parent.reason : scope.aborted ? scope.reason : error;
-      },
-    );
+    const inner = next(ctx.clone({ scope }));
+    // One promise for the race and its outcome: it rejects at the deadline even if an inner layer
+    // ignores the abort (a response that still comes after it is discarded), and a caller's abort
+    // rejects with the caller's reason.
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const off = scope.onAbort((reason) => {
+        reject(reason);
+        inner.then(discardLate, noop);
+      });
+      inner.then(
+        (response) => {
+          off();
+          // `?.`: a layer inside that forgot to return next() resolves nothing; the client names it.
+          scope.release(response?.body);
+          resolve(response);
+        },
+        (error: unknown) => {
+          off();
+          scope.dispose();
+          reject(parent.aborted ? parent.reason : scope.aborted ? scope.reason : error);
+        },
+      );
+    });
   };
+}
+
+function noop(): void {}
+
+/** A response that came after the deadline: its connection goes back to the pool. */
+function discardLate(response: HttpResponse | undefined): void {
+  if (typeof response?.discard === 'function') void response.discard();
 }

@@ -160,8 +160,7 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): LimitMiddlew
     };
   }
 
-  async function concurrencyLimit(ctx: Context, next: Next): Promise<HttpResponse> {
-    const release = await acquire(keyOf(key, ctx), ctx.scope);
+  async function run(release: Release, next: Next): Promise<HttpResponse> {
     let response: HttpResponse;
     try {
       response = await next();
@@ -171,6 +170,18 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): LimitMiddlew
     }
     releaseWhenSettled(response, release);
     return response;
+  }
+
+  async function queued(name: string, ctx: Context, next: Next): Promise<HttpResponse> {
+    return run(await acquire(name, ctx.scope), next);
+  }
+
+  function concurrencyLimit(ctx: Context, next: Next): Promise<HttpResponse> {
+    if (ctx.scope.aborted) return Promise.reject(ctx.scope.reason);
+    const name = keyOf(key, ctx);
+    // A free local slot and no Redis: no promise, no queue, no wait.
+    const release = shared === undefined ? local.tryAcquire!(name) : undefined;
+    return release !== undefined ? run(release, next) : queued(name, ctx, next);
   }
 
   const close = async () => {

@@ -14,6 +14,8 @@ export type Release = () => void;
 /** Slots per key: `acquire` resolves with a {@link Release} once the call may run. */
 export interface SlotPool {
   acquire(key: string, signal: AbortLike): Promise<Release>;
+  /** A slot now, when one is free and nobody waits ahead; else `undefined` (then call `acquire`). */
+  tryAcquire?(key: string): Release | undefined;
   /** Calls running and calls waiting, over every key (for tests and introspection). */
   readonly active: number;
   readonly waiting: number;
@@ -62,21 +64,28 @@ export function createLocalSlots(max: number, maxQueue: number): SlotPool {
     };
   }
 
+  function tryAcquire(key: string): Release | undefined {
+    const slots = byKey.get(key);
+    if (slots === undefined) return take(key, createSlots(key));
+    return slots.active < max && slots.queue.size === 0 ? take(key, slots) : undefined;
+  }
+
+  function createSlots(key: string): KeySlots {
+    const created: KeySlots = {
+      active: 0,
+      // A waiter that aborts leaves the queue by itself; only the counts need mending.
+      queue: createWaitQueue<Release>(() => {
+        waiting--;
+        dropIfIdle(key, created);
+      }),
+    };
+    byKey.set(key, created);
+    return created;
+  }
+
   function acquire(key: string, signal: AbortLike): Promise<Release> {
     if (signal.aborted) return Promise.reject(signal.reason);
-    let slots = byKey.get(key);
-    if (slots === undefined) {
-      const created: KeySlots = {
-        active: 0,
-        // A waiter that aborts leaves the queue by itself; only the counts need mending.
-        queue: createWaitQueue<Release>(() => {
-          waiting--;
-          dropIfIdle(key, created);
-        }),
-      };
-      slots = created;
-      byKey.set(key, slots);
-    }
+    const slots = byKey.get(key) ?? createSlots(key);
     // The fast path: a free slot and nobody ahead, so no promise chain and no queue.
     if (slots.active < max && slots.queue.size === 0) return Promise.resolve(take(key, slots));
     if (slots.queue.size >= maxQueue) return Promise.reject(new QueueFullError(maxQueue));
@@ -86,6 +95,7 @@ export function createLocalSlots(max: number, maxQueue: number): SlotPool {
 
   return {
     acquire,
+    tryAcquire,
     get active() {
       return active;
     },

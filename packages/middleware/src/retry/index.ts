@@ -163,16 +163,21 @@ export function retry(options: RetryOptions = {}): Middleware {
 
   return async function retry(ctx: Context, next: Next): Promise<HttpResponse> {
     budget?.deposit();
-    const { method, headers, url } = ctx.request;
+    const { method, url } = ctx.request;
+    // The headers only when the method needs them: reading a clone's headers makes it copy them.
     let key: string | undefined;
-    if (config.idempotencyKey && UNSAFE_METHODS.has(method) && !headers.has('idempotency-key')) {
+    if (
+      config.idempotencyKey &&
+      UNSAFE_METHODS.has(method) &&
+      !ctx.request.headers.has('idempotency-key')
+    ) {
       key = randomUUID();
     }
     const idempotent =
       methods === 'all' ||
       methods.has(method) ||
       key !== undefined ||
-      headers.has('idempotency-key');
+      ctx.request.headers.has('idempotency-key');
     const replayable = isReplayableBody(ctx.request.body);
     // The errors of the attempts so far, oldest first; a retried response as an HttpStatusError.
     const errors: unknown[] = [];
@@ -186,6 +191,8 @@ export function retry(options: RetryOptions = {}): Middleware {
         // race() ends an attempt that ignores the abort, and releases its late response; for a
         // call nothing can abort it is the attempt itself.
         const response = await scope.race(next(attemptCtx));
+        // The usual answer: a status nothing retries, and no policy of the user's to ask.
+        if (retryOn.length === 0 && !statusCodes.has(response.status)) return response;
         outcome = { attempt, response };
       } catch (error) {
         if (scope.aborted) throw abortReason(scope, attempt, errors, attempt - 1);
