@@ -64,7 +64,9 @@ describe('recordHeaders', () => {
     expect([...recordHeaders(RECORD).values()]).toEqual([...real.values()]);
     expect(recordHeaders(RECORD).getSetCookie()).toEqual(['a=1; Path=/', 'b=2']);
     const seen: string[] = [];
-    recordHeaders(RECORD).forEach((value, name) => seen.push(`${name}=${value}`));
+    recordHeaders(RECORD).forEach((value, name) => {
+      seen.push(`${name}=${value}`);
+    });
     expect(seen).toEqual([...real].map(([name, value]) => `${name}=${value}`));
     expect(Object.fromEntries(new Headers(recordHeaders(RECORD)))).toEqual(
       Object.fromEntries(real),
