@@ -51,13 +51,11 @@ export function isDiscardedRedirect(
 
 /** A stream body with a `content-length` is held to it (see {@link checkedLength}). */
 function withCheckedLength(ctx: Context): Context {
-  const { body, headers } = ctx.request;
-  const declared = headers.get('content-length');
-  if (declared === null || body === undefined || body === null || bodyLength(body) !== undefined) {
-    return ctx;
-  }
-  // URLSearchParams and FormData: the transport computes their length.
-  if (!isStreamBody(body)) return ctx;
+  const { body } = ctx.request;
+  // Most requests have no body, or one whose length is known: no header to read.
+  if (body === undefined || body === null || !isStreamBody(body)) return ctx;
+  const declared = ctx.request.headers.get('content-length');
+  if (declared === null) return ctx;
   // Node's web streams are async iterables already; some runtimes' are not.
   const source =
     Symbol.asyncIterator in body
@@ -85,6 +83,21 @@ function stripCredentials(ctx: Context, policy: RedirectPolicy): void {
   for (const name of DEFAULT_SENSITIVE_HEADERS) headers.delete(name);
   for (const name of policy.sensitiveHeaders) headers.delete(name);
   for (const name of sensitiveHeaderNames(ctx)) headers.delete(name);
+}
+
+/**
+ * Whether `url` is on `origin`, without building its origin string (a getter that allocates): its
+ * href starts with the origin and a path, query or fragment follows. Anything else (userinfo, another
+ * host) is decided by the origin itself.
+ */
+function sameOrigin(url: URL, origin: string): boolean {
+  const { href } = url;
+  if (href.startsWith(origin)) {
+    const next = href.charCodeAt(origin.length);
+    // '/', '?', '#' or the end: the authority is exactly the origin's.
+    if (next === 0x2f || next === 0x3f || next === 0x23 || Number.isNaN(next)) return true;
+  }
+  return url.origin === origin;
 }
 
 /** Refuses what must never reach the wire: other schemes, and framing headers that lie. */
@@ -121,7 +134,7 @@ function checkRequest(request: HttpRequest): void {
 export function createRedirectStep(transport: Transport, policy: RedirectPolicy): Handler {
   return async function redirects(ctx: Context): Promise<HttpResponse> {
     callRecord(ctx).lastAttempt = ctx.attempt;
-    if (ctx.request.url.origin !== ctx.call.origin) stripCredentials(ctx, policy);
+    if (!sameOrigin(ctx.request.url, ctx.call.origin)) stripCredentials(ctx, policy);
     checkRequest(ctx.request);
     const mode = ctx.call.redirect;
     let response = await transport(withCheckedLength(ctx));
