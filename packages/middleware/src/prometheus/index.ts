@@ -11,8 +11,9 @@ import {
   readOptions,
   redactPath,
 } from '@extapi/core';
-import { Counter, Histogram, register, type Registry, type RegistryContentType } from 'prom-client';
+import { register, type Registry, type RegistryContentType } from 'prom-client';
 import { createPathCap, effectivePort, errorClassName } from './labels.js';
+import { SeriesStore, storeOf } from './series.js';
 
 export { createPathCap, effectivePort, errorClassName, OTHER_PATH } from './labels.js';
 
@@ -48,8 +49,6 @@ export const DEFAULT_PROMETHEUS_METRICS_OPTIONS = Object.freeze({
 const REQUEST_LABELS = ['scheme', 'domain', 'port', 'method', 'path', 'status'] as const;
 const ERROR_LABELS = ['scheme', 'domain', 'port', 'method', 'path', 'error_type'] as const;
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-// Bounds the cache of label children; past it the oldest entry goes (prom-client keeps the series).
-const MAX_CACHED_SERIES = 4096;
 
 const PROMETHEUS_METRICS_SPEC = {
   /** @see PrometheusMetricsOptions.registry */
@@ -118,30 +117,35 @@ export function resolvePrometheusMetricsOptions(options: PrometheusMetricsOption
   return readOptions('prometheusMetrics()', options, PROMETHEUS_METRICS_SPEC);
 }
 
-/** Returns the metric already registered under `name` (same type and labels), or registers a new one. */
-function reuseOrCreate<T>(
+/**
+ * The store of a counter and a histogram already registered by another prometheusMetrics() with the
+ * same registry and prefix, or a new one registered now.
+ */
+function storeFor(
   registry: Registry<RegistryContentType>,
-  name: string,
+  names: { total: string; duration: string },
+  help: { total: string; duration: string },
   labelNames: readonly string[],
-  type: abstract new (...args: never[]) => T,
-  create: () => T,
-): T {
-  const existing = registry.getSingleMetric(name);
-  if (existing === undefined) return create();
-  const existingLabels = (existing as unknown as { labelNames?: string[] }).labelNames ?? [];
-  if (!(existing instanceof type) || existingLabels.join() !== labelNames.join()) {
+  buckets: readonly number[],
+): SeriesStore {
+  const total = registry.getSingleMetric(names.total);
+  const duration = registry.getSingleMetric(names.duration);
+  if (total === undefined && duration === undefined) {
+    return new SeriesStore(registry, names, help, labelNames, buckets);
+  }
+  const store = storeOf(total);
+  if (
+    store === undefined ||
+    storeOf(duration) !== store ||
+    store.labelNames.join() !== labelNames.join()
+  ) {
     throw new ConfigError(
       'prefix',
-      name,
-      'a metric of this name is already registered with another type or labels',
+      total === undefined ? names.duration : names.total,
+      'a metric of this name is already registered, by something other than prometheusMetrics() or with other labels',
     );
   }
-  return existing;
-}
-
-interface Series {
-  inc: (value?: number) => void;
-  observe: (value: number) => void;
+  return store;
 }
 
 /**
@@ -159,7 +163,11 @@ interface Series {
  * with a one-time warning per middleware, and past `maxPathValues` distinct values new paths become `other`.
  *
  * State: the metrics live in the registry and are shared by every middleware with the same registry and
- * prefix (the first one's buckets win); the path cap and the label cache belong to this middleware.
+ * prefix (the first one's buckets win); the path cap belongs to this middleware. A call adds to plain
+ * numbers per label set, which the registry reads when it is scraped (`registry.metrics()`), so the
+ * metrics are registered as prom-client metric objects of this package's own (not prom-client's
+ * `Counter` and `Histogram`, which hash the labels on every call); a metric of the same name
+ * registered by anything else is a `ConfigError`.
  * Placed above `retry()` it counts calls, below it attempts.
  * @example
  * import { Registry } from 'prom-client';
@@ -171,48 +179,35 @@ interface Series {
 export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Middleware {
   const { registry, prefix, buckets, maxPathValues, logger } =
     resolvePrometheusMetricsOptions(options);
-  const counter = (name: string, help: string, labelNames: readonly string[]) =>
-    reuseOrCreate(
-      registry,
-      name,
-      labelNames,
-      Counter,
-      () => new Counter({ name, help, labelNames, registers: [registry] }),
-    );
-  const histogram = (name: string, help: string, labelNames: readonly string[]) =>
-    reuseOrCreate(
-      registry,
-      name,
-      labelNames,
-      Histogram,
-      () => new Histogram({ name, help, labelNames, buckets, registers: [registry] }),
-    );
-
-  const requestTotal = counter(
-    `${prefix}external_service_request_total`,
-    'Requests to external services that got a response, by status.',
+  const responses = storeFor(
+    registry,
+    {
+      total: `${prefix}external_service_request_total`,
+      duration: `${prefix}external_service_request_duration_seconds`,
+    },
+    {
+      total: 'Requests to external services that got a response, by status.',
+      duration: 'Duration of requests to external services that got a response, in seconds.',
+    },
     REQUEST_LABELS,
+    buckets,
   );
-  const requestDuration = histogram(
-    `${prefix}external_service_request_duration_seconds`,
-    'Duration of requests to external services that got a response, in seconds.',
-    REQUEST_LABELS,
-  );
-  const erroredTotal = counter(
-    `${prefix}external_service_errored_request_total`,
-    'Requests to external services that failed without a response, by error class.',
+  const errors = storeFor(
+    registry,
+    {
+      total: `${prefix}external_service_errored_request_total`,
+      duration: `${prefix}external_service_errored_request_duration_seconds`,
+    },
+    {
+      total: 'Requests to external services that failed without a response, by error class.',
+      duration:
+        'Duration of requests to external services that failed without a response, in seconds.',
+    },
     ERROR_LABELS,
-  );
-  const erroredDuration = histogram(
-    `${prefix}external_service_errored_request_duration_seconds`,
-    'Duration of requests to external services that failed without a response, in seconds.',
-    ERROR_LABELS,
+    buckets,
   );
 
   const capPath = createPathCap(maxPathValues);
-  // prom-client hashes a labels object on every inc/observe; the children built once per label set
-  // spare us rebuilding and validating that object on the hot path.
-  const series = new Map<string, Series>();
   let warned = false;
 
   function warnRawPath(ctx: Context): void {
@@ -236,25 +231,19 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Middl
   function record(ctx: Context, outcome: string, errored: boolean, seconds: number): void {
     const { method, url } = ctx.request;
     const path = pathOf(ctx);
-    const key = `${errored ? 'e' : 'r'} ${method} ${url.protocol}//${url.host} ${path} ${outcome}`;
-    let child = series.get(key);
-    if (child === undefined) {
-      const labels = {
+    const key = `${method} ${url.protocol}//${url.host} ${path} ${outcome}`;
+    const store = errored ? errors : responses;
+    const totals =
+      store.get(key) ??
+      store.add(key, {
         scheme: url.protocol.slice(0, -1),
         domain: url.hostname,
         port: effectivePort(url),
         method,
         path,
         [errored ? 'error_type' : 'status']: outcome,
-      };
-      child = errored
-        ? { inc: erroredTotal.labels(labels).inc, observe: erroredDuration.labels(labels).observe }
-        : { inc: requestTotal.labels(labels).inc, observe: requestDuration.labels(labels).observe };
-      if (series.size >= MAX_CACHED_SERIES) series.delete(series.keys().next().value!);
-      series.set(key, child);
-    }
-    child.inc();
-    child.observe(seconds);
+      });
+    store.observe(totals, seconds);
   }
 
   return async function prometheusMetrics(ctx, next) {
