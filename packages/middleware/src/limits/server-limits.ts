@@ -21,14 +21,12 @@ function exhausted(headers: Headers): boolean {
  * @example
  * serverPauseMs(response); // 429 with 'retry-after: 2' → 2000
  */
-export function serverPauseMs(
-  response: HttpResponse,
-  nowMs: number = Date.now(),
-): number | undefined {
+export function serverPauseMs(response: HttpResponse, nowMs?: number): number | undefined {
   const { headers, status } = response;
   if (status === 429 || status === 503) {
-    const retryAfter = parseRetryAfter(headers.get('retry-after'), nowMs);
+    const retryAfter = parseRetryAfter(headers.get('retry-after'), nowMs ?? Date.now());
     if (retryAfter !== undefined) return retryAfter;
   }
-  return exhausted(headers) ? parseRateLimitReset(headers, nowMs) : undefined;
+  // The clock is read only when a pause is asked for: most responses ask none.
+  return exhausted(headers) ? parseRateLimitReset(headers, nowMs ?? Date.now()) : undefined;
 }
