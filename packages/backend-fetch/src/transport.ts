@@ -177,18 +177,22 @@ export function fetchTransport(options?: FetchTransportOptions): FetchTransport 
     } finally {
       if (head !== ctx.scope) head.stop();
     }
-    // A copy: fetch's own Headers are immutable, and iteration keeps each set-cookie apart.
-    const headers = new Headers(res.headers as HeadersInit);
+    // fetch's own Headers are immutable: a copy (which keeps each set-cookie apart) is made the
+    // first time a middleware or the caller asks for the headers, which most calls never do.
+    const given = res.headers as FetchResponse['headers'] & { get?: unknown };
+    // A fetch of another kind may give plain [name, value] pairs: those are copied at once.
+    const lookup =
+      typeof given.get === 'function' ? (given as Headers) : new Headers(given as HeadersInit);
     const status = res.status;
     // Awaited: returning the promise itself costs the async function one more microtask turn.
     return await respond(ctx, {
       status,
       // HTTP/2 has no reason phrase: the standard one, as the undici transport gives.
       statusText: res.statusText || STATUS_CODES[status] || '',
-      headers,
-      contentLength: headers.get('content-length'),
-      contentEncoding: headers.get('content-encoding'),
-      location: headers.get('location'),
+      headers: lookup === given ? () => new Headers(lookup) : lookup,
+      contentLength: lookup.get('content-length'),
+      contentEncoding: lookup.get('content-encoding'),
+      location: lookup.get('location'),
       body: res.body as ReadableStream<Uint8Array> | null,
       raw: res,
     });
