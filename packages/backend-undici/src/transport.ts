@@ -169,7 +169,7 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
    */
   async function undici(ctx: Context): Promise<HttpResponse> {
     const request = requestOptions(ctx);
-    const { method, url, headers, body } = ctx.request;
+    const { method, headers, body } = ctx.request;
     inFlight++;
     let response: HttpResponse | undefined;
     try {
@@ -190,7 +190,7 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
         if (request.headTimer !== undefined) clearTimeout(request.headTimer);
         request.h2Head?.stop();
       }
-      if (httpVersionOf) data.httpVersion = httpVersionOf(url.origin);
+      if (httpVersionOf) data.httpVersion = httpVersionOf(request.origin);
       const status = data.statusCode;
       const raw = data.headers as HeaderRecord;
       response = await respond(ctx, {
