@@ -4,7 +4,6 @@ import {
   ConfigError,
   type Context,
   type HttpResponse,
-  isExtapiError,
   isHttpStatusError,
   isTimeoutError,
   type Logger,
@@ -15,10 +14,9 @@ import {
   option,
   readOptions,
   redactHeaders,
-  redactText,
   redactUrl,
 } from '@extapi/core';
-import { previewBody } from './redact.js';
+import { headerSet, previewBody, requestBodyBytes, summarise } from './redact.js';
 
 /** Options of {@link logging}. Every field is optional; an explicit `undefined` means the default. */
 export interface LoggingOptions {
@@ -278,47 +276,4 @@ export function logging(options: LoggingOptions = {}): Middleware {
     );
     return response;
   };
-}
-
-function headerSet(extra: ReadonlySet<string>, marked: ReadonlySet<string>): ReadonlySet<string> {
-  if (marked.size === 0) return extra;
-  const set = new Set(extra);
-  for (const name of marked) set.add(name.toLowerCase());
-  return set;
-}
-
-// Streams, forms and blobs are not shown: reading them would consume or copy what is being sent.
-function requestBodyBytes(
-  body: unknown,
-  max: number,
-): { bytes: Uint8Array; total: number } | undefined {
-  if (typeof body === 'string') {
-    // `max` UTF-16 units encode to at least `max` bytes, so a huge string is never encoded whole.
-    const head = body.length > max ? body.slice(0, max) : body;
-    return { bytes: Buffer.from(head), total: Buffer.byteLength(body) };
-  }
-  if (body instanceof Uint8Array) return { bytes: body, total: body.byteLength };
-  if (body instanceof ArrayBuffer) return { bytes: new Uint8Array(body), total: body.byteLength };
-  return undefined;
-}
-
-// A small, safe view of an error: extapi errors already redact their URL; other messages are scrubbed.
-function summarise(error: unknown, redactQuery: ReadonlySet<string>): Record<string, unknown> {
-  if (isExtapiError(error)) {
-    // Core already redacts the default secrets; this adds the caller's redactQuery names.
-    const json = error.toJSON();
-    if (typeof json.url === 'string') json.url = redactUrl(json.url, redactQuery);
-    json.message = redactText(error.message, redactQuery);
-    return json;
-  }
-  if (error instanceof Error) {
-    const out: Record<string, unknown> = {
-      name: error.name,
-      message: redactText(error.message, redactQuery),
-    };
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string') out.code = code;
-    return out;
-  }
-  return { name: typeof error, message: redactText(String(error), redactQuery) };
 }

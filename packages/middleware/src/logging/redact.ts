@@ -1,6 +1,7 @@
 // Logging-only redaction on top of core's one list of secrets: body previews (JSON, forms, header
-// lines). Used by logging() in verbose mode, where an echoed request could otherwise carry secrets.
-import { isSecretName, REDACTED } from '@extapi/core';
+// lines), the names to hide and error summaries. Used by logging(), whose verbose mode could
+// otherwise echo secrets.
+import { isExtapiError, isSecretName, REDACTED, redactText, redactUrl } from '@extapi/core';
 
 const decoder = new TextDecoder();
 
@@ -149,4 +150,57 @@ function safeDecode(text: string): string {
   } catch {
     return text;
   }
+}
+
+/** The names to hide: `extra` plus the headers this pass marked sensitive (lowercased). */
+export function headerSet(
+  extra: ReadonlySet<string>,
+  marked: ReadonlySet<string>,
+): ReadonlySet<string> {
+  if (marked.size === 0) return extra;
+  const set = new Set(extra);
+  for (const name of marked) set.add(name.toLowerCase());
+  return set;
+}
+
+/**
+ * The start of a request body to preview and its full size; streams, forms and blobs are not shown
+ * (reading them would consume or copy what is being sent).
+ */
+export function requestBodyBytes(
+  body: unknown,
+  max: number,
+): { bytes: Uint8Array; total: number } | undefined {
+  if (typeof body === 'string') {
+    // `max` UTF-16 units encode to at least `max` bytes, so a huge string is never encoded whole.
+    const head = body.length > max ? body.slice(0, max) : body;
+    return { bytes: Buffer.from(head), total: Buffer.byteLength(body) };
+  }
+  if (body instanceof Uint8Array) return { bytes: body, total: body.byteLength };
+  if (body instanceof ArrayBuffer) return { bytes: new Uint8Array(body), total: body.byteLength };
+  return undefined;
+}
+
+/** A small, safe view of an error: extapi errors already redact their URL; other messages are scrubbed. */
+export function summarise(
+  error: unknown,
+  redactQuery: ReadonlySet<string>,
+): Record<string, unknown> {
+  if (isExtapiError(error)) {
+    // Core already redacts the default secrets; this adds the caller's redactQuery names.
+    const json = error.toJSON();
+    if (typeof json.url === 'string') json.url = redactUrl(json.url, redactQuery);
+    json.message = redactText(error.message, redactQuery);
+    return json;
+  }
+  if (error instanceof Error) {
+    const out: Record<string, unknown> = {
+      name: error.name,
+      message: redactText(error.message, redactQuery),
+    };
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string') out.code = code;
+    return out;
+  }
+  return { name: typeof error, message: redactText(String(error), redactQuery) };
 }
