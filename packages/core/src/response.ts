@@ -98,12 +98,26 @@ class Response implements HttpResponse {
     return this.#reading;
   }
 
-  async text(): Promise<string> {
-    return decoder.decode(await this.bytes());
+  text(): Promise<string> {
+    // A buffered body (the usual case) decodes at once: no async frame, no extra turn.
+    const bytes = this.#bytes;
+    if (bytes !== undefined) return Promise.resolve(decoder.decode(bytes));
+    return this.bytes().then((read) => decoder.decode(read));
   }
 
-  async json<T = unknown>(): Promise<T> {
-    const text = await this.text();
+  json<T = unknown>(): Promise<T> {
+    const bytes = this.#bytes;
+    if (bytes !== undefined) {
+      try {
+        return Promise.resolve(this.#parse<T>(decoder.decode(bytes)));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.text().then((text) => this.#parse<T>(text));
+  }
+
+  #parse<T>(text: string): T {
     try {
       return JSON.parse(text) as T;
     } catch (cause) {
