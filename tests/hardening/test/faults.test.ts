@@ -36,16 +36,18 @@ describe.each(TRANSPORTS)('faults over %s', (_name, kind) => {
       }
       res.end('ok');
     });
+    // The server never closes an idle socket, so a pool left blocked by the unread body would stay
+    // blocked, and a call waiting on it would never settle: settling proves it was not, however
+    // slow or fast the machine (no elapsed-time bound).
+    server.server.keepAliveTimeout = 0;
     guard.defer(() => server.close());
     const client = guard.client([fast(), kind.make(guard, { connections: 1 })], {
       baseUrl: server.url,
     });
-    const started = performance.now();
     const res = await client.get('/', { readBody: false });
     expect([res.status, await res.text()]).toEqual([200, 'ok']);
     // And the pool is free for the next call.
     expect(await (await client.get('/')).text()).toBe('ok');
-    expect(performance.now() - started).toBeLessThan(3_000);
     expect(calls).toBe(3);
     // The small unread body is drained and its socket reused; the big one is destroyed rather than
     // downloaded, which costs its connection (undici then dials a spare one as well).
