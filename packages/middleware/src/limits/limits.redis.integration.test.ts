@@ -486,11 +486,10 @@ describe('limits on a Redis that fails', () => {
       report(
         `slots of a killed worker came back after ${waited.toFixed(0)} ms (leaseMs ${leaseMs})`,
       );
-      // The slots stayed taken (renewed) until the kill, then came back once the leases ran out.
+      // The slots stayed taken (renewed) until the kill, then came back once the leases ran out:
+      // slots kept for good would leave the call above waiting forever (the test fails on its
+      // timeout), so its settling tells "came back" from "kept", with no elapsed-time bound.
       expect(waited).toBeGreaterThanOrEqual(leaseMs / 3);
-      // Once the leases ran out (plus polling, connecting and loading redis-semaphore on a slow,
-      // loaded machine), not never: the bound only tells "came back" from "kept".
-      expect(waited).toBeLessThan(leaseMs + 2_000);
     } finally {
       await limit.close();
     }
