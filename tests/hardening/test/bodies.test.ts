@@ -193,9 +193,7 @@ describe.each(TRANSPORTS)('unbounded bodies over %s', (name, kind) => {
         name === 'undiciTransport' ? 'body' : 'request',
       );
       // Which deadline ended the call, named by the error rather than guessed from elapsed time.
-      expect(isTimeoutError(error) && error.timeoutMs).toBe(
-        name === 'undiciTransport' ? 200 : 300,
-      );
+      expect(isTimeoutError(error) && error.timeoutMs).toBe(name === 'undiciTransport' ? 200 : 300);
     },
   );
 
