@@ -363,14 +363,23 @@ describe('limits on a Redis that fails', () => {
     ];
     const client = createClient([...limits, transport]);
     const run = loop(() => client.get(`${server.url}/`), 4);
+    // Each phase waits for the state it needs, not a fixed time that a loaded machine outruns (300 ms
+    // before the kill once left no call done yet).
+    const until = async (done: () => boolean) => {
+      while (!done()) await sleep(10);
+    };
     try {
-      await sleep(300);
+      await until(() => run.outcomes.filter((o) => !o.error).length > 5);
       await redis.kill();
       const killedAt = performance.now();
-      await sleep(500);
+      await until(() => run.outcomes.some((o) => o.error !== undefined && o.at > killedAt));
       await redis.start();
       const restartedAt = performance.now();
-      await sleep(3_000);
+      // Back: the last six calls succeeded, after the restart.
+      await until(() => {
+        const last = run.outcomes.slice(-6);
+        return last.length === 6 && last.every((o) => !o.error && o.at > restartedAt);
+      });
       await run.stop();
       const failures = run.outcomes.filter((o) => o.error !== undefined);
       expect(failures.length).toBeGreaterThan(0);
