@@ -247,10 +247,13 @@ describe.each(transports)('retry end to end over the %s transport', (_name, make
     const { server, seen } = await start([{ delayMs: MAX_TIMER_MS }]);
     const controller = new AbortController();
     const reason = new Error('stop');
-    setTimeout(() => controller.abort(reason), 30);
-    await expect(
-      createClient([retry(), transport]).get(`${server.url}/`, { signal: controller.signal }),
-    ).rejects.toBe(reason);
+    const call = createClient([retry(), transport]).get(`${server.url}/`, {
+      signal: controller.signal,
+    });
+    // Aborted once the attempt is at the server, not after a fixed time a loaded machine outruns.
+    while (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort(reason);
+    await expect(call).rejects.toBe(reason);
     expect(seen).toHaveLength(1);
   });
 
@@ -275,7 +278,8 @@ describe.each(transports)('retry end to end over the %s transport', (_name, make
     const failure = await client.get(`${server.url}/`).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(TimeoutError);
     expect((failure as TimeoutError).timeoutMs).toBe(60);
-    expect(seen).toHaveLength(1);
+    // No second attempt (the first may or may not have reached the server within 60 ms).
+    expect(seen.length).toBeLessThanOrEqual(1);
   });
 
   test('sends a stream body once and does not retry it', async () => {
