@@ -45,11 +45,23 @@ describe('timeout()', () => {
   });
 
   test('aborts the inner call through its signal and rejects with a TimeoutError naming the deadline', async () => {
+    // Fake timers: the 5 s answer comes only if the test moves the clock that far, which it never
+    // does, so the call must settle at the 25 ms deadline however slow the machine is.
+    jest.useFakeTimers();
+    let failure!: TimeoutError;
     const transport = mockTransport([{ delayMs: 5_000 }]);
-    const client = createClient([timeout({ ms: 25 }), transport]);
-    const started = performance.now();
-    const failure = (await client.get(URL_).catch((e: unknown) => e)) as TimeoutError;
-    expect(performance.now() - started).toBeLessThan(1_000);
+    try {
+      const client = createClient([timeout({ ms: 25 }), transport]);
+      const call = client.get(URL_).catch((e: TimeoutError) => {
+        failure = e;
+      });
+      await jest.advanceTimersByTimeAsync(24);
+      expect(failure).toBeUndefined();
+      await jest.advanceTimersByTimeAsync(1);
+      await call;
+    } finally {
+      jest.useRealTimers();
+    }
     expect(failure).toBeInstanceOf(TimeoutError);
     expect(failure.timeoutMs).toBe(25);
     expect(failure.phase).toBe('middleware');
@@ -62,12 +74,24 @@ describe('timeout()', () => {
 
   test('rejects at the deadline even when the layer inside ignores the signal', async () => {
     const deaf: Middleware = () => new Promise(() => {});
-    const client = createClient([timeout({ ms: 20 }), deaf, mockTransport()]);
-    const started = performance.now();
-    await expect(client.get(URL_)).rejects.toBeInstanceOf(TimeoutError);
-    // The layer inside never settles: any bound proves the deadline fired; 1 s leaves room for a
-    // slow, loaded machine.
-    expect(performance.now() - started).toBeLessThan(1_000);
+    jest.useFakeTimers();
+    try {
+      const client = createClient([timeout({ ms: 20 }), deaf, mockTransport()]);
+      let failure: unknown;
+      const call = client.get(URL_).catch((e: unknown) => {
+        failure = e;
+      });
+      // The layer inside never settles, so only the deadline can end the call: on the fake clock
+      // it has not by 19 ms and has at 20 ms.
+      await jest.advanceTimersByTimeAsync(19);
+      expect(failure).toBeUndefined();
+      await jest.advanceTimersByTimeAsync(1);
+      await call;
+      expect(failure).toBeInstanceOf(TimeoutError);
+      expect(failure).toMatchObject({ timeoutMs: 20 });
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   test("rejects with the caller's reason when the caller aborts first", async () => {

@@ -185,7 +185,6 @@ describe.each(TRANSPORTS)('unbounded bodies over %s', (name, kind) => {
       const { s } = await server();
       const transport = kind.make(guard, { bodyTimeoutMs: 200 });
       const client = guard.client([transport], { baseUrl: s.url });
-      const started = performance.now();
       const error = await client
         .get('/stall', name === 'undiciTransport' ? {} : { timeoutMs: 300 })
         .catch((e: unknown) => e);
@@ -193,7 +192,8 @@ describe.each(TRANSPORTS)('unbounded bodies over %s', (name, kind) => {
       expect(isTimeoutError(error) && error.phase).toBe(
         name === 'undiciTransport' ? 'body' : 'request',
       );
-      expect(performance.now() - started).toBeLessThan(3_000);
+      // Which deadline ended the call, named by the error rather than guessed from elapsed time.
+      expect(isTimeoutError(error) && error.timeoutMs).toBe(name === 'undiciTransport' ? 200 : 300);
     },
   );
 

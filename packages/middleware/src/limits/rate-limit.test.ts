@@ -288,30 +288,51 @@ describe('rateLimit()', () => {
     const queued = Array.from({ length: 100 }, () =>
       client.get('http://a.test/', { signal: controller.signal }).catch(() => 'aborted'),
     );
-    const started = performance.now();
-    await client.get('http://b.test/');
-    // Well inside the 1000 ms window that B would wait behind A, even on a slow, loaded machine.
-    expect(performance.now() - started).toBeLessThan(500);
+    let status: unknown = 'pending';
+    void client.get('http://b.test/').then(
+      (res) => {
+        status = res.status;
+      },
+      (error: unknown) => {
+        status = error;
+      },
+    );
+    // A's next start is 1000 ms away: B is let through within this turn of the event loop (a
+    // setImmediate runs after every pending microtask), before any timer, whatever the machine.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(status).toBe(200);
     controller.abort();
     expect(new Set(await Promise.all(queued))).toEqual(new Set(['aborted']));
   });
 
   test('holds the key for a Retry-After on 429, capped by maxPauseMs', async () => {
-    const transport = mockTransport([
-      { status: 429, headers: { 'retry-after': '5' } },
-      { status: 200 },
-    ]);
-    const client = createClient([
-      rateLimit({ limit: 1000, windowMs: 1000, maxPauseMs: 150 }),
-      transport,
-    ]);
-    const started = performance.now();
-    expect((await client.get(URL_)).status).toBe(429);
-    expect((await client.get(URL_)).status).toBe(200);
-    const waited = performance.now() - started;
-    expect(waited).toBeGreaterThanOrEqual(140);
-    // Halfway between the 150 ms cap and the 5 s asked for: the cap held, even on a loaded machine.
-    expect(waited).toBeLessThan(2_500);
+    // Fake timers: the pause ends at the 150 ms cap or, uncapped, at 5 s, which the test never
+    // reaches; the limiter's clock (performance.now) is faked with them.
+    jest.useFakeTimers();
+    try {
+      const transport = mockTransport([
+        { status: 429, headers: { 'retry-after': '5' } },
+        { status: 200 },
+      ]);
+      const client = createClient([
+        rateLimit({ limit: 1000, windowMs: 1000, maxPauseMs: 150 }),
+        transport,
+      ]);
+      expect((await client.get(URL_)).status).toBe(429);
+      let status: unknown = 'pending';
+      const second = client.get(URL_).then((res) => {
+        status = res.status;
+      });
+      await jest.advanceTimersByTimeAsync(149);
+      expect(status).toBe('pending');
+      expect(transport.requests).toHaveLength(1);
+      // At 150 ms the cap ends the pause: the call goes through with the clock standing there.
+      await jest.advanceTimersByTimeAsync(1);
+      await second;
+      expect(status).toBe(200);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   test('holds the key when RateLimit-Remaining is 0 until RateLimit-Reset', async () => {
@@ -351,19 +372,29 @@ describe('rateLimit()', () => {
   });
 
   test('ignores server limits when respectServerLimits is false', async () => {
-    const transport = mockTransport([
-      { status: 429, headers: { 'retry-after': '5' } },
-      { status: 200 },
-    ]);
-    const client = createClient([
-      rateLimit({ limit: 1000, windowMs: 1000, respectServerLimits: false }),
-      transport,
-    ]);
-    const started = performance.now();
-    await client.get(URL_);
-    await client.get(URL_);
-    // Half the 5 s pause it ignores: room for a slow, loaded machine.
-    expect(performance.now() - started).toBeLessThan(2_500);
+    // Fake timers: a 5 s pause would end only if the test moved the clock that far; it moves it
+    // by one emission interval (1 ms at 1000 per second) and no more.
+    jest.useFakeTimers();
+    try {
+      const transport = mockTransport([
+        { status: 429, headers: { 'retry-after': '5' } },
+        { status: 200 },
+      ]);
+      const client = createClient([
+        rateLimit({ limit: 1000, windowMs: 1000, respectServerLimits: false }),
+        transport,
+      ]);
+      expect((await client.get(URL_)).status).toBe(429);
+      let status: unknown = 'pending';
+      const second = client.get(URL_).then((res) => {
+        status = res.status;
+      });
+      await jest.advanceTimersByTimeAsync(1);
+      await second;
+      expect(status).toBe(200);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
 

@@ -490,32 +490,54 @@ describe('retry()', () => {
         { status: 503, headers: { 'retry-after': '10' } },
         { status: 200 },
       ]);
-      const client = createClient([retry(), transport]);
-      const controller = new AbortController();
-      const reason = new Error('caller gave up');
-      let abortedAt = 0;
-      setTimeout(() => {
-        abortedAt = performance.now();
+      // Fake timers: the 10 s wait ends only if the test moves the clock that far, which it never
+      // does, so the call can settle only through the abort, however slow the machine is.
+      jest.useFakeTimers();
+      try {
+        const client = createClient([retry(), transport]);
+        const controller = new AbortController();
+        const reason = new Error('caller gave up');
+        let failure: unknown;
+        const call = client.get(URL_, { signal: controller.signal }).catch((e: unknown) => {
+          failure = e;
+        });
+        await jest.advanceTimersByTimeAsync(30);
+        // Waiting: the first attempt is done and the second not due for 9.97 s.
+        expect(failure).toBeUndefined();
+        expect(transport.requests).toHaveLength(1);
         controller.abort(reason);
-      }, 30);
-      await expect(client.get(URL_, { signal: controller.signal })).rejects.toBe(reason);
-      expect(abortedAt).toBeGreaterThan(0);
-      // A tenth of the wait it cuts short, with room for a slow, loaded machine.
-      expect(performance.now() - abortedAt).toBeLessThan(1_000);
-      expect(transport.requests).toHaveLength(1);
+        await call;
+        expect(failure).toBe(reason);
+        // The wait's timer is gone, not left to fire at 10 s.
+        expect(jest.getTimerCount()).toBe(0);
+        await jest.advanceTimersByTimeAsync(10_000);
+        expect(transport.requests).toHaveLength(1);
+      } finally {
+        jest.useRealTimers();
+      }
     });
 
     test('rejects at once when aborted during an attempt, even if the layer inside ignores the signal', async () => {
       const deaf: Middleware = () => new Promise(() => {});
-      const client = createClient([retry(), deaf, mockTransport()]);
-      const controller = new AbortController();
-      const reason = new Error('stop');
-      setTimeout(() => controller.abort(reason), 20);
-      const started = performance.now();
-      await expect(client.get(URL_, { signal: controller.signal })).rejects.toBe(reason);
-      // The layer inside never settles: any bound proves "at once"; 1 s leaves room for a slow,
-      // loaded machine.
-      expect(performance.now() - started).toBeLessThan(1_000);
+      jest.useFakeTimers();
+      try {
+        const client = createClient([retry(), deaf, mockTransport()]);
+        const controller = new AbortController();
+        const reason = new Error('stop');
+        let failure: unknown;
+        const call = client.get(URL_, { signal: controller.signal }).catch((e: unknown) => {
+          failure = e;
+        });
+        await jest.advanceTimersByTimeAsync(20);
+        expect(failure).toBeUndefined();
+        // The layer inside never settles and the clock stands still from here: only the abort can
+        // end the call.
+        controller.abort(reason);
+        await call;
+        expect(failure).toBe(reason);
+      } finally {
+        jest.useRealTimers();
+      }
     });
 
     test('does not retry an attempt that failed because the caller aborted', async () => {
