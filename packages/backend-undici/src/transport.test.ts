@@ -2,6 +2,7 @@
 // against a real node:http server on 127.0.0.1. The shared behaviour is in the conformance suite.
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { inspect } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import {
   ConfigError,
@@ -89,6 +90,17 @@ describe('undiciTransport', () => {
       expect(await res.text()).toBe('GET /hello 0');
       // raw is undici's own ResponseData.
       expect((res.raw as { statusCode: number }).statusCode).toBe(200);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('res.raw leads back to nothing of the request: no credential in util.inspect(res.raw)', async () => {
+    const client = createClient([undiciTransport()], { baseUrl: server.url });
+    try {
+      const res = await client.get('/hello', { headers: { authorization: 'Bearer raw-secret' } });
+      expect((res.raw as { opaque: unknown }).opaque).toBeNull();
+      expect(inspect(res.raw, { depth: 8 })).not.toContain('raw-secret');
     } finally {
       await client.close();
     }

@@ -190,6 +190,8 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
         if (request.headTimer !== undefined) clearTimeout(request.headTimer);
         request.h2Head?.stop();
       }
+      // `opaque` is our WireRequest (see onInfo): `res.raw` must not lead back to the call's headers.
+      data.opaque = null;
       if (httpVersionOf) data.httpVersion = httpVersionOf(request.origin);
       const status = data.statusCode;
       const raw = data.headers as HeaderRecord;
