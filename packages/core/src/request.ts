@@ -201,13 +201,17 @@ export function buildContext(
   const pathTemplate = checkPathTemplate(o.pathTemplate, 'pathTemplate');
 
   const timeoutMs = checkTimeout(o.timeoutMs, 'timeoutMs') ?? resolved.timeoutMs;
-  const onTimeout = () =>
-    new TimeoutError(timeoutMs, {
-      method: ctx.request.method,
-      url: ctx.request.url,
-      attempt: ctx.call.lastAttempt || ctx.attempt,
-      phase: 'request',
-    });
+  // Made only for a call with a deadline: most have none.
+  const onTimeout =
+    timeoutMs > 0
+      ? () =>
+          new TimeoutError(timeoutMs, {
+            method: ctx.request.method,
+            url: ctx.request.url,
+            attempt: ctx.call.lastAttempt || ctx.attempt,
+            phase: 'request',
+          })
+      : undefined;
   const ctx: Context = createContext({
     request: { method, url, headers, body },
     scope: new AbortScope(undefined, timeoutMs, onTimeout, o.signal as AbortSignal | undefined),
