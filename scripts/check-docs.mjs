@@ -7,6 +7,7 @@
 //   <!-- check: skip — why -->  not checked, for the reason given (listed in the output)
 //   <!-- region: file#name -->  a region of an examples/ file, word for word (that file is run)
 //   `as cts` / `as cjs` after the mode picks the module kind (default: ESM, .mts/.mjs).
+// `node scripts/check-docs.mjs --verbose` also prints what each block that runs printed.
 // Lines after the first of a check comment are a hidden prelude, put before the block (e.g.
 // `declare const client: Client;` for a fragment). json blocks must parse; sh blocks must name
 // npm scripts and files that exist; text blocks are prose (diagrams); a block without a language
@@ -186,7 +187,7 @@ function typecheck(entries, name, compilerOptions) {
 typecheck(
   compiled.filter(({ lang }) => lang === 'ts'),
   'tsconfig.ts.json',
-  {},
+  { allowJs: true }, // a hidden prelude may import the examples' JavaScript (the demo API)
 );
 typecheck(
   compiled.filter(({ lang }) => lang === 'js'),
@@ -219,6 +220,8 @@ for (const { block, path, lang, run } of compiled) {
     fail(block, `exited ${result.status ?? result.signal}:\n${result.stdout}${result.stderr}`);
   } else {
     console.log(`ok   ${where(block)} ran`);
+    // --verbose shows what each block printed, for the author who writes the guide.
+    if (process.argv.includes('--verbose')) console.log(result.stdout.replace(/^/gm, '       '));
   }
 }
 
