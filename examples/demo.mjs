@@ -2,6 +2,8 @@
 // Each step builds a small stack, makes real HTTP calls, and prints one line: the stack (as
 // client.describe() names it), what happened, and why. `npm run demo` from the repository root.
 import { createServer } from 'node:net';
+import { context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   BasicTracerProvider,
   ConsoleSpanExporter,
@@ -225,18 +227,24 @@ try {
     },
   );
 
+  // The SDK as an application sets it up: spans to the console, and a context manager so that the
+  // spans of a call's attempts are children of the span active where the call was made.
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   const tracer = new BasicTracerProvider({
     spanProcessors: [new SimpleSpanProcessor(new ConsoleSpanExporter())],
   }).getTracer('extapi-demo');
   await withClient(
-    [retry(quickRetry), openTelemetry({ tracer, meter: false }), expectStatus([200])],
+    [retry(quickRetry), expectStatus([200]), openTelemetry({ tracer, meter: false })],
     async (client) => {
       say(
         client,
-        "GET /flaky/tracing → 2 CLIENT spans, printed by the SDK's ConsoleSpanExporter",
-        'below retry(), one span per attempt',
+        "GET /flaky/tracing in a span 'checkout' → 3 spans in one trace (the SDK's ConsoleSpanExporter prints them)",
+        "below retry(), a CLIENT span per attempt, a child of the caller's span",
       );
-      await client.get('/flaky/tracing', { pathTemplate: '/flaky/:key' });
+      await tracer.startActiveSpan('checkout', async (span) => {
+        await client.get('/flaky/tracing', { pathTemplate: '/flaky/:key' });
+        span.end();
+      });
     },
   );
 
