@@ -21,6 +21,7 @@ const root = resolve(import.meta.dirname, '..');
 const out = join(root, 'examples', '.docs-check');
 const require = createRequire(join(root, 'package.json'));
 const ts = require('typescript');
+let failures = 0;
 const rootScripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts;
 
 /** README.md and every Markdown file under docs/ (the generated API reference aside). */
@@ -61,6 +62,14 @@ function blocks(file) {
     const reason = spec.replace(/^skip\s*[—:-]?\s*/, '');
     found.push({ ...block, mode, as, reason });
   }
+  // A fence this parser does not see (indented, in a list) would be skipped silently: refuse it.
+  const fenceLines = text.split('\n').filter((line) => /^\s*```/.test(line)).length;
+  if (fenceLines !== found.length * 2) {
+    failures++;
+    console.log(
+      `FAIL ${relative(root, file)}: ${fenceLines / 2} fenced blocks, ${found.length} recognised (an indented fence?)`,
+    );
+  }
   return found;
 }
 
@@ -88,7 +97,6 @@ function checkShell(block) {
 }
 
 const where = (block, offset = 0) => `${relative(root, block.file)}:${block.line + offset}`;
-let failures = 0;
 const fail = (block, message) => {
   failures++;
   console.log(`FAIL ${where(block)}: ${message}`);
