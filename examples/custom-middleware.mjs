@@ -1,81 +1,21 @@
-// The code of docs/writing-middleware.md, runnable: three custom middleware, their unit tests on the
-// mock transport, and one call through a real local server. `node examples/custom-middleware.mjs`.
-// Each `// #region name` below is a code block of the guide; custom-middleware.test.mjs keeps the
-// two identical, so the guide cannot drift from code that runs.
-import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import {
-  ConfigError,
-  createClient,
-  isReplayableBody,
-  markSensitiveHeader,
-  option,
-  readOptions,
-  sleep,
-} from '@extapi/core';
-import { mockTransport, startTestServer } from '@extapi/core/testing';
+// The code of docs/writing-middleware.md, runnable: three custom middleware (in middleware/), their
+// unit tests on the mock transport, and one call through a real local server.
+// `node examples/custom-middleware.mjs`. Each `// #region name` of these files is a code block of the
+// guide; custom-middleware.test.mjs keeps the two identical, so the guide cannot drift from code
+// that runs.
+import { ConfigError } from '@extapi/core';
+import { startTestServer } from '@extapi/core/testing';
 import { undiciTransport } from '@extapi/backend-undici';
 import { retry } from '@extapi/middleware';
-
-// #region request-id
-const REQUEST_ID = Symbol('requestId');
-
-/** Sends one `x-request-id` per call: every attempt of a call carries the same id. */
-export function requestId({ header = 'x-request-id', generate = randomUUID } = {}) {
-  // Validate once, at creation: a bad option fails when the client is built, not on the first call.
-  if (typeof header !== 'string' || !/^[a-z0-9-]+$/i.test(header)) {
-    throw new ConfigError('header', header, 'expected a header name');
-  }
-  return async function requestId(ctx, next) {
-    // ctx.state is per call and shared by its attempts; ctx.request belongs to this attempt only.
-    let id = ctx.state.get(REQUEST_ID);
-    if (id === undefined) {
-      id = ctx.meta.requestId ?? generate();
-      ctx.state.set(REQUEST_ID, id);
-    }
-    ctx.request.headers.set(header, id); // set, never append: this runs again on every attempt
-    return next(ctx);
-  };
-}
-// #endregion request-id
-
-// #region resend-once
-/** Re-sends once, after `delayMs`, when the answer is one of `statuses` (a flaky gateway). */
-export function resendOnce({ statuses = [502], delayMs = 100 } = {}) {
-  const retryable = new Set(statuses);
-  return async function resendOnce(ctx, next) {
-    const first = await next(ctx.clone());
-    // A stream body was consumed by the first attempt: it cannot be sent twice.
-    if (!retryable.has(first.status) || !isReplayableBody(ctx.request.body)) return first;
-    await first.discard(); // we drop this response: release its connection
-    await sleep(delayMs, ctx.signal); // a caller's abort or a deadline ends the wait at once
-    return next(ctx.clone({ attempt: ctx.attempt + 1 }));
-  };
-}
-// #endregion resend-once
-
-// #region options-kit
-// One spec per factory: a check per option, read once. In TypeScript add
-// `satisfies OptionSpec<ApiKeyOptions>` so the spec cannot drift from the options type.
-const API_KEY_OPTIONS = {
-  key: option.secret(option.string()), // a bad key is refused without being quoted
-  header: option.string('x-api-key'),
-};
-
-/** Sends an API key in a header on every pass; the header is marked sensitive. */
-export function apiKey(options) {
-  // Own properties only; an unknown key throws ConfigError with "did you mean …?".
-  const { key, header } = readOptions('apiKey()', options, API_KEY_OPTIONS);
-  if (key === undefined) throw new ConfigError('key', undefined, 'expected the API key');
-  return async function apiKey(ctx, next) {
-    ctx.request.headers.set(header, key);
-    markSensitiveHeader(ctx, header);
-    return next(ctx);
-  };
-}
-// #endregion options-kit
+import { apiKey } from './middleware/api-key.mjs';
 
 // #region test
+import assert from 'node:assert/strict';
+import { createClient } from '@extapi/core';
+import { mockTransport } from '@extapi/core/testing';
+import { requestId } from './middleware/request-id.mjs';
+import { resendOnce } from './middleware/resend-once.mjs';
+
 async function testResendOnce() {
   const transport = mockTransport([{ status: 502 }, { status: 200, body: { ok: true } }]);
   const client = createClient([

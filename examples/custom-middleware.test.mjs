@@ -39,7 +39,14 @@ test('every code block of the guide is a region of an example file, word for wor
 
 test('every region of the example files is in the guide', () => {
   const blocks = guideBlocks();
-  for (const file of ['custom-middleware.mjs', 'custom-middleware.types.ts']) {
+  const files = [
+    'custom-middleware.mjs',
+    'custom-middleware.types.ts',
+    'middleware/request-id.mjs',
+    'middleware/api-key.mjs',
+    'middleware/resend-once.mjs',
+  ];
+  for (const file of files) {
     for (const name of regions(read(file)).keys()) {
       assert.ok(blocks.has(`${file}#${name}`), `the guide does not show ${file}#${name}`);
     }

@@ -10,10 +10,18 @@ import { createServer } from 'node:http';
  * - GET /secure               → 200 for `Bearer fresh-token`, 401 otherwise
  * - GET /download?bytes=N     → N bytes, sent in chunks (for progress)
  * - GET /slow?ms=N            → 200 after N ms
+ * - GET /down                 → always 500 (for the circuit breaker)
+ * - GET /pages?page=N         → items of page N (1–3), `Link: <…>; rel="next"` on all but the last
+ * - POST /orders              → creates an order; the first request per Idempotency-Key gets a 500
+ *                               (the answer is "lost"), a repeat of the key gets 201 and the same order
+ * - POST /upload              → 201 with the size and type of the body it received
+ * `stats` counts requests, orders and the most requests in flight at once. With `unref: true` the
+ * server does not keep the process alive by itself (for scripts that end without closing it).
  */
-export async function startDemoServer() {
+export async function startDemoServer({ unref = false } = {}) {
   const seen = new Map();
-  const stats = { requests: 0 };
+  const orders = new Map();
+  const stats = { requests: 0, orders: 0, inFlight: 0, maxInFlight: 0 };
   const firstTime = (key) => {
     const count = (seen.get(key) ?? 0) + 1;
     seen.set(key, count);
@@ -21,15 +29,45 @@ export async function startDemoServer() {
   };
   const server = createServer((req, res) => {
     stats.requests++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, ++stats.inFlight);
+    res.once('close', () => stats.inFlight--);
     const url = new URL(req.url, 'http://localhost');
     const json = (status, body, headers = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(body));
     };
     const [, route, key] = url.pathname.split('/');
-    if (route === 'items') return json(200, { id: key, name: `item ${key}` });
+    if (route === 'items') {
+      return key === 'missing'
+        ? json(404, { error: 'no such item' })
+        : json(200, { id: key, name: `item ${key}` });
+    }
+    if (route === 'down') return json(500, { error: 'database unavailable' });
+    if (route === 'pages') {
+      const page = Number(url.searchParams.get('page') ?? 1);
+      const items = [1, 2].map((i) => ({ id: (page - 1) * 2 + i }));
+      const next = page < 3 ? { link: `</pages?page=${page + 1}>; rel="next"` } : {};
+      return json(200, { page, items }, next);
+    }
+    if (route === 'orders' && req.method === 'POST') {
+      const idempotencyKey = req.headers['idempotency-key'];
+      return readAll(req).then((body) => {
+        const existing = idempotencyKey && orders.get(idempotencyKey);
+        if (existing) return json(201, existing);
+        const order = { id: ++stats.orders, ...JSON.parse(body.toString() || '{}') };
+        if (idempotencyKey) orders.set(idempotencyKey, order);
+        json(500, { error: 'answer lost after the order was created' });
+      });
+    }
+    if (route === 'upload' && req.method === 'POST') {
+      return readAll(req).then((body) =>
+        json(201, { bytes: body.length, type: req.headers['content-type']?.split(';')[0] }),
+      );
+    }
     if (route === 'flaky') {
-      return firstTime(`flaky:${key}`) ? json(503, { error: 'warming up' }) : json(200, { key, ok: true });
+      return firstTime(`flaky:${key}`)
+        ? json(503, { error: 'warming up' })
+        : json(200, { key, ok: true });
     }
     if (route === 'busy') {
       return firstTime(`busy:${key}`)
@@ -62,6 +100,7 @@ export async function startDemoServer() {
     json(404, { error: 'not found' });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  if (unref) server.unref();
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}`,
@@ -72,4 +111,13 @@ export async function startDemoServer() {
         server.close(resolve);
       }),
   };
+}
+
+function readAll(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
 }

@@ -1,15 +1,10 @@
 // The full-featured example: the recommended stack against a partner API, showing a retried 503,
 // a 429 waited out, a refreshed token, a rate limit at work, a streamed download and the metrics.
+// `node examples/full-featured.mjs` runs it against the local demo API (part of the examples' test).
+import { pathToFileURL } from 'node:url';
 import { createClient } from '@extapi/core';
 import { undiciTransport } from '@extapi/backend-undici';
-import {
-  bearerAuth,
-  expectStatus,
-  headers,
-  rateLimit,
-  retry,
-  timeout,
-} from '@extapi/middleware';
+import { bearerAuth, expectStatus, headers, rateLimit, retry, timeout } from '@extapi/middleware';
 import { prometheusMetrics } from '@extapi/middleware/prometheus';
 import { Registry } from 'prom-client';
 
@@ -33,12 +28,14 @@ export function createPartnerClient(baseUrl, say) {
   const client = createClient(
     [
       timeout({ ms: 10_000 }), // once per call: the total deadline
-      prometheusMetrics({ registry }), // once per call: the old library's metric names
-      rateLimit({ limit: 10, windowMs: 1_000 }), // once per call: 10 calls per second
+      rateLimit({ limit: 10, windowMs: 1_000 }), // once per call: 10 calls per second, spread evenly
+      prometheusMetrics({ registry }), // once per call, below the limit: times the partner, not the queue
       retry({
         maxAttempts: 3,
         onRetry: ({ attempt, delayMs, reason, ctx }) =>
-          say(`retry #${attempt} of ${ctx.request.method} ${ctx.request.url.pathname} after ${reason}, waiting ${delayMs} ms`),
+          say(
+            `retry #${attempt} of ${ctx.request.method} ${ctx.request.url.pathname} after ${reason}, waiting ${delayMs} ms`,
+          ),
       }),
       timeout({ ms: 2_000 }), // per attempt
       expectStatus([200]), // per attempt: a rejected 503 is still retried
@@ -69,16 +66,22 @@ export async function runFullFeatured(baseUrl, say) {
 
     started = performance.now();
     const busy = await client.get('/busy/demo', { pathTemplate: '/busy/:key' });
-    say(`GET /busy/demo → ${busy.status} after waiting out a 429 with Retry-After: 1 (${ms(started)})`);
+    say(
+      `GET /busy/demo → ${busy.status} after waiting out a 429 with Retry-After: 1 (${ms(started)})`,
+    );
 
     const secure = await (await client.get('/secure', { pathTemplate: '/secure' })).json();
     say(`GET /secure → ${JSON.stringify(secure)}`);
 
     started = performance.now();
     await Promise.all(
-      Array.from({ length: 20 }, (_, i) => client.get(`/items/${i}`, { pathTemplate: '/items/:id' })),
+      Array.from({ length: 20 }, (_, i) =>
+        client.get(`/items/${i}`, { pathTemplate: '/items/:id' }),
+      ),
     );
-    say(`20 calls through rateLimit({ limit: 10, windowMs: 1000 }) took ${ms(started)}`);
+    say(
+      `20 calls through rateLimit({ limit: 10, windowMs: 1000 }) took ${ms(started)} (one start per 100 ms)`,
+    );
 
     started = performance.now();
     let bar = '';
@@ -102,4 +105,16 @@ export async function runFullFeatured(baseUrl, say) {
 
 function ms(started) {
   return `${Math.round(performance.now() - started)} ms`;
+}
+
+// Run directly: against the local demo API, printing each event and the counters.
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { startDemoServer } = await import('./demo-server.mjs');
+  const api = await startDemoServer();
+  try {
+    const metrics = await runFullFeatured(api.url, (line) => console.log(line));
+    for (const line of metrics.split('\n')) if (line.includes('_total{')) console.log(line);
+  } finally {
+    await api.close();
+  }
 }
