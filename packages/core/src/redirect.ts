@@ -132,14 +132,28 @@ function checkRequest(request: HttpRequest): void {
  * host or port) carries no credential header.
  */
 export function createRedirectStep(transport: Transport, policy: RedirectPolicy): Handler {
-  return async function redirects(ctx: Context): Promise<HttpResponse> {
-    callRecord(ctx).lastAttempt = ctx.attempt;
-    if (!sameOrigin(ctx.request.url, ctx.call.origin)) stripCredentials(ctx, policy);
-    checkRequest(ctx.request);
+  // Not async: a response that is not a redirect to follow costs one `.then`, not an async frame.
+  return function redirects(ctx: Context): Promise<HttpResponse> {
+    let sent: Promise<HttpResponse>;
+    try {
+      callRecord(ctx).lastAttempt = ctx.attempt;
+      if (!sameOrigin(ctx.request.url, ctx.call.origin)) stripCredentials(ctx, policy);
+      checkRequest(ctx.request);
+      sent = Promise.resolve(transport(withCheckedLength(ctx)));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return sent.then((response) =>
+      isRedirect(response.status) && ctx.call.redirect !== 'manual'
+        ? follow(ctx, response)
+        : response,
+    );
+  };
+
+  /** Follows the redirects that begin with `response`, by the call's policy. */
+  async function follow(ctx: Context, first: HttpResponse): Promise<HttpResponse> {
+    let response = first;
     const mode = ctx.call.redirect;
-    let response = await transport(withCheckedLength(ctx));
-    if (!isRedirect(response.status)) return response;
-    if (mode === 'manual') return response;
     const max = ctx.call.maxRedirects;
 
     let hop = ctx;
@@ -206,5 +220,5 @@ export function createRedirectStep(transport: Transport, policy: RedirectPolicy)
       response = await transport(hop);
     }
     return response;
-  };
+  }
 }

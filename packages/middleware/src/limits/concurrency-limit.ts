@@ -160,16 +160,17 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): LimitMiddlew
     };
   }
 
-  async function run(release: Release, next: Next): Promise<HttpResponse> {
-    let response: HttpResponse;
-    try {
-      response = await next();
-    } catch (error) {
-      release();
-      throw error;
-    }
-    releaseWhenSettled(response, release);
-    return response;
+  function run(release: Release, next: Next): Promise<HttpResponse> {
+    return next().then(
+      (response) => {
+        releaseWhenSettled(response, release);
+        return response;
+      },
+      (error: unknown) => {
+        release();
+        throw error;
+      },
+    );
   }
 
   async function queued(name: string, ctx: Context, next: Next): Promise<HttpResponse> {

@@ -25,7 +25,8 @@ export interface SlotPool {
 
 interface KeySlots {
   active: number;
-  queue: WaitQueue<Release>;
+  /** Made when a call of this key first has to wait (most keys never queue). */
+  queue: WaitQueue<Release> | undefined;
 }
 
 /**
@@ -41,8 +42,10 @@ export function createLocalSlots(max: number, maxQueue: number): SlotPool {
   let active = 0;
   let waiting = 0;
 
+  const queued = (slots: KeySlots) => slots.queue?.size ?? 0;
+
   function dropIfIdle(key: string, slots: KeySlots): void {
-    if (slots.active === 0 && slots.queue.size === 0 && byKey.get(key) === slots) byKey.delete(key);
+    if (slots.active === 0 && queued(slots) === 0 && byKey.get(key) === slots) byKey.delete(key);
   }
 
   function take(key: string, slots: KeySlots): Release {
@@ -54,7 +57,7 @@ export function createLocalSlots(max: number, maxQueue: number): SlotPool {
       released = true;
       slots.active--;
       active--;
-      const waiter = slots.queue.shift();
+      const waiter = slots.queue?.shift();
       if (waiter === undefined) {
         dropIfIdle(key, slots);
         return;
@@ -67,30 +70,32 @@ export function createLocalSlots(max: number, maxQueue: number): SlotPool {
   function tryAcquire(key: string): Release | undefined {
     const slots = byKey.get(key);
     if (slots === undefined) return take(key, createSlots(key));
-    return slots.active < max && slots.queue.size === 0 ? take(key, slots) : undefined;
+    return slots.active < max && queued(slots) === 0 ? take(key, slots) : undefined;
   }
 
   function createSlots(key: string): KeySlots {
-    const created: KeySlots = {
-      active: 0,
-      // A waiter that aborts leaves the queue by itself; only the counts need mending.
-      queue: createWaitQueue<Release>(() => {
-        waiting--;
-        dropIfIdle(key, created);
-      }),
-    };
+    const created: KeySlots = { active: 0, queue: undefined };
     byKey.set(key, created);
     return created;
+  }
+
+  function queueOf(key: string, slots: KeySlots): WaitQueue<Release> {
+    // A waiter that aborts leaves the queue by itself; only the counts need mending.
+    slots.queue ??= createWaitQueue<Release>(() => {
+      waiting--;
+      dropIfIdle(key, slots);
+    });
+    return slots.queue;
   }
 
   function acquire(key: string, signal: AbortLike): Promise<Release> {
     if (signal.aborted) return Promise.reject(signal.reason);
     const slots = byKey.get(key) ?? createSlots(key);
     // The fast path: a free slot and nobody ahead, so no promise chain and no queue.
-    if (slots.active < max && slots.queue.size === 0) return Promise.resolve(take(key, slots));
-    if (slots.queue.size >= maxQueue) return Promise.reject(new QueueFullError(maxQueue));
+    if (slots.active < max && queued(slots) === 0) return Promise.resolve(take(key, slots));
+    if (queued(slots) >= maxQueue) return Promise.reject(new QueueFullError(maxQueue));
     waiting++;
-    return slots.queue.wait(signal);
+    return queueOf(key, slots).wait(signal);
   }
 
   return {

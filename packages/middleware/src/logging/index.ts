@@ -151,6 +151,14 @@ function stderrLogger(): Logger {
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
 
+/** The request line's fields, which the response or failure line repeats. */
+interface Sent extends Record<string, unknown> {
+  event: 'request';
+  method: string;
+  url: string;
+  attempt: number;
+}
+
 /**
  * Logs each request and its outcome to a pino-style logger, with secrets redacted.
  *
@@ -173,7 +181,7 @@ export function logging(options: LoggingOptions = {}): Middleware {
   const resolved = resolveLoggingOptions(options);
   const logger = resolved.logger ?? (nodeDebugEnabled() ? stderrLogger() : undefined);
   if (logger === undefined) {
-    return async function logging(ctx: Context, next: Next): Promise<HttpResponse> {
+    return function logging(ctx: Context, next: Next): Promise<HttpResponse> {
       return next(ctx);
     };
   }
@@ -193,57 +201,46 @@ export function logging(options: LoggingOptions = {}): Middleware {
     }
   };
 
-  return async function logging(ctx: Context, next: Next): Promise<HttpResponse> {
-    const { method } = ctx.request;
-    const url = redactUrl(ctx.request.url, redactQuery);
-    const attempt = ctx.attempt;
-    const hidden = verbose ? headerSet(resolved.redactHeaders, ctx.sensitiveHeaders) : undefined;
-    const fields = verbose ? headerSet(bodyFields, ctx.sensitiveHeaders) : undefined;
-
-    const sent: Record<string, unknown> = { event: 'request', method, url, attempt };
-    if (hidden) {
-      sent.headers = redactHeaders(ctx.request.headers, hidden);
-      const body = requestBodyBytes(ctx.request.body, maxBodyBytes);
-      if (body && maxBodyBytes > 0) {
-        const type = ctx.request.headers.get('content-type');
-        Object.assign(sent, previewBody(body.bytes, maxBodyBytes, type, fields, body.total));
-      }
+  /** The line of a call that got no response: an abort (debug) or a failure (error). */
+  function logFailure(ctx: Context, error: unknown, sent: Sent, start: number): void {
+    const { method, url, attempt } = sent;
+    const durationMs = Math.round(performance.now() - start);
+    const aborted =
+      ctx.scope.aborted && !isTimeoutError(error) && !isTimeoutError(ctx.scope.reason);
+    if (aborted) {
+      emit(
+        'debug',
+        { event: 'abort', method, url, attempt, durationMs },
+        `aborted ${method} ${url} after ${durationMs} ms`,
+      );
+      return;
     }
-    emit('debug', sent, `request ${method} ${url}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
+    const fields: Record<string, unknown> = {
+      event: 'error',
+      method,
+      url,
+      attempt,
+      durationMs,
+      err: summarise(error, redactQuery),
+    };
+    if (isHttpStatusError(error)) fields.status = error.status;
+    emit(
+      'error',
+      fields,
+      `failed ${method} ${url} after ${durationMs} ms: ${(fields.err as { message: string }).message}`,
+    );
+  }
 
-    const start = performance.now();
-    let response: HttpResponse;
-    try {
-      response = await next(ctx);
-    } catch (error) {
-      const durationMs = Math.round(performance.now() - start);
-      const aborted =
-        ctx.scope.aborted && !isTimeoutError(error) && !isTimeoutError(ctx.scope.reason);
-      if (aborted) {
-        emit(
-          'debug',
-          { event: 'abort', method, url, attempt, durationMs },
-          `aborted ${method} ${url} after ${durationMs} ms`,
-        );
-      } else {
-        const fields: Record<string, unknown> = {
-          event: 'error',
-          method,
-          url,
-          attempt,
-          durationMs,
-          err: summarise(error, redactQuery),
-        };
-        if (isHttpStatusError(error)) fields.status = error.status;
-        emit(
-          'error',
-          fields,
-          `failed ${method} ${url} after ${durationMs} ms: ${(fields.err as { message: string }).message}`,
-        );
-      }
-      throw error;
-    }
-
+  /** The response line; verbose, with the headers and a preview of a buffered body. */
+  function logResponse(
+    ctx: Context,
+    response: HttpResponse,
+    sent: Sent,
+    start: number,
+    hidden: ReadonlySet<string> | undefined,
+    fields: ReadonlySet<string> | undefined,
+  ): HttpResponse | Promise<HttpResponse> {
+    const { method, url, attempt } = sent;
     const durationMs = Math.round(performance.now() - start);
     const { status } = response;
     const received: Record<string, unknown> = {
@@ -256,24 +253,55 @@ export function logging(options: LoggingOptions = {}): Middleware {
     };
     if (response.url && response.url !== ctx.request.url.href)
       received.finalUrl = redactUrl(response.url, redactQuery);
-    if (hidden) {
-      received.headers = redactHeaders(response.headers, hidden);
-      // Only a buffered body: reading a stream here would consume what the caller asked to stream.
-      if (response.bodyRead && maxBodyBytes > 0) {
-        const bytes = await response.bytes();
-        if (bytes.byteLength > 0) {
-          Object.assign(
-            received,
-            previewBody(bytes, maxBodyBytes, response.headers.get('content-type'), fields),
-          );
-        }
+    if (!hidden) return emitResponse(response, received);
+    received.headers = redactHeaders(response.headers, hidden);
+    // Only a buffered body: reading a stream here would consume what the caller asked to stream.
+    if (!response.bodyRead || maxBodyBytes <= 0) return emitResponse(response, received);
+    return response.bytes().then((bytes) => {
+      if (bytes.byteLength > 0) {
+        const type = response.headers.get('content-type');
+        Object.assign(received, previewBody(bytes, maxBodyBytes, type, fields));
       }
-    }
+      return emitResponse(response, received);
+    });
+  }
+
+  function emitResponse(response: HttpResponse, received: Record<string, unknown>): HttpResponse {
+    const { status, method, url, durationMs } = received;
     emit(
-      status >= 500 ? 'error' : 'debug',
+      (status as number) >= 500 ? 'error' : 'debug',
       received,
       `response ${status} ${method} ${url} ${durationMs} ms`,
     );
     return response;
+  }
+
+  // Not async: a pass is its request line, next(), and one `.then` for the response line.
+  return function logging(ctx: Context, next: Next): Promise<HttpResponse> {
+    const { method } = ctx.request;
+    const url = redactUrl(ctx.request.url, redactQuery);
+    const attempt = ctx.attempt;
+    const hidden = verbose ? headerSet(resolved.redactHeaders, ctx.sensitiveHeaders) : undefined;
+    const fields = verbose ? headerSet(bodyFields, ctx.sensitiveHeaders) : undefined;
+
+    const sent: Sent = { event: 'request', method, url, attempt };
+    if (hidden) {
+      sent.headers = redactHeaders(ctx.request.headers, hidden);
+      const body = requestBodyBytes(ctx.request.body, maxBodyBytes);
+      if (body && maxBodyBytes > 0) {
+        const type = ctx.request.headers.get('content-type');
+        Object.assign(sent, previewBody(body.bytes, maxBodyBytes, type, fields, body.total));
+      }
+    }
+    emit('debug', sent, `request ${method} ${url}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
+
+    const start = performance.now();
+    return next(ctx).then(
+      (response) => logResponse(ctx, response, sent, start, hidden, fields),
+      (error: unknown) => {
+        logFailure(ctx, error, sent, start);
+        throw error;
+      },
+    );
   };
 }

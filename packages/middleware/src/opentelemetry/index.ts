@@ -12,6 +12,7 @@ import {
   type Context,
   type HttpResponse,
   type Middleware,
+  type Next,
 } from '@extapi/core';
 import {
   context as otelContext,
@@ -28,6 +29,7 @@ import {
   type Histogram,
   type Meter,
   type MeterProvider,
+  type Span,
   type SpanOptions,
   type TextMapPropagator,
   type TextMapSetter,
@@ -233,7 +235,8 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Middleware {
     }
   }
 
-  return async function openTelemetry(ctx, next) {
+  // Not async: without an SDK a pass is a span that is never recorded, and next().
+  return function openTelemetry(ctx, next) {
     const parent = otelContext.active();
     const span = tracer.startSpan(spanName(ctx), SPAN_OPTIONS, parent);
     const recording = span.isRecording();
@@ -243,7 +246,17 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Middleware {
       span.end();
       return next(inject(ctx, parent));
     }
+    return traced(ctx, next, parent, span, recording, durations);
+  };
 
+  async function traced(
+    ctx: Context,
+    next: Next,
+    parent: OtelContext,
+    span: Span,
+    recording: boolean,
+    durations: Histogram | undefined,
+  ): Promise<HttpResponse> {
     const start = performance.now();
     if (recording) {
       span.setAttributes(
@@ -308,5 +321,5 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Middleware {
       span.end();
       durations?.record((performance.now() - start) / 1000, metricAttributes(ctx, status, failure));
     }
-  };
+  }
 }
