@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto';
 import {
   ConfigError,
   createClient,
+  defineMiddleware,
   isReplayableBody,
+  lintStack,
   markSensitiveHeader,
   option,
   readOptions,
@@ -26,7 +28,7 @@ export function requestId({ header = 'x-request-id', generate = randomUUID } = {
   if (typeof header !== 'string' || !/^[a-z0-9-]+$/i.test(header)) {
     throw new ConfigError('header', header, 'expected a header name');
   }
-  return async function requestId(ctx, next) {
+  const middleware = async function requestId(ctx, next) {
     // ctx.state is per call and shared by its attempts; ctx.request belongs to this attempt only.
     let id = ctx.state.get(REQUEST_ID);
     if (id === undefined) {
@@ -36,6 +38,8 @@ export function requestId({ header = 'x-request-id', generate = randomUUID } = {
     ctx.request.headers.set(header, id); // set, never append: this runs again on every attempt
     return next(ctx);
   };
+  // The name describe(), warnings and errors show, whatever a minifier does to the function's.
+  return defineMiddleware(middleware, { name: 'requestId' });
 }
 // #endregion request-id
 
@@ -43,7 +47,7 @@ export function requestId({ header = 'x-request-id', generate = randomUUID } = {
 /** Re-sends once, after `delayMs`, when the answer is one of `statuses` (a flaky gateway). */
 export function resendOnce({ statuses = [502], delayMs = 100 } = {}) {
   const retryable = new Set(statuses);
-  return async function resendOnce(ctx, next) {
+  const middleware = async function resendOnce(ctx, next) {
     const first = await next(ctx.clone());
     // A stream body was consumed by the first attempt: it cannot be sent twice.
     if (!retryable.has(first.status) || !isReplayableBody(ctx.request.body)) return first;
@@ -51,8 +55,43 @@ export function resendOnce({ statuses = [502], delayMs = 100 } = {}) {
     await sleep(delayMs, ctx.signal); // a caller's abort or a deadline ends the wait at once
     return next(ctx.clone({ attempt: ctx.attempt + 1 }));
   };
+  // It re-sends: middleware that must run per attempt belong after it (see "Placement" below).
+  return defineMiddleware(middleware, { name: 'resendOnce', placement: { resends: true } });
 }
 // #endregion resend-once
+
+// #region placement
+/** Signs each attempt: the signature covers the attempt's own date, so it must not be reused. */
+export function signRequest(sign) {
+  const middleware = async function signRequest(ctx, next) {
+    const date = new Date().toUTCString();
+    ctx.request.headers.set('date', date);
+    ctx.request.headers.set(
+      'x-signature',
+      sign(`${ctx.request.method} ${ctx.request.url} ${date}`),
+    );
+    return next(ctx);
+  };
+  return defineMiddleware(middleware, {
+    name: 'signRequest',
+    placement: { per: 'attempt', reason: 'a signature covers the date of one attempt' },
+  });
+}
+
+function testPlacement() {
+  const sign = (text) => `sig(${text.length})`;
+  // Before retry(), every attempt would re-send the first attempt's signature: a warning.
+  const [warning] = lintStack([signRequest(sign), retry()]);
+  assert.equal(warning.rule, 'outside-retry');
+  assert.match(
+    warning.message,
+    /^signRequest \(stack\[0\]\) runs once per attempt but is outside retry/,
+  );
+  // After it (or after any middleware that declares `resends`), all is well.
+  assert.deepEqual(lintStack([retry(), signRequest(sign)]), []);
+  assert.equal(lintStack([signRequest(sign), resendOnce()])[0].rule, 'outside-retry');
+}
+// #endregion placement
 
 // #region options-kit
 // One spec per factory: a check per option, read once. In TypeScript add
@@ -151,7 +190,13 @@ async function realServer() {
   }
 }
 
-for (const check of [testResendOnce, testAbortEndsTheWait, testBadOption, realServer]) {
+for (const check of [
+  testResendOnce,
+  testAbortEndsTheWait,
+  testBadOption,
+  testPlacement,
+  realServer,
+]) {
   await check();
   console.log(`ok ${check.name}`);
 }

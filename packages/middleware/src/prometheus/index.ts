@@ -1,6 +1,7 @@
 // prometheusMetrics(): the old library's four request metrics (counters and histograms) in prom-client.
 // Outside retry() it counts calls; inside it, attempts. prom-client is imported only from this subpath.
 import {
+  defineMiddleware,
   ConfigError,
   isHttpStatusError,
   type Context,
@@ -257,7 +258,7 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Middl
     child.observe(seconds);
   }
 
-  return async function prometheusMetrics(ctx, next) {
+  const middleware: Middleware = async function prometheusMetrics(ctx, next) {
     const start = performance.now();
     try {
       const response = await next();
@@ -270,4 +271,5 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Middl
       throw error;
     }
   };
+  return defineMiddleware(middleware, { name: 'prometheusMetrics' });
 }
