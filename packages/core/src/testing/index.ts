@@ -12,9 +12,15 @@ export { startTestServer, type TestServer, type TestServerOptions } from './test
 export { createTlsFixtures, type TlsFixtures, type TlsKeyPair } from './tls-fixtures.js';
 export {
   describeTransportConformance,
+  transportConformanceCases,
+  type ConformanceCase,
+  type ConformanceGroup,
+  type ConformanceRunner,
+  type ConformanceServerKind,
+  type ConformanceSuite,
   type ConformanceTransportOptions,
   type TransportConformanceOptions,
-} from './conformance.js';
+} from './conformance/index.js';
 export {
   findTinyproxy,
   startTinyproxy,
