@@ -201,7 +201,9 @@ try {
   });
   step('transport conformance under vitest 4.1 (a third-party node:http transport)', () => {
     const vitest = join(runners, 'node_modules', 'vitest', 'vitest.mjs');
-    const out = run(process.execPath, [vitest, 'run', '--reporter=dot'], runners);
+    const out = run(process.execPath, [vitest, 'run', '--reporter=dot'], runners, {
+      NO_COLOR: '1',
+    });
     console.log(`       ${out.match(/Tests\s+\d+ passed[^\n]*/)?.[0] ?? out}`);
   });
 } finally {

@@ -1,5 +1,6 @@
 // @extapi/core/testing: the test kit for middleware authors and backend packages.
-// A scripted mock transport, a real local test server, and the transport conformance suite.
+// A scripted mock transport, real local servers (node:http, raw TCP, tinyproxy, Redis), TLS
+// fixtures, and the transport conformance suite.
 export {
   mockTransport,
   type MockAnswer,
@@ -9,6 +10,20 @@ export {
   type RecordedRequest,
 } from './mock-transport.js';
 export { startTestServer, type TestServer, type TestServerOptions } from './test-server.js';
+export {
+  rawResponse,
+  startRawServer,
+  type RawHandler,
+  type RawRequest,
+  type RawServer,
+} from './raw-server.js';
+export { freePort, listenLocal, waitForPort, type LocalListener } from './net.js';
+export {
+  sharedRedis,
+  spawnRedis,
+  startRedisServer,
+  type RedisServer,
+} from './redis-server.js';
 export { createTlsFixtures, type TlsFixtures, type TlsKeyPair } from './tls-fixtures.js';
 export {
   describeTransportConformance,
