@@ -23,6 +23,7 @@ export {
   spawnRedis,
   startRedisServer,
   type RedisServer,
+  type SharedRedis,
 } from './redis-server.js';
 export { createTlsFixtures, type TlsFixtures, type TlsKeyPair } from './tls-fixtures.js';
 export {

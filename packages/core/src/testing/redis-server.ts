@@ -96,6 +96,14 @@ export async function startRedisServer(): Promise<RedisServer> {
   };
 }
 
+/** A Redis to use and how to let go of it, from {@link sharedRedis}. */
+export interface SharedRedis {
+  /** The Redis URL (`REDIS_URL`, or our own server's). */
+  readonly url: string;
+  /** Stops our own server; a no-op for `REDIS_URL`. */
+  stop(): Promise<void>;
+}
+
 /**
  * The Redis a test suite shares: `REDIS_URL` when set (CI's), else a server of our own. Without
  * either it rejects, naming what is missing: tests of distributed parts fail, never skip.
@@ -103,7 +111,7 @@ export async function startRedisServer(): Promise<RedisServer> {
  * const redis = await sharedRedis();
  * afterAll(() => redis.stop());
  */
-export async function sharedRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+export async function sharedRedis(): Promise<SharedRedis> {
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: async () => {} };
   try {
     const own = await startRedisServer();
