@@ -55,7 +55,7 @@ export function resendOnce({ statuses = [502], delayMs = 100 } = {}) {
     await sleep(delayMs, ctx.signal); // a caller's abort or a deadline ends the wait at once
     return next(ctx.clone({ attempt: ctx.attempt + 1 }));
   };
-  // It re-sends: middleware that must run per attempt belong after it (see "Placement" below).
+  // It re-sends: middleware that must run per attempt belong after it (see "Placement" in the guide).
   return defineMiddleware(middleware, { name: 'resendOnce', placement: { resends: true } });
 }
 // #endregion resend-once
