@@ -1,6 +1,7 @@
 // expectStatus(): turns any unexpected status into an HttpStatusError that carries the response.
 // Placed after retry() its retryable failures (503…) are still retried; before it, they are not.
 import {
+  defineMiddleware,
   ConfigError,
   type Context,
   type HttpResponse,
@@ -9,6 +10,16 @@ import {
   type Next,
   option,
 } from '@extapi/core';
+
+// Outside retry() it sees only the response retry settles on: what it rejects cannot be retried.
+const EXPECT_STATUS_PLACEMENT = {
+  name: 'expectStatus',
+  placement: {
+    per: 'attempt' as const,
+    reason:
+      'it sees only the response retry settles on, so the statuses it rejects cannot steer the retries',
+  },
+};
 
 /** The statuses to accept: a list, or a predicate of the status. */
 export type ExpectedStatuses = readonly number[] | ((status: number) => boolean);
@@ -65,11 +76,12 @@ export function resolveExpectedStatuses(statuses?: ExpectedStatuses): {
 export function expectStatus(statuses?: ExpectedStatuses): Middleware {
   const { accept, expected } = resolveExpectedStatuses(statuses);
 
-  return async function expectStatus(ctx: Context, next: Next): Promise<HttpResponse> {
+  const middleware = async function expectStatus(ctx: Context, next: Next): Promise<HttpResponse> {
     const response = await next(ctx);
     if (accept(response.status)) return response;
     // A middleware may hand back an unread body even when the caller wants bodies read.
     if (ctx.readBody && !response.bodyRead) await response.bytes().catch(() => undefined);
     throw new HttpStatusError(response, { expected, attempt: ctx.attempt });
   };
+  return defineMiddleware(middleware, EXPECT_STATUS_PLACEMENT);
 }

@@ -1,6 +1,7 @@
 // Logs one line when a request is sent and one when its response or error comes back, secrets redacted.
 // Placed before retry() it logs once per call; placed after it, once per attempt (with `attempt`).
 import {
+  defineMiddleware,
   ConfigError,
   type Context,
   type HttpResponse,
@@ -173,9 +174,10 @@ export function logging(options: LoggingOptions = {}): Middleware {
   const resolved = resolveLoggingOptions(options);
   const logger = resolved.logger ?? (nodeDebugEnabled() ? stderrLogger() : undefined);
   if (logger === undefined) {
-    return async function logging(ctx: Context, next: Next): Promise<HttpResponse> {
+    const silent = async function logging(ctx: Context, next: Next): Promise<HttpResponse> {
       return next(ctx);
     };
+    return defineMiddleware(silent, { name: 'logging' });
   }
   const { verbose, maxBodyBytes, redactQuery } = resolved;
   // Body fields hide every name a header or a query parameter hides, and the ones named for bodies.
@@ -193,7 +195,7 @@ export function logging(options: LoggingOptions = {}): Middleware {
     }
   };
 
-  return async function logging(ctx: Context, next: Next): Promise<HttpResponse> {
+  const middleware = async function logging(ctx: Context, next: Next): Promise<HttpResponse> {
     const { method } = ctx.request;
     const url = redactUrl(ctx.request.url, redactQuery);
     const attempt = ctx.attempt;
@@ -276,4 +278,5 @@ export function logging(options: LoggingOptions = {}): Middleware {
     );
     return response;
   };
+  return defineMiddleware(middleware, { name: 'logging' });
 }

@@ -1,6 +1,7 @@
 // openTelemetry(): one CLIENT span per pass, with HTTP semantic-convention attributes, W3C trace context
 // injected, and the http.client.request.duration histogram. Below retry() a span per attempt; above it, per call.
 import {
+  defineMiddleware,
   ConfigError,
   isHttpStatusError,
   isTimeoutError,
@@ -233,7 +234,7 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Middleware {
     }
   }
 
-  return async function openTelemetry(ctx, next) {
+  const middleware: Middleware = async function openTelemetry(ctx, next) {
     const parent = otelContext.active();
     const span = tracer.startSpan(spanName(ctx), SPAN_OPTIONS, parent);
     const recording = span.isRecording();
@@ -309,4 +310,5 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Middleware {
       durations?.record((performance.now() - start) / 1000, metricAttributes(ctx, status, failure));
     }
   };
+  return defineMiddleware(middleware, { name: 'openTelemetry' });
 }

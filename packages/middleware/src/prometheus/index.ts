@@ -1,6 +1,7 @@
 // prometheusMetrics(): the old library's four request metrics (counters and histograms) in prom-client.
 // Outside retry() it counts calls; inside it, attempts. prom-client is imported only from this subpath.
 import {
+  defineMiddleware,
   ConfigError,
   isHttpStatusError,
   type Context,
@@ -246,7 +247,7 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Middl
     store.observe(totals, seconds);
   }
 
-  return async function prometheusMetrics(ctx, next) {
+  const middleware: Middleware = async function prometheusMetrics(ctx, next) {
     const start = performance.now();
     try {
       const response = await next();
@@ -259,4 +260,5 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Middl
       throw error;
     }
   };
+  return defineMiddleware(middleware, { name: 'prometheusMetrics' });
 }
