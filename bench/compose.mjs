@@ -1,16 +1,7 @@
 // The pipeline microbenchmark: ns per call through 10 no-op middleware and a constant terminal,
 // extapi's compose vs koa-compose. Run alone (`node bench/compose.mjs`) or from run.mjs.
-import { fileURLToPath } from 'node:url';
-import {
-  PINNING,
-  machine,
-  median,
-  parseArgs,
-  pinningNote,
-  positive,
-  runChild,
-  table,
-} from './util.mjs';
+import { benchEntry, runSelf } from './harness.mjs';
+import { PINNING, machine, median, parseArgs, pinningNote, positive, table } from './util.mjs';
 
 const LAYERS = 10;
 const BATCH = 1000;
@@ -56,8 +47,7 @@ async function child({ impl, kind, iterations }) {
   return measure(fn, ctx, terminal, iterations);
 }
 
-const runInChild = (message) =>
-  runChild(fileURLToPath(import.meta.url), message, undefined, ['--child'], PINNING?.client);
+const runInChild = (message) => runSelf(import.meta.url, message, PINNING?.client);
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
@@ -94,17 +84,4 @@ async function main() {
   return verdict;
 }
 
-if (process.argv.includes('--child')) {
-  process.once('message', async (message) => {
-    try {
-      process.send({ type: 'result', result: await child(message) }, () => process.exit(0));
-    } catch (error) {
-      process.send({ type: 'error', error: String(error?.stack ?? error) }, () => process.exit(1));
-    }
-  });
-} else {
-  main().catch((error) => {
-    console.error(error);
-    process.exit(1);
-  });
-}
+benchEntry(main, child);

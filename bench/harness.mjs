@@ -162,3 +162,30 @@ export function roundPairs(results, id, baseId, field, combine) {
     ok(run) && ok(base[round]) ? [combine(run[field], base[round][field])] : [],
   );
 }
+
+/**
+ * The entry of a bench script that measures parts of itself in fresh processes: started with
+ * `--child` (by {@link runSelf}) it answers the parent's one message with `await work(message)`
+ * and exits; otherwise it runs `main`. A failure exits non-zero with its stack.
+ */
+export function benchEntry(main, work) {
+  if (!process.argv.includes('--child')) {
+    main().catch((error) => {
+      console.error(error);
+      process.exit(1);
+    });
+    return;
+  }
+  process.once('message', async (message) => {
+    try {
+      process.send({ type: 'result', result: await work(message) }, () => process.exit(0));
+    } catch (error) {
+      process.send({ type: 'error', error: String(error?.stack ?? error) }, () => process.exit(1));
+    }
+  });
+}
+
+/** Runs `work(message)` of the bench script `url` (its `import.meta.url`) in a fresh child process. */
+export function runSelf(url, message, cpu = undefined) {
+  return runChild(fileURLToPath(url), message, undefined, ['--child'], cpu);
+}

@@ -1,9 +1,9 @@
 // The rate-limit precision run: achieved start rate vs the configured limit, for a local rateLimit
 // and for a Redis one shared by two processes (REDIS_URL). Run alone or from run.mjs.
 import net from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { machine, runChild, table } from './util.mjs';
+import { benchEntry, runSelf } from './harness.mjs';
+import { machine, table } from './util.mjs';
 
 // Enough callers in flight that the limiter, never the callers, sets the pace.
 const CONCURRENCY = 64;
@@ -126,8 +126,7 @@ function redisReachable(url) {
   });
 }
 
-const inChild = (message) =>
-  runChild(fileURLToPath(import.meta.url), message, undefined, ['--child']);
+const inChild = (message) => runSelf(import.meta.url, message);
 
 async function main() {
   console.log(
@@ -161,17 +160,4 @@ async function main() {
   if (skipped) console.log(skipped);
 }
 
-if (process.argv.includes('--child')) {
-  process.once('message', async (message) => {
-    try {
-      process.send({ type: 'result', result: await drive(message) }, () => process.exit(0));
-    } catch (error) {
-      process.send({ type: 'error', error: String(error?.stack ?? error) }, () => process.exit(1));
-    }
-  });
-} else {
-  main().catch((error) => {
-    console.error(error);
-    process.exit(1);
-  });
-}
+benchEntry(main, drive);

@@ -1,4 +1,4 @@
-// The code of docs/writing-middleware.md, runnable: three custom middleware (in middleware/), their
+// The code of docs/writing-middleware.md, runnable: four custom middleware (in middleware/), their
 // unit tests on the mock transport, and one call through a real local server.
 // `node examples/custom-middleware.mjs`. Each `// #region name` of these files is a code block of the
 // guide; custom-middleware.test.mjs keeps the two identical, so the guide cannot drift from code
@@ -6,7 +6,6 @@
 import { ConfigError } from '@extapi/core';
 import { startTestServer } from '@extapi/core/testing';
 import { undiciTransport } from '@extapi/backend-undici';
-import { retry } from '@extapi/middleware';
 import { apiKey } from './middleware/api-key.mjs';
 
 // #region test
@@ -48,6 +47,26 @@ async function testAbortEndsTheWait() {
   assert.equal(transport.requests.length, 1);
 }
 // #endregion test
+
+// #region placement
+import { lintStack } from '@extapi/core';
+import { retry } from '@extapi/middleware';
+import { signRequest } from './middleware/sign-request.mjs';
+
+function testPlacement() {
+  const sign = (text) => `sig(${text.length})`;
+  // Before retry(), every attempt would re-send the first attempt's signature: a warning.
+  const [warning] = lintStack([signRequest(sign), retry()]);
+  assert.equal(warning.rule, 'outside-retry');
+  assert.match(
+    warning.message,
+    /^signRequest \(stack\[0\]\) runs once per attempt but is outside retry/,
+  );
+  // After it (or after any middleware that declares `resends`), all is well.
+  assert.deepEqual(lintStack([retry(), signRequest(sign)]), []);
+  assert.equal(lintStack([signRequest(sign), resendOnce()])[0].rule, 'outside-retry');
+}
+// #endregion placement
 
 async function testBadOption() {
   assert.throws(() => requestId({ header: 'x bad' }), ConfigError);
@@ -91,7 +110,13 @@ async function realServer() {
   }
 }
 
-for (const check of [testResendOnce, testAbortEndsTheWait, testBadOption, realServer]) {
+for (const check of [
+  testResendOnce,
+  testAbortEndsTheWait,
+  testBadOption,
+  testPlacement,
+  realServer,
+]) {
   await check();
   console.log(`ok ${check.name}`);
 }

@@ -45,6 +45,7 @@ test('every region of the example files is in the guide', () => {
     'middleware/request-id.mjs',
     'middleware/api-key.mjs',
     'middleware/resend-once.mjs',
+    'middleware/sign-request.mjs',
   ];
   for (const file of files) {
     for (const name of regions(read(file)).keys()) {
@@ -58,7 +59,13 @@ test('the example runs and its own checks pass', () => {
     cwd: new URL('.', import.meta.url),
     encoding: 'utf8',
   });
-  for (const check of ['testResendOnce', 'testAbortEndsTheWait', 'testBadOption', 'realServer']) {
+  for (const check of [
+    'testResendOnce',
+    'testAbortEndsTheWait',
+    'testBadOption',
+    'testPlacement',
+    'realServer',
+  ]) {
     assert.match(out, new RegExp(`^ok ${check}$`, 'm'));
   }
 });

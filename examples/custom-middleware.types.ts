@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ConfigError,
   type Context,
+  defineMiddleware,
   type HttpResponse,
   type Middleware,
   type Next,
@@ -38,7 +39,7 @@ export function requestId({
   if (typeof header !== 'string' || !/^[a-z0-9-]+$/i.test(header)) {
     throw new ConfigError('header', header, 'expected a header name');
   }
-  return async function requestId(ctx: Context, next: Next): Promise<HttpResponse> {
+  const middleware = async function requestId(ctx: Context, next: Next): Promise<HttpResponse> {
     let id = getId(ctx);
     if (id === undefined) {
       id = ctx.meta.requestId ?? generate(); // meta.requestId: string | undefined
@@ -47,6 +48,7 @@ export function requestId({
     ctx.request.headers.set(header, id);
     return next(ctx);
   };
+  return defineMiddleware(middleware, { name: 'requestId' });
 }
 // #endregion typed
 

@@ -7,6 +7,9 @@
 //     file under `moduleResolution` node16 (ESM and CJS) and bundler.
 //  3. A second scratch project with only core, middleware and backend-undici (no prom-client,
 //     @opentelemetry/api, ioredis, redis-semaphore) runs retry, auth, limits and logging.
+//  4. The test kit as an author outside this project uses it: core's main entry (ESM and CJS) does
+//     not load @extapi/core/testing, and a third-party transport on node:http passes the transport
+//     conformance suite under node:test and under vitest 4.1 (jest: the backends' own tests).
 import { execFileSync } from 'node:child_process';
 import {
   cpSync,
@@ -19,7 +22,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -36,6 +39,32 @@ const NPM_FLAGS = [
 // The same @types/node as the workspace, so the type-check sees what the packages were built against.
 const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const TYPES_NODE = `@types/node@${rootPkg.devDependencies['@types/node']}`;
+
+// vitest 4.1 is the last line that runs on Node 20 (5 needs Node 22).
+const VITEST = 'vitest@4.1.12';
+// Names only the test kit defines: none may be reachable from core's main entry.
+const TEST_KIT_MARKERS = [
+  'transportConformanceCases',
+  'startTestServer',
+  'mockTransport',
+  'createTlsFixtures',
+  'startTinyproxy',
+];
+
+/** The files of `dir` that `entry` loads, following relative imports and requires. */
+function localGraph(dir, entry) {
+  const seen = new Set();
+  const visit = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:from|import|require\()\s*["'](\.[^"']+)["']/g)) {
+      visit(resolve(dirname(file), m[1]));
+    }
+  };
+  visit(join(dir, entry));
+  return [...seen];
+}
 
 let failures = 0;
 function step(name, fn) {
@@ -144,6 +173,38 @@ try {
   });
   step('retry, auth, limits and logging without optional peers (require)', () => {
     console.log(run(process.execPath, ['lean.cjs'], lean).trimEnd().replace(/^/gm, '       '));
+  });
+
+  // 4. The test kit: kept out of core's main entry, and usable from node:test and vitest.
+  step("core's main entry does not load the test kit (dist import graph, ESM and CJS)", () => {
+    const dist = join(full, 'node_modules', '@extapi', 'core', 'dist');
+    for (const entry of ['index.js', 'index.cjs']) {
+      for (const file of localGraph(dist, entry)) {
+        const marker = TEST_KIT_MARKERS.find((name) => readFileSync(file, 'utf8').includes(name));
+        if (marker) throw new Error(`${entry} loads ${file}, which holds ${marker}`);
+      }
+    }
+  });
+  const runners = join(scratch, 'runners');
+  mkdirSync(runners);
+  writeFileSync(
+    join(runners, 'package.json'),
+    '{ "name": "scratch-runners", "private": true, "type": "module" }\n',
+  );
+  cpSync(join(fixtures, 'runners'), runners, { recursive: true });
+  step(`npm install core and ${VITEST}`, () => {
+    run('npm', ['install', ...NPM_FLAGS, tarballs['@extapi/core'], VITEST], runners);
+  });
+  step('transport conformance under node:test (a third-party node:http transport)', () => {
+    const out = run(process.execPath, ['--test', 'conformance.node-test.mjs'], runners);
+    console.log(`       ${out.match(/^# pass \d+$/m)?.[0] ?? out}`);
+  });
+  step('transport conformance under vitest 4.1 (a third-party node:http transport)', () => {
+    const vitest = join(runners, 'node_modules', 'vitest', 'vitest.mjs');
+    const out = run(process.execPath, [vitest, 'run', '--reporter=dot'], runners, {
+      NO_COLOR: '1',
+    });
+    console.log(`       ${out.match(/Tests\s+\d+ passed[^\n]*/)?.[0] ?? out}`);
   });
 } finally {
   rmSync(scratch, { recursive: true, force: true });

@@ -23,6 +23,7 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
-  // Keep function names: describe() and stack traces show the pipeline by the factories' names.
+  // Keep function names for stack traces (describe() and the stack check read defineMiddleware's
+  // declarations, not names).
   keepNames: true,
 });

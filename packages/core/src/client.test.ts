@@ -4,6 +4,7 @@ import { createClient } from './client.js';
 import type { ClientOptions } from './client-options.js';
 import type { RequestOptions } from './request.js';
 import { markSensitiveHeader } from './context.js';
+import { defineMiddleware } from './middleware-info.js';
 import {
   ConfigError,
   type ExtapiError,
@@ -40,14 +41,15 @@ describe('createClient: the stack', () => {
     );
   });
 
-  it('describes the pipeline by name, outside-in', () => {
+  it('describes the pipeline by declared name, outside-in', () => {
     const client = createClient([
-      async function retry(_c, n) {
+      defineMiddleware(async (_c, n) => n(), { name: 'retry' }),
+      async function undeclared(_c, n) {
         return n();
       },
       mockTransport(),
     ]);
-    expect(client.describe()).toEqual(['retry', 'mockTransport']);
+    expect(client.describe()).toEqual(['retry', 'anonymous', 'mockTransport']);
   });
 
   it('exposes the transport and closes it', async () => {

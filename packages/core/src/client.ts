@@ -9,6 +9,7 @@ import {
 } from './client-options.js';
 import { chain } from './compose.js';
 import { ConfigError } from './errors.js';
+import { middlewareInfo, middlewareName } from './middleware-info.js';
 import { createRedirectStep } from './redirect.js';
 import { buildContext, readRequestOptions, type RequestOptions } from './request.js';
 import { warnStackOrder } from './stack-lint.js';
@@ -34,7 +35,10 @@ export interface Client {
   options(url: string | URL, options?: Omit<RequestOptions, 'method'>): Promise<HttpResponse>;
   /** The terminal of the stack: reach the undici `Agent` or the `fetch` in use through it. */
   readonly transport: Transport;
-  /** The pipeline by name, outside-in, ending in the transport. */
+  /**
+   * The pipeline by name, outside-in, ending in the transport: each middleware's declared name
+   * (`defineMiddleware`), `anonymous` for one that declared none.
+   */
   describe(): string[];
   /** A new client on the same stack and transport with these options merged over the current ones. */
   extend(options: ClientOptions): Client;
@@ -105,7 +109,11 @@ function buildClient(
   const run = chain(middleware);
   const terminal: Handler = createRedirectStep(transport, resolved);
   const next = (ctx?: Context) => terminal(ctx!);
-  const names = middleware.map((fn) => fn.name || 'anonymous');
+  // describe() lists declared names (defineMiddleware), never function names, which minifiers
+  // rename. The "did not return a response" error points an author at their own code, so there
+  // an undeclared middleware falls back to its function name: a label, never a decision.
+  const names = middleware.map(middlewareName);
+  const labels = middleware.map((fn, i) => (middlewareInfo(fn) ? names[i]! : fn.name || names[i]!));
 
   function send(input: string | URL, options: unknown, method?: string): Promise<HttpResponse> {
     let ctx: Context;
@@ -119,7 +127,7 @@ function buildClient(
     }
     if (ctx.scope.aborted)
       return Promise.reject(signal?.aborted ? signal.reason : ctx.scope.reason);
-    return execute(run, next, names, ctx, signal);
+    return execute(run, next, labels, ctx, signal);
   }
 
   const request = (url: string | URL, options?: RequestOptions) => send(url, options);

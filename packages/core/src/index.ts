@@ -97,6 +97,14 @@ export {
   type NetworkErrorOptions,
   type NetworkTimeouts,
 } from './network-error.js';
+export {
+  defineMiddleware,
+  middlewareInfo,
+  middlewareName,
+  type MiddlewareInfo,
+  type MiddlewarePlacement,
+  type ResolvedMiddlewareInfo,
+} from './middleware-info.js';
 export { lintStack, STACK_ORDER_WARNING_CODE, type StackLintWarning } from './stack-lint.js';
 export * from './errors.js';
 export {

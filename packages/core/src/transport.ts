@@ -1,6 +1,7 @@
 // defineTransport(): how backend packages (and tests) turn a handler into a Transport.
 // The marker lets createClient tell the terminal from middleware and name both backends in errors.
-import type { Handler, Transport } from './types.js';
+import { defineMiddleware } from './middleware-info.js';
+import type { Handler, Middleware, Transport } from './types.js';
 
 /** What {@link defineTransport} needs besides the handler. */
 export interface TransportInit<Extra extends object = {}> {
@@ -32,6 +33,11 @@ export function defineTransport<Extra extends object = {}>(
   };
   const transport = (ctx: Parameters<Handler>[0]) => handler(ctx);
   Object.defineProperty(transport, 'name', { value: `${init.name}Transport` });
+  // Declared like any middleware, so the stack check knows nothing can follow it.
+  defineMiddleware(transport as Middleware, {
+    name: `${init.name}Transport`,
+    placement: { terminal: true },
+  });
   return Object.assign(
     transport,
     { isTransport: true as const, transportName: init.name, close },

@@ -1,6 +1,7 @@
 // Stops calling a failing upstream for a while and fails fast with CircuitOpenError instead.
 // Place it after retry() so each attempt counts and an open circuit ends the retries at once.
 import {
+  defineMiddleware,
   CircuitOpenError,
   ConfigError,
   type Context,
@@ -260,7 +261,7 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
     );
   };
 
-  return Object.defineProperties(middleware, {
+  return Object.defineProperties(defineMiddleware(middleware, { name: 'circuitBreaker' }), {
     state: { value: (name: string): CircuitState => circuits.get(name)?.state ?? 'closed' },
     size: { get: () => circuits.size },
   }) as CircuitBreakerMiddleware;

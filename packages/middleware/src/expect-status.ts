@@ -1,6 +1,7 @@
 // expectStatus(): turns any unexpected status into an HttpStatusError that carries the response.
 // Placed after retry() its retryable failures (503…) are still retried; before it, they are not.
 import {
+  defineMiddleware,
   ConfigError,
   type Context,
   type HttpResponse,
@@ -9,6 +10,15 @@ import {
   type Next,
   option,
 } from '@extapi/core';
+
+const EXPECT_STATUS_PLACEMENT = {
+  name: 'expectStatus',
+  placement: {
+    per: 'attempt' as const,
+    reason:
+      'it sees only the response retry settles on, so the statuses it rejects cannot steer the retries',
+  },
+};
 
 /** The statuses to accept: a list, or a predicate of the status. */
 export type ExpectedStatuses = readonly number[] | ((status: number) => boolean);
@@ -72,9 +82,10 @@ export function expectStatus(statuses?: ExpectedStatuses): Middleware {
   }
 
   // Not async: an expected status costs one `.then`, not an async frame.
-  return function expectStatus(ctx: Context, next: Next): Promise<HttpResponse> {
+  const middleware = function expectStatus(ctx: Context, next: Next): Promise<HttpResponse> {
     return next(ctx).then((response) =>
       accept(response.status) ? response : unexpected(ctx, response),
     );
   };
+  return defineMiddleware(middleware, EXPECT_STATUS_PLACEMENT);
 }

@@ -1,6 +1,7 @@
 // headers(): sets request headers from a record or a (sync or async) function, on every pass.
 // After retry() it runs per attempt, on that attempt's own copy of the headers.
 import {
+  defineMiddleware,
   ConfigError,
   type Context,
   type HttpResponse,
@@ -76,17 +77,19 @@ export function headers(patch: HeadersPatch): Middleware {
   const resolved = resolveHeadersPatch(patch);
 
   if (typeof resolved === 'function') {
-    return async function headers(ctx: Context, next: Next): Promise<HttpResponse> {
+    const edit = async function headers(ctx: Context, next: Next): Promise<HttpResponse> {
       const pending = resolved(ctx.request.headers, ctx);
       if (pending) await pending;
       return next(ctx);
     };
+    return defineMiddleware(edit, { name: 'headers' });
   }
   // Not async: nothing to wait for, so no promise of its own (a throw still reaches the layer
   // above as a rejection, through compose).
-  return function headers(ctx: Context, next: Next): Promise<HttpResponse> {
+  const set = function headers(ctx: Context, next: Next): Promise<HttpResponse> {
     const target = ctx.request.headers;
     for (const [name, value] of resolved) target.set(name, value);
     return next(ctx);
   };
+  return defineMiddleware(set, { name: 'headers' });
 }

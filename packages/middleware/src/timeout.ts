@@ -1,6 +1,7 @@
 // timeout(): a deadline for everything inside it, on a child of the call's scope (ctx.scope).
 // Before retry() it bounds the whole call; after retry() it bounds each attempt.
 import {
+  defineMiddleware,
   ConfigError,
   type Context,
   type HttpResponse,
@@ -51,7 +52,7 @@ export function resolveTimeoutOptions(options: TimeoutOptions | number): Require
 export function timeout(options: TimeoutOptions | number): Middleware {
   const { ms } = resolveTimeoutOptions(options);
 
-  return function timeout(ctx: Context, next: Next): Promise<HttpResponse> {
+  const middleware = function timeout(ctx: Context, next: Next): Promise<HttpResponse> {
     const parent = ctx.scope;
     if (parent.aborted) return Promise.reject(parent.reason);
     const scope = parent.child(ms, () => {
@@ -82,6 +83,7 @@ export function timeout(options: TimeoutOptions | number): Middleware {
       );
     });
   };
+  return defineMiddleware(middleware, { name: 'timeout' });
 }
 
 function noop(): void {}

@@ -3,6 +3,7 @@ import {
   type Client,
   type Context,
   createClient,
+  defineMiddleware,
   type HttpResponse,
   isHttpStatusError,
   lintStack,
@@ -10,7 +11,11 @@ import {
   type Next,
   sleep,
 } from '@extapi/core';
-import { mockTransport } from '@extapi/core/testing';
+import {
+  type ConformanceSuite,
+  mockTransport,
+  transportConformanceCases,
+} from '@extapi/core/testing';
 import { fetchTransport } from '@extapi/backend-fetch';
 import { undiciTransport } from '@extapi/backend-undici';
 import {
@@ -31,13 +36,19 @@ declare module '@extapi/core' {
 }
 
 function tenantHeader(): Middleware {
-  return async function tenantHeader(ctx: Context, next: Next): Promise<HttpResponse> {
+  const middleware = async function tenantHeader(ctx: Context, next: Next): Promise<HttpResponse> {
     const tenant: string | undefined = ctx.meta.tenant;
     if (tenant) ctx.request.headers.set('x-tenant', tenant);
     await sleep(0, ctx.signal);
     return next(ctx);
   };
+  return defineMiddleware(middleware, { name: 'tenantHeader', placement: { per: 'attempt' } });
 }
+
+// The conformance suite as data, for a runner of one's own.
+export const suite: ConformanceSuite = transportConformanceCases('undici', (options) =>
+  undiciTransport(options),
+);
 
 const retryOptions: RetryOptions = { maxAttempts: 2 };
 const client: Client = createClient([

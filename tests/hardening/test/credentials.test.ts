@@ -2,10 +2,10 @@
 // CVE-2024-24758, CVE-2024-30260, follow-redirects CVE-2022-0536, CVE-2026-40895), on both transports.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Context, Next } from '@extapi/core';
-import { startTestServer } from '@extapi/core/testing';
+import { createTlsFixtures, startTestServer } from '@extapi/core/testing';
 import { bearerAuth } from '@extapi/middleware';
 import { useGuard } from './helpers/guard.js';
-import { selfSigned, startDualServer } from './helpers/tls.js';
+import { startDualServer } from './helpers/dual-server.js';
 import { TRANSPORTS } from './helpers/transports.js';
 
 const SECRETS = {
@@ -94,7 +94,7 @@ describe.each(TRANSPORTS)('credentials across redirects over %s', (_name, kind) 
       res.end();
     });
     guard.defer(() => dual.close());
-    const transport = kind.make(guard, { ca: selfSigned().cert });
+    const transport = kind.make(guard, { ca: createTlsFixtures().ca });
     const client = guard.client([bearerAuth(() => TOKEN), transport], { baseUrl: dual.httpsUrl });
 
     expect(await (await client.get('/down', { headers: SECRETS })).text()).toBe('http');

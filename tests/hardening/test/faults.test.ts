@@ -2,7 +2,7 @@
 // sockets the server closed, bodiless answers that claim a length, aborts mid-body, loops.
 import type { Socket } from 'node:net';
 import { isTooManyRedirectsError } from '@extapi/core';
-import { startTestServer } from '@extapi/core/testing';
+import { startTestServer, rawResponse, sharedRedis, startRawServer } from '@extapi/core/testing';
 import { concurrencyLimit, rateLimit, retry } from '@extapi/middleware';
 import { openTelemetry } from '@extapi/middleware/opentelemetry';
 import {
@@ -12,8 +12,6 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { Redis } from 'ioredis';
 import { useGuard } from './helpers/guard.js';
-import { rawResponse, startRawServer } from './helpers/raw-server.js';
-import { startRedis } from './helpers/redis.js';
 import { TRANSPORTS } from './helpers/transports.js';
 
 const KiB = 1024;
@@ -151,7 +149,7 @@ describe.each(TRANSPORTS)('faults over %s', (_name, kind) => {
   describe('an already-aborted signal', () => {
     let redis: { url: string; stop(): Promise<void> };
     beforeAll(async () => {
-      redis = await startRedis();
+      redis = await sharedRedis();
     }, 15_000);
     afterAll(() => redis.stop());
 

@@ -1,9 +1,9 @@
 // Header injection and request smuggling (undici CVE-2022-31150, CVE-2023-23936, CVE-2026-1525):
 // CR, LF or NUL anywhere in a request, or a duplicated framing header, is refused before one byte is sent.
 import { isExtapiError } from '@extapi/core';
+import { type RawServer, rawResponse, startRawServer } from '@extapi/core/testing';
 import { headers as headersMiddleware } from '@extapi/middleware';
 import { useGuard } from './helpers/guard.js';
-import { type RawServer, rawResponse, startRawServer } from './helpers/raw-server.js';
 import { TRANSPORTS } from './helpers/transports.js';
 
 const BAD = { CR: '\r', LF: '\n', CRLF: '\r\n', NUL: '\0' };

@@ -2,9 +2,9 @@
 // (issue 12 #1: a listener left on the signal timeout() hands down kept ~40 KiB per call alive).
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { startRawServer } from '@extapi/core/testing';
 import { timeout } from '@extapi/middleware';
 import { useGuard } from './helpers/guard.js';
-import { startRawServer } from './helpers/raw-server.js';
 import { TRANSPORTS } from './helpers/transports.js';
 
 // jest runs without --expose-gc; the flag can still be set at run time and gc() taken from a context.

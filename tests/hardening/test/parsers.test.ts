@@ -2,11 +2,10 @@
 // 8 times longer takes about 8 times as long (64 when quadratic), and junk in Retry-After falls back
 // to the backoff. Growth, not wall-clock time, so that a slow or loaded machine measures the same.
 import { createClient, parseRateLimitReset, parseRetryAfter, redactUrl } from '@extapi/core';
-import { mockTransport } from '@extapi/core/testing';
+import { mockTransport, rawResponse, startRawServer } from '@extapi/core/testing';
 import { logging, retry, serverPauseMs } from '@extapi/middleware';
 import { growth, LINEAR_GROWTH_LIMIT } from './helpers/growth.js';
 import { useGuard } from './helpers/guard.js';
-import { rawResponse, startRawServer } from './helpers/raw-server.js';
 import { TRANSPORTS } from './helpers/transports.js';
 
 /**

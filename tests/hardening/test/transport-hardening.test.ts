@@ -3,11 +3,11 @@
 import { createServer, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
+import { rawResponse, startRawServer } from '@extapi/core/testing';
 import { fetchTransport } from '@extapi/backend-fetch';
 import { undiciTransport } from '@extapi/backend-undici';
 import { type ConfigError, type ExtapiError, isConfigError } from '@extapi/core';
 import { useGuard } from './helpers/guard.js';
-import { rawResponse, startRawServer } from './helpers/raw-server.js';
 import { TRANSPORTS } from './helpers/transports.js';
 
 const SECRET = 'PW-s3cret-value';

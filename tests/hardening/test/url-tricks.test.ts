@@ -2,7 +2,7 @@
 // never lets a request URL leave its origin, and redirects never leave http(s).
 import { isExtapiError } from '@extapi/core';
 import { useGuard } from './helpers/guard.js';
-import { type RawServer, rawResponse, startRawServer } from './helpers/raw-server.js';
+import { type RawServer, rawResponse, startRawServer } from '@extapi/core/testing';
 import { TRANSPORTS } from './helpers/transports.js';
 
 describe.each(TRANSPORTS)('URL tricks over %s', (_name, kind) => {

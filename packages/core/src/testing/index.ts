@@ -1,5 +1,6 @@
 // @extapi/core/testing: the test kit for middleware authors and backend packages.
-// A scripted mock transport, a real local test server, and the transport conformance suite.
+// A scripted mock transport, real local servers (node:http, raw TCP, tinyproxy, Redis), TLS
+// fixtures, and the transport conformance suite.
 export {
   mockTransport,
   type MockAnswer,
@@ -9,12 +10,33 @@ export {
   type RecordedRequest,
 } from './mock-transport.js';
 export { startTestServer, type TestServer, type TestServerOptions } from './test-server.js';
+export {
+  rawResponse,
+  startRawServer,
+  type RawHandler,
+  type RawRequest,
+  type RawServer,
+} from './raw-server.js';
+export { freePort, listenLocal, waitForPort, type LocalListener } from './net.js';
+export {
+  sharedRedis,
+  spawnRedis,
+  startRedisServer,
+  type RedisServer,
+  type SharedRedis,
+} from './redis-server.js';
 export { createTlsFixtures, type TlsFixtures, type TlsKeyPair } from './tls-fixtures.js';
 export {
   describeTransportConformance,
+  transportConformanceCases,
+  type ConformanceCase,
+  type ConformanceGroup,
+  type ConformanceRunner,
+  type ConformanceServerKind,
+  type ConformanceSuite,
   type ConformanceTransportOptions,
   type TransportConformanceOptions,
-} from './conformance.js';
+} from './conformance/index.js';
 export {
   findTinyproxy,
   startTinyproxy,

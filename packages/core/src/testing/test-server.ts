@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createSecureServer } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenLocal } from './net.js';
 
 /** Options of {@link startTestServer}: plain HTTP unless `tls` is given. */
 export interface TestServerOptions {
@@ -63,7 +63,6 @@ export async function startTestServer(
   handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>,
   options: TestServerOptions = {},
 ): Promise<TestServer> {
-  const sockets = new Set<Socket>();
   const arrivals: { at: number; method: string; url: string }[] = [];
   let connections = 0;
   let inFlight = 0;
@@ -101,13 +100,10 @@ export async function startTestServer(
         : createHttpsServer(secure, onRequest)
       : createServer(onRequest)
   ) as Server;
-  server.on('connection', (socket) => {
+  const listener = await listenLocal(server, () => {
     connections++;
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { port } = listener;
   return {
     url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
@@ -122,10 +118,6 @@ export async function startTestServer(
       return maxInFlight;
     },
     arrivals,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: listener.close,
   };
 }

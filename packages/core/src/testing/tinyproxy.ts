@@ -2,9 +2,9 @@
 // generated config and stopped after. Test kit only; `.ci/run` installs tinyproxy and exports TINYPROXY_BIN.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, waitForPort } from './net.js';
 
 /** Options of {@link startTinyproxy}. */
 export interface TinyproxyOptions {
@@ -43,24 +43,6 @@ export function findTinyproxy(): string | undefined {
   const fromEnv = process.env.TINYPROXY_BIN;
   if (fromEnv) return fromEnv;
   return CANDIDATES.find((path) => existsSync(path));
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => resolve(true)).once('error', () => resolve(false));
-    socket.once('close', () => socket.destroy());
-    socket.unref();
-    setTimeout(() => socket.end(), 0).unref();
-  });
 }
 
 /**
@@ -113,11 +95,7 @@ export async function startTinyproxy(options: TinyproxyOptions = {}): Promise<Ti
     });
     started.stdout?.on('data', (chunk) => (output += chunk));
     started.stderr?.on('data', (chunk) => (output += chunk));
-    const deadline = Date.now() + 5_000;
-    while (!exited && Date.now() < deadline && !(await canConnect(port))) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    if (!exited && Date.now() < deadline) {
+    if (await waitForPort(port, () => exited)) {
       return {
         url: `http://127.0.0.1:${port}`,
         port,

@@ -1,6 +1,7 @@
 // basicAuth(): sets Authorization: Basic with UTF-8 credentials (RFC 7617) on every pass.
 // Anywhere in the stack; the header value is computed once, when the middleware is made.
 import {
+  defineMiddleware,
   ConfigError,
   type Context,
   type HttpResponse,
@@ -74,9 +75,10 @@ export function basicAuth(options: BasicAuthOptions): Middleware {
   const value = resolveBasicAuthOptions(options);
 
   // Not async: nothing to wait for, so no promise of its own.
-  return function basicAuth(ctx: Context, next: Next): Promise<HttpResponse> {
+  const middleware = function basicAuth(ctx: Context, next: Next): Promise<HttpResponse> {
     ctx.request.headers.set('authorization', value);
     markSensitiveHeader(ctx, 'authorization');
     return next(ctx);
   };
+  return defineMiddleware(middleware, { name: 'basicAuth' });
 }

@@ -1,6 +1,7 @@
 // bearerAuth(): sets Authorization: Bearer <token> on every pass and refreshes the token once on a 401.
 // After retry() it asks for a token per attempt; the single-flight refresh is shared by the instance.
 import {
+  defineMiddleware,
   ConfigError,
   type Context,
   type HttpResponse,
@@ -12,6 +13,16 @@ import {
   option,
   readOptions,
 } from '@extapi/core';
+
+// With refreshOn401, outside retry() one token serves every attempt and a 401 re-runs the loop.
+const BEARER_AUTH_PLACEMENT = {
+  name: 'bearerAuth',
+  placement: {
+    per: 'attempt' as const,
+    reason:
+      'every attempt reuses the token read once per call and a 401 refresh re-runs the whole retry loop',
+  },
+};
 
 /** Returns the token to send; `refresh: true` asks for a new one because the last was refused. */
 export type GetToken = (options: { refresh: boolean }) => string | Promise<string>;
@@ -115,15 +126,14 @@ export function bearerAuth(getToken: GetToken, options: BearerAuthOptions = {}):
     );
   }
 
-  // The setting is visible on the function so that createClient's stack check (core's lintStack)
-  // does not warn about a bearerAuth outside retry that never refreshes.
-  return Object.assign(
+  return defineMiddleware(
     // Not async: a token getter that answers at once (a cached token) costs no promise turn.
     function bearerAuth(ctx: Context, next: Next): Promise<HttpResponse> {
       const got = getToken(NO_REFRESH);
       if (typeof got === 'string') return send(ctx, next, checkToken(got, 'getToken()'));
       return Promise.resolve(got).then((token) => send(ctx, next, checkToken(token, 'getToken()')));
     },
-    { refreshOn401 },
+    // A static token (no refresh) may sit anywhere; a refreshing one belongs inside retry().
+    refreshOn401 ? BEARER_AUTH_PLACEMENT : { name: 'bearerAuth' },
   );
 }

@@ -1,6 +1,7 @@
 // concurrencyLimit(): at most `max` calls in flight inside it, per key, in this process or across
 // processes through Redis. Place it before retry() to count calls, after it to count attempts.
 import {
+  defineMiddleware,
   type Context,
   type HttpResponse,
   type Middleware,
@@ -188,5 +189,6 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): LimitMiddlew
   const close = async () => {
     await connection?.close();
   };
+  defineMiddleware(concurrencyLimit, { name: 'concurrencyLimit' });
   return Object.assign(concurrencyLimit, { close, [Symbol.asyncDispose]: close });
 }

@@ -1,10 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createClient, isExtapiError, isQueueFullError } from '@extapi/core';
-import { startTestServer, type TestServer } from '@extapi/core/testing';
+import {
+  startTestServer,
+  type TestServer,
+  type RedisServer,
+  sharedRedis,
+  startRedisServer,
+} from '@extapi/core/testing';
 import { undiciTransport } from '@extapi/backend-undici';
 import { Redis } from 'ioredis';
-import { type OwnRedis, sharedRedis, startOwnRedis } from '../../test/limits/redis-server.js';
 import { busiestWindow } from '../../test/limits/windows.js';
 import { concurrencyLimit } from './concurrency-limit.js';
 import { rateLimit } from './rate-limit.js';
@@ -301,12 +306,12 @@ describe('limits shared through Redis', () => {
 });
 
 describe('limits on a Redis that fails', () => {
-  let redis: OwnRedis;
+  let redis: RedisServer;
   let server: TestServer;
   const transport = undiciTransport();
 
   beforeAll(async () => {
-    redis = await startOwnRedis();
+    redis = await startRedisServer();
   });
   afterAll(async () => {
     await transport.close();

@@ -1,6 +1,7 @@
 // rateLimit(): at most `limit` call starts in any sliding window of `windowMs`, per key, in this
 // process or across processes through Redis. Before retry() it counts calls, after it attempts.
 import {
+  defineMiddleware,
   type Context,
   type HttpResponse,
   isHttpStatusError,
@@ -158,5 +159,6 @@ export function rateLimit(options: RateLimitOptions): LimitMiddleware {
     gate.close();
     await connection?.close();
   };
+  defineMiddleware(rateLimit, { name: 'rateLimit' });
   return Object.assign(rateLimit, { close, [Symbol.asyncDispose]: close });
 }

@@ -2,6 +2,7 @@
 // Placed before retry() it logs once per call; placed after it, once per attempt (with `attempt`).
 import {
   ConfigError,
+  defineMiddleware,
   type Context,
   type HttpResponse,
   isHttpStatusError,
@@ -181,9 +182,10 @@ export function logging(options: LoggingOptions = {}): Middleware {
   const resolved = resolveLoggingOptions(options);
   const logger = resolved.logger ?? (nodeDebugEnabled() ? stderrLogger() : undefined);
   if (logger === undefined) {
-    return function logging(ctx: Context, next: Next): Promise<HttpResponse> {
+    const silent = function logging(ctx: Context, next: Next): Promise<HttpResponse> {
       return next(ctx);
     };
+    return defineMiddleware(silent, { name: 'logging' });
   }
   const { verbose, maxBodyBytes, redactQuery } = resolved;
   // Body fields hide every name a header or a query parameter hides, and the ones named for bodies.
@@ -277,7 +279,7 @@ export function logging(options: LoggingOptions = {}): Middleware {
   }
 
   // Not async: a pass is its request line, next(), and one `.then` for the response line.
-  return function logging(ctx: Context, next: Next): Promise<HttpResponse> {
+  const middleware = function logging(ctx: Context, next: Next): Promise<HttpResponse> {
     const { method } = ctx.request;
     const url = redactUrl(ctx.request.url, redactQuery);
     const attempt = ctx.attempt;
@@ -304,4 +306,5 @@ export function logging(options: LoggingOptions = {}): Middleware {
       },
     );
   };
+  return defineMiddleware(middleware, { name: 'logging' });
 }

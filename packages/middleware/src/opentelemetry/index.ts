@@ -2,6 +2,7 @@
 // injected, and the http.client.request.duration histogram. Below retry() a span per attempt; above it, per call.
 import {
   ConfigError,
+  defineMiddleware,
   isHttpStatusError,
   isTimeoutError,
   type OptionCheck,
@@ -236,7 +237,7 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Middleware {
   }
 
   // Not async: without an SDK a pass is a span that is never recorded, and next().
-  return function openTelemetry(ctx, next) {
+  const middleware: Middleware = function openTelemetry(ctx, next) {
     const parent = otelContext.active();
     const span = tracer.startSpan(spanName(ctx), SPAN_OPTIONS, parent);
     const recording = span.isRecording();
@@ -248,6 +249,7 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Middleware {
     }
     return traced(ctx, next, parent, span, recording, durations);
   };
+  return defineMiddleware(middleware, { name: 'openTelemetry' });
 
   async function traced(
     ctx: Context,

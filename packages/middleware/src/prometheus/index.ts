@@ -2,6 +2,7 @@
 // Outside retry() it counts calls; inside it, attempts. prom-client is imported only from this subpath.
 import {
   ConfigError,
+  defineMiddleware,
   isHttpStatusError,
   type Context,
   type Logger,
@@ -247,7 +248,7 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Middl
   }
 
   // Not async: one `.then`, not an async frame.
-  return function prometheusMetrics(ctx, next) {
+  const middleware: Middleware = function prometheusMetrics(ctx, next) {
     const start = performance.now();
     return next().then(
       (response) => {
@@ -262,4 +263,5 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Middl
       },
     );
   };
+  return defineMiddleware(middleware, { name: 'prometheusMetrics' });
 }

@@ -2,6 +2,7 @@
 // Placed early in the stack: what sits before it runs once per call, what sits after it per attempt.
 import { randomUUID } from 'node:crypto';
 import {
+  defineMiddleware,
   type AbortScope,
   type Context,
   type HttpResponse,
@@ -26,6 +27,12 @@ import {
   type RetryOutcome,
   resolveRetryOptions,
 } from './options.js';
+
+// What the stack check knows of retry(): it re-sends, and two of them multiply their attempts.
+const RETRY_PLACEMENT = {
+  name: 'retry',
+  placement: { resends: true, unique: true, reason: 'the attempts multiply (3 × 3 = 9 requests)' },
+};
 
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export {
@@ -161,7 +168,7 @@ export function retry(options: RetryOptions = {}): Middleware {
     return defaultDecision(outcome, idempotent);
   }
 
-  return async function retry(ctx: Context, next: Next): Promise<HttpResponse> {
+  const middleware = async function retry(ctx: Context, next: Next): Promise<HttpResponse> {
     budget?.deposit();
     const { method, url } = ctx.request;
     // The headers only when the method needs them: reading a clone's headers makes it copy them.
@@ -239,4 +246,5 @@ export function retry(options: RetryOptions = {}): Middleware {
       }
     }
   };
+  return defineMiddleware(middleware, RETRY_PLACEMENT);
 }

@@ -1,10 +1,13 @@
-// A raw TCP server that speaks just enough HTTP/1.1 for wire-level cases: it counts connections and
-// every byte received, and lets a case write any bytes back (bogus lengths, resets, endless bodies).
+// A raw TCP server that speaks just enough HTTP/1.1 for wire-level tests: it counts connections and
+// every byte received, and lets a test write any bytes back (bogus lengths, resets, endless bodies).
 import { createServer, type Server, type Socket } from 'node:net';
+import { listenLocal } from './net.js';
 
 /** One request as the raw server parsed it (head only; a content-length body is skipped). */
 export interface RawRequest {
+  /** The request method. */
   method: string;
+  /** The request target as received. */
   path: string;
   /** Header lines as received, names lower-cased. */
   headers: [string, string][];
@@ -15,34 +18,37 @@ export interface RawRequest {
 /** Answers one request by writing to `socket` (keep-alive: return without ending it). */
 export type RawHandler = (req: RawRequest, socket: Socket) => void;
 
+/** A running {@link startRawServer}. */
 export interface RawServer {
+  /** `http://127.0.0.1:<port>`. */
   readonly url: string;
+  /** The port it listens on. */
   readonly port: number;
+  /** The underlying net server. */
   readonly server: Server;
   /** Connections accepted so far. */
   readonly connections: number;
   /** Bytes received over every connection. */
   readonly bytes: number;
+  /** Every request parsed so far. */
   readonly requests: RawRequest[];
+  /** Destroys open sockets and closes the server. */
   close(): Promise<void>;
 }
 
 /**
  * Starts a raw HTTP/1.1 server on 127.0.0.1:0. Each request head is parsed and handed to `handler`,
- * which writes the answer byte for byte.
+ * which writes the answer byte for byte; use {@link startTestServer} for anything node:http can say.
  * @example
  * const raw = await startRawServer((req, socket) => socket.write('HTTP/1.1 204 No Content\r\n\r\n'));
  */
 export async function startRawServer(handler: RawHandler): Promise<RawServer> {
-  const sockets = new Set<Socket>();
   const requests: RawRequest[] = [];
   let connections = 0;
   let bytes = 0;
   const server = createServer((socket) => {
     const connection = connections++;
-    sockets.add(socket);
     socket.on('error', () => {});
-    socket.once('close', () => sockets.delete(socket));
     let buffer = Buffer.alloc(0);
     let skip = 0;
     socket.on('data', (chunk: Buffer) => {
@@ -73,8 +79,7 @@ export async function startRawServer(handler: RawHandler): Promise<RawServer> {
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
+  const { port, close } = await listenLocal(server);
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -86,15 +91,15 @@ export async function startRawServer(handler: RawHandler): Promise<RawServer> {
       return bytes;
     },
     requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
 
-/** A complete keep-alive response with a body. */
+/**
+ * A complete keep-alive HTTP/1.1 response with a body, for a {@link RawHandler} to write.
+ * @example
+ * socket.write(rawResponse(200, 'ok', ['content-type: text/plain']));
+ */
 export function rawResponse(status: number, body = '', headers: string[] = []): string {
   return [
     `HTTP/1.1 ${status} X`,

@@ -1,57 +1,9 @@
-// A self-signed certificate for 127.0.0.1 made with the openssl CLI in the test run, and a server
-// that speaks HTTPS and plain HTTP on ONE port (by the first byte), so only the scheme differs.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// A server that speaks HTTPS and plain HTTP on ONE port (by the first byte), so only the scheme
+// differs; its certificate is the test kit's (createTlsFixtures: trust it with the kit's `ca`).
+import { createTlsFixtures } from '@extapi/core/testing';
 import { createServer as createHttpServer, type RequestListener } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-export interface SelfSigned {
-  cert: string;
-  key: string;
-}
-
-let cached: SelfSigned | undefined;
-
-/** A self-signed EC certificate for 127.0.0.1 (made once per process); trust it by passing it as `ca`. */
-export function selfSigned(): SelfSigned {
-  if (cached) return cached;
-  const dir = mkdtempSync(join(tmpdir(), 'extapi-hardening-tls-'));
-  try {
-    execFileSync(
-      process.env.OPENSSL_BIN || 'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    cached = {
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    };
-    return cached;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 export interface DualServer {
   readonly port: number;
@@ -65,7 +17,7 @@ export interface DualServer {
  * HTTPS server, any other to a plain HTTP one, both running `handler`.
  */
 export async function startDualServer(handler: RequestListener): Promise<DualServer> {
-  const { cert, key } = selfSigned();
+  const { cert, key } = createTlsFixtures().server;
   const https = createHttpsServer({ cert, key }, handler);
   const http = createHttpServer(handler);
   const listen = (server: Server) =>
