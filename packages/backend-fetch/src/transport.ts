@@ -11,6 +11,7 @@ import {
   NEVER_ABORT,
   type OutgoingBody,
   outgoingBody,
+  peekHeaders,
   TimeoutError,
   type Transport,
 } from '@extapi/core';
@@ -169,7 +170,11 @@ export function fetchTransport(options?: FetchTransportOptions): FetchTransport 
     let res: FetchResponse;
     try {
       // core's request body policy: FormData encoded for a foreign fetch, upload progress reported.
-      const out = body === undefined ? ctx.request : await outgoingBody(ctx, nativeForm);
+      // Without a body the headers are only read: a clone's are not copied for it.
+      const out =
+        body === undefined
+          ? { headers: peekHeaders(ctx.request), body }
+          : await outgoingBody(ctx, nativeForm);
       head = headDeadline(ctx);
       res = await fetch(url.href, requestInit(init, method, out, head.signal, failure));
     } catch (error) {

@@ -10,6 +10,7 @@ import {
   type HeaderRecord,
   type HttpResponse,
   outgoingBody,
+  peekHeaders,
   recordHeaders,
   type RequestBody,
   type Transport,
@@ -135,7 +136,9 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
 
   /** undici's options for one request, but its body; throws for a request it must refuse. */
   function requestOptions(ctx: Context): WireRequest {
-    const { method, url, headers } = ctx.request;
+    const { method, url } = ctx.request;
+    // Read, never written here: a clone's headers are not copied for it.
+    const headers = peekHeaders(ctx.request);
     if (proxied && headers.has('proxy-authorization')) {
       // A per-request value would reach a NO_PROXY target as it is: credentials go in the options.
       throw new ExtapiError(
@@ -169,14 +172,14 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
    */
   async function undici(ctx: Context): Promise<HttpResponse> {
     const request = requestOptions(ctx);
-    const { method, headers, body } = ctx.request;
+    const { method, body } = ctx.request;
     inFlight++;
     let response: HttpResponse | undefined;
     try {
       if (body !== undefined) {
         // core's request body policy: global FormData encoded, upload progress reported.
         const out = await outgoingBody(ctx, isUndiciForm);
-        if (out.headers !== headers) request.headers = wireHeaders(out.headers);
+        request.headers = wireHeaders(out.headers);
         request.body = undiciBody(out.body!, resolved.allowH2 && !PAYLOAD_METHODS.has(method));
       }
       let data: UndiciResponseData;

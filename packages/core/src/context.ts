@@ -77,7 +77,7 @@ class ClonedRequest implements HttpRequest {
   }
 
   get headers(): Headers {
-    if (this.#headers === undefined) this.#headers = new Headers(currentHeaders(this.#source));
+    if (this.#headers === undefined) this.#headers = new Headers(peekHeaders(this.#source));
     return this.#headers;
   }
 
@@ -87,11 +87,18 @@ class ClonedRequest implements HttpRequest {
 
   /** The headers this request would copy now, without copying them. */
   peekHeaders(): Headers {
-    return this.#headers ?? currentHeaders(this.#source);
+    return this.#headers ?? peekHeaders(this.#source);
   }
 }
 
-function currentHeaders(request: HttpRequest): Headers {
+/**
+ * The headers `request` would send, for a reader that does not change them (a transport, a check):
+ * a clone's are read from the pass it was cloned from until someone writes to its own, so reading
+ * them this way makes no copy. Write through `request.headers`.
+ * @example
+ * const headers = peekHeaders(ctx.request); // iterate, get, has: never set
+ */
+export function peekHeaders(request: HttpRequest): Headers {
   return request instanceof ClonedRequest ? request.peekHeaders() : request.headers;
 }
 

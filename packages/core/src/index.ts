@@ -14,7 +14,7 @@ export type {
   Transport,
 } from './types.js';
 export { compose } from './compose.js';
-export { createContext, markSensitiveHeader, type ContextInit } from './context.js';
+export { createContext, markSensitiveHeader, peekHeaders, type ContextInit } from './context.js';
 export { createClient, type Client } from './client.js';
 export { DEFAULT_CLIENT_OPTIONS, type ClientOptions } from './client-options.js';
 export type { Query, QueryValue, RequestOptions } from './request.js';

@@ -1,7 +1,7 @@
 // The last step before the transport: checks the outgoing request and follows redirects, one
 // policy for every transport. Credentials never leave the origin the call was made for.
 import { bodyLength, checkedLength, isReplayableBody } from './body.js';
-import { callRecord, sensitiveHeaderNames } from './context.js';
+import { callRecord, peekHeaders, sensitiveHeaderNames } from './context.js';
 import { ConfigError, ExtapiError, TooManyRedirectsError } from './errors.js';
 import { DEFAULT_SENSITIVE_HEADERS } from './redact.js';
 import { isStreamBody } from './request-body.js';
@@ -54,7 +54,7 @@ function withCheckedLength(ctx: Context): Context {
   const { body } = ctx.request;
   // Most requests have no body, or one whose length is known: no header to read.
   if (body === undefined || body === null || !isStreamBody(body)) return ctx;
-  const declared = ctx.request.headers.get('content-length');
+  const declared = peekHeaders(ctx.request).get('content-length');
   if (declared === null) return ctx;
   // Node's web streams are async iterables already; some runtimes' are not.
   const source =
@@ -102,7 +102,8 @@ function sameOrigin(url: URL, origin: string): boolean {
 
 /** Refuses what must never reach the wire: other schemes, and framing headers that lie. */
 function checkRequest(request: HttpRequest): void {
-  const { url, headers } = request;
+  const { url } = request;
+  const headers = peekHeaders(request);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConfigError('url', url.href, 'only http: and https: URLs are allowed');
   }

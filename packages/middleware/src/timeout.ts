@@ -52,13 +52,16 @@ export function resolveTimeoutOptions(options: TimeoutOptions | number): Require
 export function timeout(options: TimeoutOptions | number): Middleware {
   const { ms } = resolveTimeoutOptions(options);
 
+  // The reason at the deadline, for the pass `ctx`: one function for every call.
+  const reason = (ctx: Context) => {
+    const { method, url } = ctx.request;
+    return new TimeoutError(ms, { phase: 'middleware', method, url, attempt: ctx.attempt });
+  };
+
   const middleware = function timeout(ctx: Context, next: Next): Promise<HttpResponse> {
     const parent = ctx.scope;
     if (parent.aborted) return Promise.reject(parent.reason);
-    const scope = parent.child(ms, () => {
-      const { method, url } = ctx.request;
-      return new TimeoutError(ms, { phase: 'middleware', method, url, attempt: ctx.attempt });
-    });
+    const scope = parent.child(ms, reason, ctx);
     const inner = next(ctx.clone({ scope }));
     // One promise for the race and its outcome: it rejects at the deadline even if an inner layer
     // ignores the abort (a response that still comes after it is discarded), and a caller's abort

@@ -168,9 +168,22 @@ export function retry(options: RetryOptions = {}): Middleware {
     return defaultDecision(outcome, idempotent);
   }
 
-  const middleware = async function retry(ctx: Context, next: Next): Promise<HttpResponse> {
+  /** A clone of `ctx` for attempt `attempt`, carrying the call's `Idempotency-Key` when it has one. */
+  function attemptOf(ctx: Context, attempt: number, key: string | undefined): Context {
+    const attemptCtx = ctx.clone({ attempt });
+    if (key !== undefined) attemptCtx.request.headers.set('idempotency-key', key);
+    return attemptCtx;
+  }
+
+  /** Whether an answer ends the call as it is: a status nothing retries, and no policy to ask. */
+  const final = (response: HttpResponse) =>
+    retryOn.length === 0 && !statusCodes.has(response.status);
+
+  // Not async: the first attempt costs one `.then`; only an answer that needs a decision
+  // enters the loop (settle).
+  const middleware = function retry(ctx: Context, next: Next): Promise<HttpResponse> {
     budget?.deposit();
-    const { method, url } = ctx.request;
+    const { method } = ctx.request;
     // The headers only when the method needs them: reading a clone's headers makes it copy them.
     let key: string | undefined;
     if (
@@ -185,25 +198,37 @@ export function retry(options: RetryOptions = {}): Middleware {
       methods.has(method) ||
       key !== undefined ||
       ctx.request.headers.has('idempotency-key');
+    const attemptCtx = attemptOf(ctx, 1, key);
+    // race() ends an attempt that ignores the abort, and releases its late response; for a call
+    // nothing can abort it is the attempt itself.
+    return ctx.scope.race(next(attemptCtx)).then(
+      (response) =>
+        final(response)
+          ? response
+          : settle(ctx, next, key, idempotent, attemptCtx, { attempt: 1, response }),
+      (error: unknown) => settle(ctx, next, key, idempotent, attemptCtx, { attempt: 1, error }),
+    );
+  };
+
+  /** The rest of a call whose attempt ended in `outcome`: decide, then re-send, answer or give up. */
+  async function settle(
+    ctx: Context,
+    next: Next,
+    key: string | undefined,
+    idempotent: boolean,
+    firstCtx: Context,
+    first: RetryOutcome,
+  ): Promise<HttpResponse> {
+    const { method, url } = ctx.request;
     const replayable = isReplayableBody(ctx.request.body);
     // The errors of the attempts so far, oldest first; a retried response as an HttpStatusError.
     const errors: unknown[] = [];
     const scope = ctx.scope;
-
-    for (let attempt = 1; ; attempt++) {
-      const attemptCtx = ctx.clone({ attempt });
-      if (key !== undefined) attemptCtx.request.headers.set('idempotency-key', key);
-      let outcome: RetryOutcome;
-      try {
-        // race() ends an attempt that ignores the abort, and releases its late response; for a
-        // call nothing can abort it is the attempt itself.
-        const response = await scope.race(next(attemptCtx));
-        // The usual answer: a status nothing retries, and no policy of the user's to ask.
-        if (retryOn.length === 0 && !statusCodes.has(response.status)) return response;
-        outcome = { attempt, response };
-      } catch (error) {
-        if (scope.aborted) throw abortReason(scope, attempt, errors, attempt - 1);
-        outcome = { attempt, error };
+    let attemptCtx = firstCtx;
+    let outcome = first;
+    for (let attempt = first.attempt; ; ) {
+      if (!outcome.response && scope.aborted) {
+        throw abortReason(scope, attempt, errors, attempt - 1);
       }
       const decision = replayable ? decide(outcome, attemptCtx, idempotent) : undefined;
       if (decision === undefined) {
@@ -244,7 +269,17 @@ export function retry(options: RetryOptions = {}): Middleware {
       } catch (error) {
         throw scope.aborted ? abortReason(scope, attempt, errors, attempt) : error;
       }
+      attempt++;
+      attemptCtx = attemptOf(ctx, attempt, key);
+      try {
+        const answer = await scope.race(next(attemptCtx));
+        if (final(answer)) return answer;
+        outcome = { attempt, response: answer };
+      } catch (error) {
+        outcome = { attempt, error };
+      }
     }
-  };
+  }
+
   return defineMiddleware(middleware, RETRY_PLACEMENT);
 }
