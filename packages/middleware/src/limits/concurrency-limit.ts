@@ -20,7 +20,7 @@ import {
   SHARED_LIMIT_SPEC,
   type SharedLimitOptions,
 } from './options.js';
-import { createRedisConnection, type RedisConnection } from './redis.js';
+import { createRedisConnection, type RedisConnection } from '../redis/connection.js';
 import { createRedisSlots } from './redis-slots.js';
 
 /** Options of {@link concurrencyLimit}. */

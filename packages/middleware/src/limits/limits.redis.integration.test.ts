@@ -8,7 +8,7 @@ import { type OwnRedis, sharedRedis, startOwnRedis } from '../../test/limits/red
 import { busiestWindow } from '../../test/limits/windows.js';
 import { concurrencyLimit } from './concurrency-limit.js';
 import { rateLimit } from './rate-limit.js';
-import { REDIS_UNAVAILABLE } from './redis.js';
+import { REDIS_UNAVAILABLE } from '../redis/connection.js';
 
 const WORKER = join(__dirname, '../../test/limits/worker.mjs');
 const report = (line: string) => {

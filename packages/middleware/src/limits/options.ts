@@ -9,7 +9,7 @@ import {
   REDACTED,
   type ResolvedOptions,
 } from '@extapi/core';
-import type { RedisClientLike } from './redis.js';
+import type { RedisClientLike } from '../redis/connection.js';
 
 /** Picks the limiter a call belongs to, e.g. `(ctx) => ctx.request.url.origin` for one limit per host. */
 export type LimitKey = (ctx: Context) => string;

@@ -20,7 +20,7 @@ import {
   SHARED_LIMIT_SPEC,
   type SharedLimitOptions,
 } from './options.js';
-import { createRedisConnection, type RedisConnection } from './redis.js';
+import { createRedisConnection, type RedisConnection } from '../redis/connection.js';
 import { createRedisWindow } from './redis-window.js';
 import { serverPauseMs } from './server-limits.js';
 

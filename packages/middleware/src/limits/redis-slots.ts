@@ -4,13 +4,13 @@ import type { ExtapiError } from '@extapi/core';
 import type { Release, SlotPool } from './local-slots.js';
 import type { OnRedisError } from './options.js';
 import {
-  createKeyQueues,
   exported,
   isRedisUnavailable,
   type RedisClientLike,
   type RedisConnection,
-  redisKey,
-} from './redis.js';
+} from '../redis/connection.js';
+import { redisKey } from '../redis/key.js';
+import { createKeyQueues } from './key-queues.js';
 import type { WaitQueue } from './wait-queue.js';
 
 // How often a process whose head found every slot taken asks again (a release in this process wakes

@@ -3,13 +3,10 @@
 import type { ExtapiError } from '@extapi/core';
 import { type StartGate, slackMs, type WindowRule } from './local-window.js';
 import type { OnRedisError } from './options.js';
-import {
-  createKeyQueues,
-  defineScript,
-  isRedisUnavailable,
-  type RedisConnection,
-  redisKey,
-} from './redis.js';
+import { isRedisUnavailable, type RedisConnection } from '../redis/connection.js';
+import { redisKey } from '../redis/key.js';
+import { defineScript } from '../redis/script.js';
+import { createKeyQueues } from './key-queues.js';
 import type { WaitQueue } from './wait-queue.js';
 
 // KEYS[1]: a hash with `tat` (when the next start is due) and `pause` (no start before), in ms of
