@@ -39,6 +39,16 @@ export interface RateLimitOptions extends SharedLimitOptions {
   respectServerLimits?: boolean;
   /** The longest pause a server can impose this way, in ms. @default 60000 */
   maxPauseMs?: number;
+  /**
+   * How much the delay between the limiter's grant and the request's arrival at the server may
+   * vary, in ms (connection setup, event-loop lag, Redis's reply, the network). The limiter counts
+   * starts in a window of `windowMs + deliveryJitterMs`, so that however those delays spread within
+   * this margin, the server never sees more than `limit` arrivals in any `windowMs`. The cost: the
+   * steady rate is `limit` per `windowMs + deliveryJitterMs` (97.6 % of `limit` per second with the
+   * default). 0 holds the limit only where the limiter grants.
+   * @default 25
+   */
+  deliveryJitterMs?: number;
 }
 
 /** The defaults of {@link rateLimit}. */
@@ -48,6 +58,8 @@ export const DEFAULT_RATE_LIMIT_OPTIONS = Object.freeze({
   respectServerLimits: true,
   /** @see RateLimitOptions.maxPauseMs */
   maxPauseMs: 60_000,
+  /** @see RateLimitOptions.deliveryJitterMs */
+  deliveryJitterMs: 25,
 });
 
 /** {@link RateLimitOptions} after validation. */
@@ -60,6 +72,8 @@ export interface ResolvedRateLimitOptions extends ResolvedSharedLimitOptions {
   respectServerLimits: boolean;
   /** The longest pause a server can impose, in ms. */
   maxPauseMs: number;
+  /** The margin for the spread of delays between grant and arrival, in ms. */
+  deliveryJitterMs: number;
 }
 
 const RATE_LIMIT_SPEC = {
@@ -70,6 +84,7 @@ const RATE_LIMIT_SPEC = {
   windowMs: required<number>(option.integer({ min: 1 }), 'the length of the window in ms'),
   respectServerLimits: option.boolean(DEFAULT_RATE_LIMIT_OPTIONS.respectServerLimits),
   maxPauseMs: option.integer({ min: 0, default: DEFAULT_RATE_LIMIT_OPTIONS.maxPauseMs }),
+  deliveryJitterMs: option.ms({ min: 0, default: DEFAULT_RATE_LIMIT_OPTIONS.deliveryJitterMs }),
 } satisfies OptionSpec<RateLimitOptions>;
 
 /**
@@ -85,10 +100,13 @@ export function resolveRateLimitOptions(options: RateLimitOptions): ResolvedRate
 }
 
 /**
- * Lets at most `limit` calls start in any sliding window of `windowMs`, per `key` (default: one
- * limit for all). Starts are spread over the window (one every `windowMs / limit`, give or take a
- * timer's lateness) rather than sent in bursts, so even after network jitter a server sees at most
- * one extra in a window; a steady stream of calls gets the full rate. Waiting calls queue in FIFO
+ * Lets at most `limit` calls reach the server in any sliding window of `windowMs`, per `key`
+ * (default: one limit for all). The limiter grants at most `limit` starts in any window of
+ * `windowMs + deliveryJitterMs`, so while the delays from grant to arrival differ by no more than
+ * `deliveryJitterMs` (25 ms by default), the server never counts more than `limit` in a window; the
+ * steady rate is `limit` per `windowMs + deliveryJitterMs`. Starts are also spread over the window
+ * (one every `(windowMs + deliveryJitterMs) / limit`, give or take a timer's lateness) rather than
+ * sent in bursts. Waiting calls queue in FIFO
  * order, leave at once when their `ctx.scope` aborts, and beyond `maxQueue` reject with
  * `QueueFullError`. Unlike {@link concurrencyLimit} nothing is held once a call has started.
  *
@@ -112,7 +130,9 @@ export function resolveRateLimitOptions(options: RateLimitOptions): ResolvedRate
 export function rateLimit(options: RateLimitOptions): LimitMiddleware {
   const resolved = resolveRateLimitOptions(options);
   const { key, maxQueue, respectServerLimits, maxPauseMs } = resolved;
-  const rule = { limit: resolved.limit, windowMs: resolved.windowMs };
+  // The partner counts arrivals, not grants: grants are counted in a window longer by the spread
+  // their delays to the server may have, so no `windowMs` at the server can hold more than `limit`.
+  const rule = { limit: resolved.limit, windowMs: resolved.windowMs + resolved.deliveryJitterMs };
   const local = createLocalWindow(rule, maxQueue);
   let connection: RedisConnection | undefined;
   let gate: StartGate = local;
