@@ -81,6 +81,18 @@ start() {
     sleep 0.1
   done
   [ "$ok" -eq 6 ] || { echo "redis-cluster: cluster_state not ok on every node" >&2; false; }
+  # And every replica must have synced once: one that never did refuses to stand for election
+  # (its data counts as too old), so its master's death would leave the slots without an owner.
+  local synced
+  for _ in $(seq 1 200); do
+    synced=0
+    for port in "${ports[@]}"; do
+      "$cli" -p "$port" info replication 2>/dev/null | grep -q -e '^role:master' -e '^master_link_status:up' && synced=$((synced + 1))
+    done
+    [ "$synced" -eq 6 ] && break
+    sleep 0.1
+  done
+  [ "$synced" -eq 6 ] || { echo "redis-cluster: replicas not in sync" >&2; false; }
   if [ -n "$owner" ]; then
     # Detached from our stdout, so `eval "$(...)"` returns while the watcher runs.
     (while kill -0 "$owner" 2>/dev/null; do sleep 1; done; stop "$dir") </dev/null >/dev/null 2>&1 &

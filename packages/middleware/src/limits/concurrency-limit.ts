@@ -21,6 +21,7 @@ import {
   type SharedLimitOptions,
 } from './options.js';
 import { createRedisConnection, type RedisConnection } from '../redis/connection.js';
+import { createOutageWait } from './outage.js';
 import { createRedisSlots } from './redis-slots.js';
 
 /** Options of {@link concurrencyLimit}. */
@@ -141,6 +142,7 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): LimitMiddlew
       leaseMs: resolved.leaseMs,
       connection,
       onRedisError: resolved.onRedisError,
+      outage: createOutageWait(resolved.onRedisError, resolved.redisOutageWaitMs),
     });
   }
 

@@ -318,7 +318,7 @@ describe('limits on a Redis that fails', () => {
     };
   }
 
-  test("Redis killed: 'fail' rejects fast with ERR_REDIS_UNAVAILABLE; restarted: calls succeed again soon after", async () => {
+  test("Redis killed: 'fail' with redisOutageWaitMs 0 rejects fast with ERR_REDIS_UNAVAILABLE; restarted: calls succeed again soon after", async () => {
     server = await startTestServer((_req, res) => {
       setTimeout(() => res.end('ok'), 10);
     });
@@ -331,6 +331,8 @@ describe('limits on a Redis that fails', () => {
         id: newId('kill'),
         leaseMs: 2_000,
         redisTimeoutMs,
+        // Fail at the first error instead of waiting for Redis to come back.
+        redisOutageWaitMs: 0,
       }),
       rateLimit({
         limit: 200,
@@ -338,6 +340,7 @@ describe('limits on a Redis that fails', () => {
         redis: redis.url,
         id: newId('kill'),
         redisTimeoutMs,
+        redisOutageWaitMs: 0,
       }),
     ];
     const client = createClient([...limits, transport]);

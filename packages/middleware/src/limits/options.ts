@@ -56,6 +56,14 @@ export interface SharedLimitOptions {
    * @default 2000
    */
   redisTimeoutMs?: number;
+  /**
+   * With `onRedisError: 'fail'`: how long waiting calls keep asking a Redis that went away (a
+   * restart, a Cluster failover promoting a replica) before they fail, in ms. A call whose own
+   * deadline comes sooner leaves at its deadline, as always. 0 fails them at the first error.
+   * (With `'local'`, calls fall back to the local limit at once: they keep going.)
+   * @default 5000
+   */
+  redisOutageWaitMs?: number;
 }
 
 /** The defaults of {@link SharedLimitOptions}. */
@@ -72,6 +80,8 @@ export const DEFAULT_SHARED_LIMIT_OPTIONS = Object.freeze({
   onRedisError: 'fail' as OnRedisError,
   /** @see SharedLimitOptions.redisTimeoutMs */
   redisTimeoutMs: 2000,
+  /** @see SharedLimitOptions.redisOutageWaitMs */
+  redisOutageWaitMs: 5000,
 });
 
 /** A required option: `check` must not fall back to `undefined`. */
@@ -117,6 +127,8 @@ export const SHARED_LIMIT_SPEC = {
   onRedisError: option.oneOf(['fail', 'local'], DEFAULT_SHARED_LIMIT_OPTIONS.onRedisError),
   /** @see SharedLimitOptions.redisTimeoutMs */
   redisTimeoutMs: option.ms({ min: 1, default: DEFAULT_SHARED_LIMIT_OPTIONS.redisTimeoutMs }),
+  /** @see SharedLimitOptions.redisOutageWaitMs */
+  redisOutageWaitMs: option.ms({ default: DEFAULT_SHARED_LIMIT_OPTIONS.redisOutageWaitMs }),
 } satisfies OptionSpec<SharedLimitOptions>;
 
 /** {@link SharedLimitOptions} after validation. */

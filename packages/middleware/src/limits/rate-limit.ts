@@ -21,6 +21,7 @@ import {
   type SharedLimitOptions,
 } from './options.js';
 import { createRedisConnection, type RedisConnection } from '../redis/connection.js';
+import { createOutageWait } from './outage.js';
 import { createRedisWindow } from './redis-window.js';
 import { serverPauseMs } from './server-limits.js';
 
@@ -145,6 +146,7 @@ export function rateLimit(options: RateLimitOptions): LimitMiddleware {
       connection,
       onRedisError: resolved.onRedisError,
       fallback: local,
+      outage: createOutageWait(resolved.onRedisError, resolved.redisOutageWaitMs),
     });
   }
 
