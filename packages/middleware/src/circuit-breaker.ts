@@ -14,6 +14,9 @@ import {
   option,
   readOptions,
 } from '@extapi/core';
+import { createFleetCircuit } from './circuit/fleet.js';
+import { createRedisConnection, type RedisClientLike } from './redis/connection.js';
+import { redisOption } from './redis/options.js';
 
 /** `closed`: calls pass; `open`: calls fail fast; `half-open`: one probe call decides. */
 export type CircuitState = 'closed' | 'open' | 'half-open';
@@ -44,6 +47,25 @@ export interface CircuitBreakerOptions {
   onStateChange?: (change: CircuitStateChange) => void;
   /** The clock, in ms (inject one in tests). @default performance.now */
   now?: () => number;
+  /**
+   * One circuit for the fleet: the failure window and the open state live in this Redis (an
+   * ioredis client or Cluster, left open, or a `redis://` URL), so when one process sees the
+   * upstream fail, every process using the same `id` stops calling it, and one call in the whole
+   * fleet probes it in half-open. Each call then costs one Redis round trip. `now` is not used:
+   * Redis's clock is.
+   * @default none: the circuit is this process's own
+   */
+  redis?: string | RedisClientLike;
+  /** The name of the fleet's circuit; required with `redis`. */
+  id?: string;
+  /**
+   * When Redis fails: `'fail'` rejects the call with an `ExtapiError` of code
+   * `ERR_REDIS_UNAVAILABLE`; `'local'` uses this process's own circuit meanwhile.
+   * @default 'fail'
+   */
+  onRedisError?: 'fail' | 'local';
+  /** How long one Redis command may take before it counts as a Redis failure, in ms. @default 2000 */
+  redisTimeoutMs?: number;
 }
 
 /** The defaults of {@link circuitBreaker}. */
@@ -62,6 +84,14 @@ export const DEFAULT_CIRCUIT_BREAKER_OPTIONS = Object.freeze({
   onStateChange: undefined as ((change: CircuitStateChange) => void) | undefined,
   /** @see CircuitBreakerOptions.now */
   now: (): number => performance.now(),
+  /** @see CircuitBreakerOptions.redis */
+  redis: undefined as string | RedisClientLike | undefined,
+  /** @see CircuitBreakerOptions.id */
+  id: undefined as string | undefined,
+  /** @see CircuitBreakerOptions.onRedisError */
+  onRedisError: 'fail' as 'fail' | 'local',
+  /** @see CircuitBreakerOptions.redisTimeoutMs */
+  redisTimeoutMs: 2000,
 });
 
 /** The middleware {@link circuitBreaker} returns, with a read-only view of its circuits (for health checks). */
@@ -70,11 +100,15 @@ export interface CircuitBreakerMiddleware extends Middleware {
   state(key: string): CircuitState;
   /** How many circuits are tracked now; idle ones are dropped. */
   readonly size: number;
+  /** With `redis`: closes the Redis client the breaker created from a URL (a client passed in is left open). */
+  close?(): Promise<void>;
 }
 
 /** {@link CircuitBreakerOptions} after validation. */
-export type ResolvedCircuitBreakerOptions = Required<Omit<CircuitBreakerOptions, 'onStateChange'>> &
-  Pick<CircuitBreakerOptions, 'onStateChange'>;
+export type ResolvedCircuitBreakerOptions = Required<
+  Omit<CircuitBreakerOptions, 'onStateChange' | 'redis' | 'id'>
+> &
+  Pick<CircuitBreakerOptions, 'onStateChange' | 'redis' | 'id'>;
 
 const d = DEFAULT_CIRCUIT_BREAKER_OPTIONS;
 
@@ -91,6 +125,10 @@ const SPEC = {
   key: option.fn<(ctx: Context) => string, (ctx: Context) => string>(d.key),
   onStateChange: option.fn<(change: CircuitStateChange) => void>(),
   now: option.fn<() => number, () => number>(d.now),
+  redis: redisOption,
+  id: option.string<undefined>(),
+  onRedisError: option.oneOf(['fail', 'local'], d.onRedisError),
+  redisTimeoutMs: option.ms({ min: 1, default: d.redisTimeoutMs }),
 } satisfies OptionSpec<CircuitBreakerOptions>;
 
 /**
@@ -103,7 +141,15 @@ const SPEC = {
 export function resolveCircuitBreakerOptions(
   options: CircuitBreakerOptions = {},
 ): ResolvedCircuitBreakerOptions {
-  return readOptions('circuitBreaker()', options, SPEC);
+  const resolved = readOptions('circuitBreaker()', options, SPEC);
+  if (resolved.redis !== undefined && resolved.id === undefined) {
+    throw new ConfigError(
+      'id',
+      undefined,
+      'circuitBreaker() with redis needs an id naming the circuit',
+    );
+  }
+  return resolved;
 }
 
 // The window is this many buckets, so memory per circuit is fixed however many calls it sees.
@@ -144,8 +190,26 @@ type Outcome = 'success' | 'failure' | 'ignore';
  * const client = createClient([retry(), circuitBreaker({ minimumCalls: 10, openMs: 30_000 }), undiciTransport()]);
  */
 export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreakerMiddleware {
-  const { failureRatio, minimumCalls, windowMs, openMs, key, now, onStateChange } =
-    resolveCircuitBreakerOptions(options);
+  const resolved = resolveCircuitBreakerOptions(options);
+  const local = localCircuitBreaker(resolved);
+  if (resolved.redis === undefined) return local;
+  const connection = createRedisConnection(resolved.redis, resolved.redisTimeoutMs);
+  const fleet = createFleetCircuit({
+    ...resolved,
+    id: resolved.id!,
+    connection,
+    local,
+    classify: classifyError,
+  });
+  return Object.defineProperties(fleet.middleware, {
+    state: { value: fleet.state },
+    size: { get: () => fleet.size },
+    close: { value: () => connection.close() },
+  }) as CircuitBreakerMiddleware;
+}
+
+function localCircuitBreaker(resolved: ResolvedCircuitBreakerOptions): CircuitBreakerMiddleware {
+  const { failureRatio, minimumCalls, windowMs, openMs, key, now, onStateChange } = resolved;
   const width = windowMs / BUCKETS;
   const circuits = new Map<string, Circuit>();
   let lastSweep = now();

@@ -6,10 +6,10 @@ import {
   type OptionCheck,
   type OptionSpec,
   option,
-  REDACTED,
   type ResolvedOptions,
 } from '@extapi/core';
 import type { RedisClientLike } from '../redis/connection.js';
+import { redisOption } from '../redis/options.js';
 
 /** Picks the limiter a call belongs to, e.g. `(ctx) => ctx.request.url.origin` for one limit per host. */
 export type LimitKey = (ctx: Context) => string;
@@ -91,22 +91,6 @@ export function required<T>(check: OptionCheck<T | undefined>, expected: string)
     if (checked === undefined) throw new ConfigError(name, undefined, `required: ${expected}`);
     return checked;
   };
-}
-
-function redisOption(value: unknown, name: string): string | RedisClientLike | undefined {
-  if (value === undefined) return undefined;
-  const isClient =
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as RedisClientLike).evalsha === 'function';
-  // A URL may hold a password: never quote it.
-  if (typeof value === 'string' && /^rediss?:\/\//i.test(value)) return value;
-  if (isClient) return value as RedisClientLike;
-  throw new ConfigError(
-    name,
-    typeof value === 'string' ? REDACTED : value,
-    'expected an ioredis client or a redis:// URL',
-  );
 }
 
 /** The checks of {@link SharedLimitOptions}, spread into each limit's own spec. */
