@@ -34,12 +34,12 @@ export function createPartnerClient(baseUrl, say) {
     [
       timeout({ ms: 10_000 }), // once per call: the total deadline
       prometheusMetrics({ registry }), // once per call: the old library's metric names
-      rateLimit({ limit: 10, windowMs: 1_000 }), // once per call: 10 calls per second
       retry({
         maxAttempts: 3,
         onRetry: ({ attempt, delayMs, reason, ctx }) =>
           say(`retry #${attempt} of ${ctx.request.method} ${ctx.request.url.pathname} after ${reason}, waiting ${delayMs} ms`),
       }),
+      rateLimit({ limit: 10, windowMs: 1_000 }), // per attempt: 10 requests a second reach the server
       timeout({ ms: 2_000 }), // per attempt
       expectStatus([200]), // per attempt: a rejected 503 is still retried
       headers({ 'user-agent': 'extapi-demo/1.0' }), // per attempt

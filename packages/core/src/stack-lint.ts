@@ -8,8 +8,16 @@ export const STACK_ORDER_WARNING_CODE = 'EXTAPI_STACK_ORDER';
 
 /** One likely mistake in the order of a stack, as {@link lintStack} reports it. */
 export interface StackLintWarning {
-  /** A stable name of the rule: `expect-status-outside-retry`, `bearer-auth-outside-retry`, `retry-twice`. */
-  rule: 'expect-status-outside-retry' | 'bearer-auth-outside-retry' | 'retry-twice';
+  /**
+   * A stable name of the rule: `expect-status-outside-retry`, `bearer-auth-outside-retry`,
+   * `retry-twice`, `rate-limit-outside-retry`, `rate-limit-outside-concurrency-limit`.
+   */
+  rule:
+    | 'expect-status-outside-retry'
+    | 'bearer-auth-outside-retry'
+    | 'retry-twice'
+    | 'rate-limit-outside-retry'
+    | 'rate-limit-outside-concurrency-limit';
   /** Indexes in the stack of the middleware involved, outside-in. */
   positions: number[];
   /** What is wrong and how to fix it, in one sentence. */
@@ -30,6 +38,8 @@ export interface StackLintWarning {
  *   read once per call, and a 401 refresh re-runs the whole retry loop (up to twice the attempts);
  *   put it after `retry()`.
  * - two `retry` in one stack: the attempts multiply (3 × 3 = 9 requests).
+ * - `rateLimit` before `retry` or before `concurrencyLimit`: the partner may count more than the
+ *   limit (see the rate-limit rule below).
  *
  * A transport anywhere but last is not a warning but a `ConfigError` from `createClient`.
  * @example
@@ -39,7 +49,7 @@ export interface StackLintWarning {
 export function lintStack(stack: ReadonlyArray<Middleware>): StackLintWarning[] {
   const names = stack.map((fn) => (typeof fn === 'function' ? fn.name : ''));
   const retries = names.flatMap((name, i) => (name === 'retry' ? [i] : []));
-  const warnings: StackLintWarning[] = [];
+  const warnings: StackLintWarning[] = lintRateLimitPlacement(names);
   const firstRetry = retries[0];
   if (firstRetry === undefined) return warnings;
   // Only what sits before the innermost retry is outside every retry.
@@ -72,6 +82,45 @@ export function lintStack(stack: ReadonlyArray<Middleware>): StackLintWarning[] 
       message: `retry appears ${retries.length} times (stack[${retries.join('], stack[')}]): the attempts multiply; keep one retry()`,
     });
   }
+  return warnings;
+}
+
+/**
+ * The placements of `rateLimit` that let a partner count more than its limit, given the stack's
+ * middleware names outside-in: before `retry` (a call's retries take no start, so the partner sees
+ * up to `limit` × attempts) and before `concurrencyLimit` (a call granted a start may then wait for
+ * a slot, and reaches the partner later than the start it was counted at). A `rateLimit` meant as
+ * a budget of calls rather than a partner's quota may sit before `retry` on purpose.
+ * @example
+ * lintRateLimitPlacement(['rateLimit', 'retry', 'undiciTransport']);
+ * // → [{ rule: 'rate-limit-outside-retry', positions: [0, 1], message: '…' }]
+ */
+function lintRateLimitPlacement(names: readonly string[]): StackLintWarning[] {
+  const warnings: StackLintWarning[] = [];
+  const last = (name: string) => names.lastIndexOf(name);
+  const innermostRetry = last('retry');
+  const innermostSlots = last('concurrencyLimit');
+  names.forEach((name, i) => {
+    if (name !== 'rateLimit') return;
+    if (i < innermostRetry) {
+      warnings.push({
+        rule: 'rate-limit-outside-retry',
+        positions: [i, innermostRetry],
+        message:
+          `rateLimit (stack[${i}]) is outside retry (stack[${innermostRetry}]): retries take no start, so the partner ` +
+          "can see up to limit × attempts requests in a window; for a partner's quota place rateLimit() after retry()",
+      });
+    }
+    if (i < innermostSlots) {
+      warnings.push({
+        rule: 'rate-limit-outside-concurrency-limit',
+        positions: [i, innermostSlots],
+        message:
+          `rateLimit (stack[${i}]) is outside concurrencyLimit (stack[${innermostSlots}]): a call granted a start may then ` +
+          'wait for a slot and reach the partner later than its start was counted; place rateLimit() after concurrencyLimit()',
+      });
+    }
+  });
   return warnings;
 }
 

@@ -115,9 +115,11 @@ export function resolveRateLimitOptions(options: RateLimitOptions): ResolvedRate
  * options): one atomic script per key on Redis's own clock, so machines' clocks do not matter.
  * A server's pause (see `respectServerLimits`) is shared the same way.
  *
- * Placement: before `retry()` a call takes one start however many attempts it needs (a budget of
- * calls, e.g. a job's own pace); after `retry()` every attempt takes its own start (what a
- * partner's "N requests per second" quota counts — usually the right place).
+ * Placement: for a partner's quota, below `retry()` (every attempt the partner sees takes its own
+ * start; above it, a call's retries take none and the partner sees up to `limit` × attempts) and
+ * inside `concurrencyLimit` (a call granted a start must not then wait for a slot, or it reaches
+ * the partner later than its start was counted). Above `retry()` it is a budget of calls (a job's
+ * own pace). `createClient` warns about both placements (see `lintStack`).
  *
  * State: the window per key (and the Redis client made from a URL) belongs to the middleware
  * instance and is shared by every client and call that uses it; idle keys are dropped.
