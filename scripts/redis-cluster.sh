@@ -57,7 +57,8 @@ start() {
   local owner=${1:-}
   local timeout=${REDIS_CLUSTER_NODE_TIMEOUT:-2000} dir
   dir=$(mktemp -d "${TMPDIR:-/tmp}/extapi-redis-cluster-XXXXXX")
-  trap 'for log in "$dir"/*.log; do echo "== $log" >&2; tail -n 20 "$log" >&2; done; stop "$dir"' ERR
+  # The nodes' logs, then the cleanup: nothing in this trap may fail (set -e would skip the stop).
+  trap 'for log in "$dir"/*.log; do [ -f "$log" ] && { echo "== $log"; tail -n 20 "$log"; } >&2 || true; done; stop "$dir"' ERR
   local ports
   read -r -a ports <<<"$(free_ports)"
   local nodes=()

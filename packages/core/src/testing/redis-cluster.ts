@@ -169,7 +169,9 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
 /**
  * The cluster a test run shares: `REDIS_CLUSTER_NODES` when set (`npm test` and CI start one
  * through scripts/test-env.mjs), else one of our own. Without either it rejects, naming what is
- * missing: tests of distributed parts fail, never skip.
+ * missing: tests of distributed parts fail, never skip. With `CI` set, `REDIS_CLUSTER_NODES` is
+ * required: a run that lost it on the way (a task runner filtering the environment) fails rather
+ * than quietly testing a cluster of its own.
  * @example
  * const cluster = await sharedRedisCluster();
  * afterAll(() => cluster.stop());
@@ -186,6 +188,11 @@ export async function sharedRedisCluster(): Promise<RedisCluster> {
         ),
       stop: async () => {},
     };
+  }
+  if (process.env.CI) {
+    throw new Error(
+      'CI is set but REDIS_CLUSTER_NODES is not: run the tests through scripts/test-env.mjs (npm test does), which starts the shared Redis Cluster',
+    );
   }
   try {
     return await startRedisCluster();
