@@ -131,7 +131,7 @@ try {
       say(
         client,
         `20 GETs at { limit: 10, windowMs: 1000 } → all 200 in ${since(start)}`,
-        'starts are spread evenly, one per 100 ms, not 10 at once',
+        'starts are spread evenly, about one per 100 ms, not 10 at once',
       );
     },
   );

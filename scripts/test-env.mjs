@@ -1,21 +1,24 @@
 // Runs a command with the services the tests need, so that `npm test` works on a fresh machine as
 // it does in CI: installs redis-server and tinyproxy with apt-get when they are missing (and it
-// may), starts Redis on a free loopback port, exports REDIS_URL, REDIS_SERVER_BIN and TINYPROXY_BIN,
-// runs the command, and stops what it started. Usage: node scripts/test-env.mjs <command> [args…]
+// may), starts Redis and a Redis Cluster (3 masters, 3 replicas) on free loopback ports, exports
+// REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SERVER_BIN and TINYPROXY_BIN, runs the command, and stops
+// what it started. Usage: node scripts/test-env.mjs <command> [args…]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { constants as os, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const say = (line) => console.log(`test-env: ${line}`);
+const SCRIPTS = dirname(fileURLToPath(import.meta.url));
 
 // ─── Service launchers ───────────────────────────────────────────────────────────────────────────
 // Each launcher is an async function that makes one service available and returns
 // `{ env, stop }`: the variables the tests read, and how to stop it (called once, after the
 // command, also on failure or Ctrl-C). An extra service (e.g. a Redis Cluster) plugs in as one more
 // entry of SERVICES; a launcher that is a shell script can be wrapped with `scriptLauncher` below.
-const SERVICES = [redis, tinyproxy];
+const SERVICES = [redis, tinyproxy, redisCluster];
 
 /** A real Redis for the distributed limits: REDIS_URL when set, else our own on a free port. */
 async function redis() {
@@ -68,16 +71,37 @@ async function tinyproxy() {
 }
 
 /**
- * Wraps a launcher script: it is started with the current environment, must print `KEY=value`
- * lines for the tests followed by a line `READY`, and is stopped with SIGTERM after the command.
- * @example
- * const SERVICES = [redis, tinyproxy, scriptLauncher('scripts/redis-cluster.sh')];
+ * A Redis Cluster for the tests of the Redis-shared middleware on Cluster: REDIS_CLUSTER_NODES
+ * when set, else scripts/redis-cluster.sh. Without redis-server and redis-cli it says so and the
+ * cluster tests fail (they never skip); with CI set, `npm test` fails here at once.
  */
-export function scriptLauncher(path) {
-  return async function launch() {
-    const child = spawn(path, [], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function redisCluster(env) {
+  if (process.env.REDIS_CLUSTER_NODES) {
+    say(`redis cluster: using REDIS_CLUSTER_NODES=${process.env.REDIS_CLUSTER_NODES}`);
+    return { env: {}, stop: async () => {} };
+  }
+  try {
+    return await scriptLauncher(join(SCRIPTS, 'redis-cluster.sh'), ['serve'])(env);
+  } catch (error) {
+    if (process.env.CI) throw new Error(`redis cluster: ${error.message}`);
+    say(`redis cluster: not started (${error.message}); the Redis Cluster tests will fail.`);
+    say('               Install redis-server and redis-cli, or set REDIS_CLUSTER_NODES.');
+    return { env: {}, stop: async () => {} };
+  }
+}
+
+/**
+ * Wraps a launcher script: started with `args` and the environment the services before it made,
+ * it must print `KEY=value` lines for the tests followed by a line `READY`, and is stopped with
+ * SIGTERM after the command.
+ * @example
+ * const SERVICES = [redis, tinyproxy, scriptLauncher('scripts/my-service.sh', ['serve'])];
+ */
+export function scriptLauncher(path, args = []) {
+  return async function launch(env = process.env) {
+    const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    const env = {};
+    const exported = {};
     await new Promise((resolve, reject) => {
       let buffered = '';
       child.once('exit', (code) => reject(new Error(`${path} exited (${code}) before READY`)));
@@ -88,13 +112,13 @@ export function scriptLauncher(path) {
           buffered = buffered.slice(nl + 1);
           if (line === 'READY') return resolve();
           const eq = line.indexOf('=');
-          if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1);
+          if (eq > 0) exported[line.slice(0, eq)] = line.slice(eq + 1);
         }
       });
     });
-    say(`${path}: ${Object.keys(env).join(', ') || 'ready'}`);
+    say(`${path}: ${Object.keys(exported).join(', ') || 'ready'}`);
     return {
-      env,
+      env: exported,
       stop: async () => {
         child.kill('SIGTERM');
         await exited;
@@ -208,7 +232,7 @@ const stopAll = () => {
 try {
   const env = { ...process.env };
   for (const launch of SERVICES) {
-    const service = await launch();
+    const service = await launch(env);
     started.push(service);
     Object.assign(env, service.env);
   }

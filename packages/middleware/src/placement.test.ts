@@ -46,6 +46,8 @@ describe('middleware placement declarations', () => {
       ['logging', logging()],
       ['logging', logging({ logger: { debug() {}, info() {}, warn() {}, error() {} } })],
       ['circuitBreaker', circuitBreaker()],
+      // The fleet circuit (its Redis connection opens on the first call, so never here).
+      ['circuitBreaker', circuitBreaker({ redis: 'redis://127.0.0.1:1', id: 'fleet' })],
       ['concurrencyLimit', concurrencyLimit({ max: 1 })],
       ['rateLimit', rateLimit({ limit: 1, windowMs: 1000 })],
       ['openTelemetry', openTelemetry()],

@@ -53,10 +53,10 @@ export const suite: ConformanceSuite = transportConformanceCases('undici', (opti
 const retryOptions: RetryOptions = { maxAttempts: 2 };
 const client: Client = createClient([
   logging(),
-  rateLimit({ limit: 10, windowMs: 1_000 }),
   retry(retryOptions),
-  timeout({ ms: 1_000 }),
   concurrencyLimit({ max: 4 }),
+  rateLimit({ limit: 10, windowMs: 1_000 }),
+  timeout({ ms: 1_000 }),
   expectStatus([200]),
   bearerAuth(() => 'token'),
   tenantHeader(),

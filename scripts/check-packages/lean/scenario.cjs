@@ -44,9 +44,9 @@ async function runLean(api, label) {
   const client = createClient(
     [
       logging({ logger }),
-      limit,
       retry({ maxAttempts: 4, backoff: { baseMs: 1, maxMs: 5 } }),
       slots,
+      limit,
       expectStatus([200]),
       bearerAuth(({ refresh }) => {
         if (refresh) token = 'fresh';

@@ -167,7 +167,8 @@ describe.each(TRANSPORTS)('faults over %s', (_name, kind) => {
       guard.defer(() => rate.close());
       guard.defer(() => slots.close());
       guard.watchLimiter(slots, 2);
-      const client = guard.client([rate, slots, kind.make(guard)], { baseUrl: server.url });
+      // rateLimit inside concurrencyLimit, the order it declares (no stack-order warning).
+      const client = guard.client([slots, rate, kind.make(guard)], { baseUrl: server.url });
 
       // monitor() opens a second connection in monitor mode; both are closed after the test.
       const watcher = new Redis(redis.url);

@@ -1,5 +1,5 @@
 // @extapi/core/testing: the test kit for middleware authors and backend packages.
-// A scripted mock transport, real local servers (node:http, raw TCP, tinyproxy, Redis), TLS
+// A scripted mock transport, real local servers (node:http, raw TCP, tinyproxy, Redis, Redis Cluster), TLS
 // fixtures, and the transport conformance suite.
 export {
   mockTransport,
@@ -25,6 +25,14 @@ export {
   type RedisServer,
   type SharedRedis,
 } from './redis-server.js';
+export {
+  parseClusterNodes,
+  sharedRedisCluster,
+  startRedisCluster,
+  type RedisCluster,
+  type RedisClusterNode,
+  type RedisClusterOptions,
+} from './redis-cluster.js';
 export { createTlsFixtures, type TlsFixtures, type TlsKeyPair } from './tls-fixtures.js';
 export {
   describeTransportConformance,

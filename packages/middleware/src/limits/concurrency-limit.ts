@@ -21,7 +21,8 @@ import {
   SHARED_LIMIT_SPEC,
   type SharedLimitOptions,
 } from './options.js';
-import { createRedisConnection, type RedisConnection } from './redis.js';
+import { createRedisConnection, type RedisConnection } from '../redis/connection.js';
+import { createOutageWait } from './outage.js';
 import { createRedisSlots } from './redis-slots.js';
 
 /** Options of {@link concurrencyLimit}. */
@@ -114,7 +115,8 @@ function releaseWhenSettled(response: HttpResponse, release: Release): void {
  * Placement: before `retry()`, a call holds one slot through all its attempts and backoff sleeps
  * (use this to cap the work in progress of your own process); after `retry()`, each attempt takes
  * its own slot and gives it back before the backoff (use this to cap the requests the upstream
- * sees at once — usually what a partner's "max N concurrent requests" means).
+ * sees at once — usually what a partner's "max N concurrent requests" means). A `rateLimit` goes
+ * inside it, so that a call waits for its slot before it takes a start.
  *
  * State: the slots (and the Redis client made from a URL) belong to the middleware instance and
  * are shared by every client and call that uses it.
@@ -142,6 +144,7 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): LimitMiddlew
       leaseMs: resolved.leaseMs,
       connection,
       onRedisError: resolved.onRedisError,
+      outage: createOutageWait(resolved.onRedisError, resolved.redisOutageWaitMs),
     });
   }
 

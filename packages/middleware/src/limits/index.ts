@@ -16,5 +16,5 @@ export {
   type ResolvedRateLimitOptions,
 } from './rate-limit.js';
 export type { LimitKey, OnRedisError, SharedLimitOptions } from './options.js';
-export { REDIS_UNAVAILABLE, type RedisClientLike } from './redis.js';
+export { REDIS_UNAVAILABLE, type RedisClientLike } from '../redis/connection.js';
 export { serverPauseMs } from './server-limits.js';

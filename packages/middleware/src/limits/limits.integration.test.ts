@@ -3,7 +3,7 @@ import { startTestServer, type TestServer } from '@extapi/core/testing';
 import { undiciTransport } from '@extapi/backend-undici';
 import { concurrencyLimit } from './concurrency-limit.js';
 import { busiestWindow } from '../../test/limits/windows.js';
-import { rateLimit } from './rate-limit.js';
+import { DEFAULT_RATE_LIMIT_OPTIONS, rateLimit } from './rate-limit.js';
 
 const report = (line: string) => {
   if (process.env.EXTAPI_LIMITS_REPORT) process.stderr.write(`${line}\n`);
@@ -108,12 +108,16 @@ describe('limits against a real server', () => {
     expect(busiestWindow(times, 1000 - jitter - STAMP_MS)).toBeLessThanOrEqual(10);
     expect(elapsed).toBeGreaterThanOrEqual(1950);
     // Under steady demand the limiter keeps the pace, counted in the waits it asks for rather than
-    // in elapsed time: at full pace they add up to 2850 ms (50 ms before the second start, as the
-    // first may take up half an interval of slack, then 28 intervals of 100 ms). A late timer only
-    // shortens the waits after it (the next start is due sooner), so on any machine the sum stays
-    // within 2850 ms plus 1 ms of rounding per timer; a limiter that waited a window too long (+1 s)
-    // or counted a start twice (about 5.8 s) goes over. No single wait exceeds what the window
-    // rule can ask after starts bunched by the slack: 1000 - 9 x 50 = 550 ms.
+    // in elapsed time. It counts grants in a window of 1000 ms + deliveryJitterMs (1025 ms by
+    // default), so an interval is 102.5 ms: at full pace the waits add up to 2921.25 ms (half an
+    // interval before the second start, as the first may take up half an interval of slack, then
+    // 28 intervals). A late timer only shortens the waits after it (the next start is due sooner),
+    // so on any machine the sum stays within that plus 1 ms of rounding per timer; a limiter that
+    // waited a window too long (+1 s) or counted a start twice (about 5.9 s) goes over. No single
+    // wait exceeds what the window rule can ask after starts bunched by the slack: 1025 - 9 x
+    // 51.25 = 563.75 ms.
+    const counted = 1000 + DEFAULT_RATE_LIMIT_OPTIONS.deliveryJitterMs;
+    const interval = counted / 10;
     const waits = limiter.waits();
     const asked = waits.reduce((sum, ms) => sum + ms, 0);
     const rate = (29 / (Math.max(...startTimes) - Math.min(...startTimes))) * 1000;
@@ -121,8 +125,8 @@ describe('limits against a real server', () => {
       `local rateLimit 10/1000 ms: ${rate.toFixed(2)} starts/s, ${waits.length} waits asked for ${asked} ms, busiest window ${busiestWindow(times, 1000)} at the server (jitter ${jitter.toFixed(0)} ms), ${busiestWindow(startTimes, 1000)} at the limiter, ${elapsed.toFixed(0)} ms`,
     );
     expect(waits.length).toBeGreaterThan(0);
-    expect(Math.max(...waits)).toBeLessThanOrEqual(550);
-    expect(asked).toBeLessThanOrEqual(2850 + waits.length);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(counted - 9 * (interval / 2));
+    expect(asked).toBeLessThanOrEqual(interval / 2 + 28 * interval + waits.length);
     expect(limiter.log.filter((e) => e.kind === 'start')).toHaveLength(30);
   });
 
@@ -163,13 +167,14 @@ describe('limits against a real server', () => {
     for (const at of others) expect(at - first!).toBeGreaterThanOrEqual(950);
     // Soon after the 1 s pause, not a window later, counted in what the limiter asked to wait
     // rather than in elapsed time (late timers on a loaded machine only shorten its waits): the
-    // pause first, at most 1000 ms, then nothing longer than the 100 ms interval (plus 1 ms of
-    // rounding) between the nine.
+    // pause first, at most 1000 ms, then nothing longer than the interval between starts
+    // ((1000 ms + deliveryJitterMs) / 10, plus 1 ms of rounding) between the nine.
     const [pause, ...paced] = limiter.waits();
     expect(pause).toBeLessThanOrEqual(1000);
     // One wait per start after the first of the nine at most (fewer if a start was already due).
     expect(paced.length).toBeLessThanOrEqual(8);
-    for (const ms of paced) expect(ms).toBeLessThanOrEqual(101);
+    const interval = (1000 + DEFAULT_RATE_LIMIT_OPTIONS.deliveryJitterMs) / 10;
+    for (const ms of paced) expect(ms).toBeLessThanOrEqual(interval + 1);
   });
 
   test('100 failing calls (timeouts, resets, aborts, a throwing middleware) leave no slot taken', async () => {

@@ -12,8 +12,8 @@ import { undiciTransport } from '@extapi/backend-undici';
 import { Redis } from 'ioredis';
 import { busiestWindow } from '../../test/limits/windows.js';
 import { concurrencyLimit } from './concurrency-limit.js';
-import { rateLimit } from './rate-limit.js';
-import { REDIS_UNAVAILABLE } from './redis.js';
+import { DEFAULT_RATE_LIMIT_OPTIONS, rateLimit } from './rate-limit.js';
+import { REDIS_UNAVAILABLE } from '../redis/connection.js';
 
 const WORKER = join(__dirname, '../../test/limits/worker.mjs');
 const report = (line: string) => {
@@ -177,7 +177,8 @@ describe('limits shared through Redis', () => {
         ms?: number,
         ...args: unknown[]
       ) => {
-        if (/at sleep \(.*limits[\\/]redis\.ts/.test(new Error().stack ?? '')) waits.push(ms ?? 0);
+        if (/at sleep \(.*limits[\\/]key-queues\.ts/.test(new Error().stack ?? ''))
+          waits.push(ms ?? 0);
         return realSetTimeout(fn, ms, ...args);
       }) as typeof setTimeout);
       let statuses: number[];
@@ -192,10 +193,12 @@ describe('limits shared through Redis', () => {
       expect(head!.url).toBe('/a');
       for (const other of others) expect(other.at - head!.at).toBeGreaterThanOrEqual(900);
       // Soon after the 1 s pause, not a window later, counted in what B's limiter waited for: at
-      // most one wait longer than the 200 ms interval (plus 1 ms of rounding), the rest of the
-      // pause, and it at most 1000 ms; a second long one would be a window too many.
+      // most one wait longer than the interval between starts ((1000 ms + deliveryJitterMs) / 5,
+      // plus 1 ms of rounding), the rest of the pause, and it at most 1000 ms; a second long one
+      // would be a window too many.
       expect(waits.length).toBeGreaterThan(0);
-      const long = waits.filter((ms) => ms > 201);
+      const interval = (1000 + DEFAULT_RATE_LIMIT_OPTIONS.deliveryJitterMs) / 5;
+      const long = waits.filter((ms) => ms > interval + 1);
       expect(long.length).toBeLessThanOrEqual(1);
       for (const ms of long) expect(ms).toBeLessThanOrEqual(1000);
     } finally {
@@ -344,7 +347,7 @@ describe('limits on a Redis that fails', () => {
     };
   }
 
-  test("Redis killed: 'fail' rejects fast with ERR_REDIS_UNAVAILABLE; restarted: calls succeed again soon after", async () => {
+  test("Redis killed: 'fail' with redisOutageWaitMs 0 rejects fast with ERR_REDIS_UNAVAILABLE; restarted: calls succeed again soon after", async () => {
     server = await startTestServer((_req, res) => {
       setTimeout(() => res.end('ok'), 10);
     });
@@ -357,6 +360,8 @@ describe('limits on a Redis that fails', () => {
         id: newId('kill'),
         leaseMs: 2_000,
         redisTimeoutMs,
+        // Fail at the first error instead of waiting for Redis to come back.
+        redisOutageWaitMs: 0,
       }),
       rateLimit({
         limit: 200,
@@ -364,6 +369,7 @@ describe('limits on a Redis that fails', () => {
         redis: redis.url,
         id: newId('kill'),
         redisTimeoutMs,
+        redisOutageWaitMs: 0,
       }),
     ];
     const client = createClient([...limits, transport]);

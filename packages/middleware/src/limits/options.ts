@@ -6,10 +6,10 @@ import {
   type OptionCheck,
   type OptionSpec,
   option,
-  REDACTED,
   type ResolvedOptions,
 } from '@extapi/core';
-import type { RedisClientLike } from './redis.js';
+import type { RedisClientLike } from '../redis/connection.js';
+import { redisOption } from '../redis/options.js';
 
 /** Picks the limiter a call belongs to, e.g. `(ctx) => ctx.request.url.origin` for one limit per host. */
 export type LimitKey = (ctx: Context) => string;
@@ -56,6 +56,14 @@ export interface SharedLimitOptions {
    * @default 2000
    */
   redisTimeoutMs?: number;
+  /**
+   * With `onRedisError: 'fail'`: how long waiting calls keep asking a Redis that went away (a
+   * restart, a Cluster failover promoting a replica) before they fail, in ms. A call whose own
+   * deadline comes sooner leaves at its deadline, as always. 0 fails them at the first error.
+   * (With `'local'`, calls fall back to the local limit at once: they keep going.)
+   * @default 5000
+   */
+  redisOutageWaitMs?: number;
 }
 
 /** The defaults of {@link SharedLimitOptions}. */
@@ -72,6 +80,8 @@ export const DEFAULT_SHARED_LIMIT_OPTIONS = Object.freeze({
   onRedisError: 'fail' as OnRedisError,
   /** @see SharedLimitOptions.redisTimeoutMs */
   redisTimeoutMs: 2000,
+  /** @see SharedLimitOptions.redisOutageWaitMs */
+  redisOutageWaitMs: 5000,
 });
 
 /** A required option: `check` must not fall back to `undefined`. */
@@ -81,22 +91,6 @@ export function required<T>(check: OptionCheck<T | undefined>, expected: string)
     if (checked === undefined) throw new ConfigError(name, undefined, `required: ${expected}`);
     return checked;
   };
-}
-
-function redisOption(value: unknown, name: string): string | RedisClientLike | undefined {
-  if (value === undefined) return undefined;
-  const isClient =
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as RedisClientLike).evalsha === 'function';
-  // A URL may hold a password: never quote it.
-  if (typeof value === 'string' && /^rediss?:\/\//i.test(value)) return value;
-  if (isClient) return value as RedisClientLike;
-  throw new ConfigError(
-    name,
-    typeof value === 'string' ? REDACTED : value,
-    'expected an ioredis client or a redis:// URL',
-  );
 }
 
 /** The checks of {@link SharedLimitOptions}, spread into each limit's own spec. */
@@ -117,6 +111,8 @@ export const SHARED_LIMIT_SPEC = {
   onRedisError: option.oneOf(['fail', 'local'], DEFAULT_SHARED_LIMIT_OPTIONS.onRedisError),
   /** @see SharedLimitOptions.redisTimeoutMs */
   redisTimeoutMs: option.ms({ min: 1, default: DEFAULT_SHARED_LIMIT_OPTIONS.redisTimeoutMs }),
+  /** @see SharedLimitOptions.redisOutageWaitMs */
+  redisOutageWaitMs: option.ms({ default: DEFAULT_SHARED_LIMIT_OPTIONS.redisOutageWaitMs }),
 } satisfies OptionSpec<SharedLimitOptions>;
 
 /** {@link SharedLimitOptions} after validation. */

@@ -1,5 +1,5 @@
-// rateLimit(): at most `limit` call starts in any sliding window of `windowMs`, per key, in this
-// process or across processes through Redis. Before retry() it counts calls, after it attempts.
+// rateLimit(): at most `limit` requests reach the server in any sliding window of `windowMs`, per
+// key, in this process or across processes through Redis. Below retry() and inside concurrencyLimit.
 import {
   defineMiddleware,
   type Context,
@@ -21,9 +21,22 @@ import {
   SHARED_LIMIT_SPEC,
   type SharedLimitOptions,
 } from './options.js';
-import { createRedisConnection, type RedisConnection } from './redis.js';
+import { createRedisConnection, type RedisConnection } from '../redis/connection.js';
+import { createOutageWait } from './outage.js';
 import { createRedisWindow } from './redis-window.js';
 import { serverPauseMs } from './server-limits.js';
+
+// What the stack check reads (lintStack): the partner counts requests, so rateLimit must see every
+// attempt (`outside-retry` otherwise) and sit inside concurrencyLimit (`order` otherwise).
+const RATE_LIMIT_PLACEMENT = {
+  name: 'rateLimit',
+  placement: {
+    per: 'attempt' as const,
+    inside: ['concurrencyLimit'],
+    reason:
+      "the partner counts every request that reaches it: above retry() a call's retries take no start (up to limit × attempts reach it), above concurrencyLimit a granted start may wait for a slot and arrive later than it was counted",
+  },
+};
 
 /** Options of {@link rateLimit}. */
 export interface RateLimitOptions extends SharedLimitOptions {
@@ -40,6 +53,16 @@ export interface RateLimitOptions extends SharedLimitOptions {
   respectServerLimits?: boolean;
   /** The longest pause a server can impose this way, in ms. @default 60000 */
   maxPauseMs?: number;
+  /**
+   * How much the delay between the limiter's grant and the request's arrival at the server may
+   * vary, in ms (connection setup, event-loop lag, Redis's reply, the network). The limiter counts
+   * starts in a window of `windowMs + deliveryJitterMs`, so that however those delays spread within
+   * this margin, the server never sees more than `limit` arrivals in any `windowMs`. The cost: the
+   * steady rate is `limit` per `windowMs + deliveryJitterMs` (97.6 % of `limit` per second with the
+   * default). 0 holds the limit only where the limiter grants.
+   * @default 25
+   */
+  deliveryJitterMs?: number;
 }
 
 /** The defaults of {@link rateLimit}. */
@@ -49,6 +72,8 @@ export const DEFAULT_RATE_LIMIT_OPTIONS = Object.freeze({
   respectServerLimits: true,
   /** @see RateLimitOptions.maxPauseMs */
   maxPauseMs: 60_000,
+  /** @see RateLimitOptions.deliveryJitterMs */
+  deliveryJitterMs: 25,
 });
 
 /** {@link RateLimitOptions} after validation. */
@@ -61,6 +86,8 @@ export interface ResolvedRateLimitOptions extends ResolvedSharedLimitOptions {
   respectServerLimits: boolean;
   /** The longest pause a server can impose, in ms. */
   maxPauseMs: number;
+  /** The margin for the spread of delays between grant and arrival, in ms. */
+  deliveryJitterMs: number;
 }
 
 const RATE_LIMIT_SPEC = {
@@ -71,6 +98,7 @@ const RATE_LIMIT_SPEC = {
   windowMs: required<number>(option.integer({ min: 1 }), 'the length of the window in ms'),
   respectServerLimits: option.boolean(DEFAULT_RATE_LIMIT_OPTIONS.respectServerLimits),
   maxPauseMs: option.integer({ min: 0, default: DEFAULT_RATE_LIMIT_OPTIONS.maxPauseMs }),
+  deliveryJitterMs: option.ms({ min: 0, default: DEFAULT_RATE_LIMIT_OPTIONS.deliveryJitterMs }),
 } satisfies OptionSpec<RateLimitOptions>;
 
 /**
@@ -86,10 +114,13 @@ export function resolveRateLimitOptions(options: RateLimitOptions): ResolvedRate
 }
 
 /**
- * Lets at most `limit` calls start in any sliding window of `windowMs`, per `key` (default: one
- * limit for all). Starts are spread over the window (one every `windowMs / limit`, give or take a
- * timer's lateness) rather than sent in bursts, so even after network jitter a server sees at most
- * one extra in a window; a steady stream of calls gets the full rate. Waiting calls queue in FIFO
+ * Lets at most `limit` calls reach the server in any sliding window of `windowMs`, per `key`
+ * (default: one limit for all). The limiter grants at most `limit` starts in any window of
+ * `windowMs + deliveryJitterMs`, so while the delays from grant to arrival differ by no more than
+ * `deliveryJitterMs` (25 ms by default), the server never counts more than `limit` in a window; the
+ * steady rate is `limit` per `windowMs + deliveryJitterMs`. Starts are also spread over the window
+ * (one every `(windowMs + deliveryJitterMs) / limit`, give or take a timer's lateness) rather than
+ * sent in bursts. Waiting calls queue in FIFO
  * order, leave at once when their `ctx.scope` aborts, and beyond `maxQueue` reject with
  * `QueueFullError`. Unlike {@link concurrencyLimit} nothing is held once a call has started.
  *
@@ -97,9 +128,12 @@ export function resolveRateLimitOptions(options: RateLimitOptions): ResolvedRate
  * options): one atomic script per key on Redis's own clock, so machines' clocks do not matter.
  * A server's pause (see `respectServerLimits`) is shared the same way.
  *
- * Placement: before `retry()` a call takes one start however many attempts it needs (a budget of
- * calls, e.g. a job's own pace); after `retry()` every attempt takes its own start (what a
- * partner's "N requests per second" quota counts — usually the right place).
+ * Placement: for a partner's quota, below `retry()` (every attempt the partner sees takes its own
+ * start; above it, a call's retries take none and the partner sees up to `limit` × attempts) and
+ * inside `concurrencyLimit` (a call granted a start must not then wait for a slot, or it reaches
+ * the partner later than its start was counted). Above `retry()` it is a budget of calls (a job's
+ * own pace). `createClient` warns about both placements (`lintStack`'s `outside-retry` and
+ * `order` rules, from the placement `rateLimit` declares).
  *
  * State: the window per key (and the Redis client made from a URL) belongs to the middleware
  * instance and is shared by every client and call that uses it; idle keys are dropped.
@@ -113,7 +147,9 @@ export function resolveRateLimitOptions(options: RateLimitOptions): ResolvedRate
 export function rateLimit(options: RateLimitOptions): LimitMiddleware {
   const resolved = resolveRateLimitOptions(options);
   const { key, maxQueue, respectServerLimits, maxPauseMs } = resolved;
-  const rule = { limit: resolved.limit, windowMs: resolved.windowMs };
+  // The partner counts arrivals, not grants: grants are counted in a window longer by the spread
+  // their delays to the server may have, so no `windowMs` at the server can hold more than `limit`.
+  const rule = { limit: resolved.limit, windowMs: resolved.windowMs + resolved.deliveryJitterMs };
   const local = createLocalWindow(rule, maxQueue);
   let connection: RedisConnection | undefined;
   let gate: StartGate = local;
@@ -126,6 +162,7 @@ export function rateLimit(options: RateLimitOptions): LimitMiddleware {
       connection,
       onRedisError: resolved.onRedisError,
       fallback: local,
+      outage: createOutageWait(resolved.onRedisError, resolved.redisOutageWaitMs),
     });
   }
 
@@ -159,6 +196,6 @@ export function rateLimit(options: RateLimitOptions): LimitMiddleware {
     gate.close();
     await connection?.close();
   };
-  defineMiddleware(rateLimit, { name: 'rateLimit' });
+  defineMiddleware(rateLimit, RATE_LIMIT_PLACEMENT);
   return Object.assign(rateLimit, { close, [Symbol.asyncDispose]: close });
 }

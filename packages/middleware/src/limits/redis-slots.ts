@@ -4,13 +4,14 @@ import type { ExtapiError } from '@extapi/core';
 import type { Release, SlotPool } from './local-slots.js';
 import type { OnRedisError } from './options.js';
 import {
-  createKeyQueues,
   exported,
   isRedisUnavailable,
   type RedisClientLike,
   type RedisConnection,
-  redisKey,
-} from './redis.js';
+} from '../redis/connection.js';
+import { redisKey } from '../redis/key.js';
+import { createKeyQueues } from './key-queues.js';
+import { OUTAGE_RETRY_MS, type OutageWait } from './outage.js';
 import type { WaitQueue } from './wait-queue.js';
 
 // How often a process whose head found every slot taken asks again (a release in this process wakes
@@ -54,6 +55,8 @@ export interface RedisSlotsInit {
   leaseMs: number;
   connection: RedisConnection;
   onRedisError: OnRedisError;
+  /** Whether queued calls wait out a Redis that went away before `onRedisError` applies. */
+  outage: OutageWait;
 }
 
 /**
@@ -61,10 +64,10 @@ export interface RedisSlotsInit {
  * take a slot of their process's own pool first (see concurrencyLimit), so this queue never holds
  * more than `max` calls per process and needs no bound of its own.
  * @example
- * const pool = createRedisSlots({ max: 4, id: 'partner', leaseMs: 30_000, connection, onRedisError: 'fail' });
+ * const pool = createRedisSlots({ max: 4, id: 'partner', leaseMs: 30_000, connection, onRedisError: 'fail', outage });
  */
 export function createRedisSlots(init: RedisSlotsInit): SlotPool {
-  const { max, id, leaseMs, connection, onRedisError } = init;
+  const { max, id, leaseMs, connection, onRedisError, outage } = init;
   let active = 0;
 
   /** One attempt at a lease; `undefined` when every slot is taken. */
@@ -138,9 +141,14 @@ export function createRedisSlots(init: RedisSlotsInit): SlotPool {
     try {
       release = await tryLease(key);
     } catch (error) {
+      if (outage.keepWaiting(key, error)) {
+        await sleep(OUTAGE_RETRY_MS);
+        return true;
+      }
       failAll(queue, error);
       return false;
     }
+    outage.ended(key);
     if (release === undefined) {
       await sleep(POLL_MS);
       return true;

@@ -3,13 +3,11 @@
 import type { ExtapiError } from '@extapi/core';
 import { type StartGate, slackMs, type WindowRule } from './local-window.js';
 import type { OnRedisError } from './options.js';
-import {
-  createKeyQueues,
-  defineScript,
-  isRedisUnavailable,
-  type RedisConnection,
-  redisKey,
-} from './redis.js';
+import { isRedisUnavailable, type RedisConnection } from '../redis/connection.js';
+import { redisKey } from '../redis/key.js';
+import { defineScript } from '../redis/script.js';
+import { createKeyQueues } from './key-queues.js';
+import { OUTAGE_RETRY_MS, type OutageWait } from './outage.js';
 import type { WaitQueue } from './wait-queue.js';
 
 // KEYS[1]: a hash with `tat` (when the next start is due) and `pause` (no start before), in ms of
@@ -63,16 +61,18 @@ export interface RedisWindowInit {
   onRedisError: OnRedisError;
   /** The local gate that takes over when Redis fails and `onRedisError` is `'local'`. */
   fallback: StartGate;
+  /** Whether queued calls wait out a Redis that went away before `onRedisError` applies. */
+  outage: OutageWait;
 }
 
 /**
  * Creates a start gate shared by every process that uses the same `id` on the same Redis.
  * @example
  * const gate = createRedisWindow({ rule, id: 'partner', maxQueue: Infinity, connection,
- *   onRedisError: 'fail', fallback: createLocalWindow(rule, Infinity) });
+ *   onRedisError: 'fail', fallback: createLocalWindow(rule, Infinity), outage });
  */
 export function createRedisWindow(init: RedisWindowInit): StartGate {
-  const { rule, id, maxQueue, connection, onRedisError, fallback } = init;
+  const { rule, id, maxQueue, connection, onRedisError, fallback, outage } = init;
   const args = [rule.limit, rule.windowMs, slackMs(rule)];
 
   function keys(key: string): string[] {
@@ -95,9 +95,14 @@ export function createRedisWindow(init: RedisWindowInit): StartGate {
         await connection.run((client) => WINDOW_SCRIPT(client, keys(key), ['take', ...args, 0])),
       );
     } catch (error) {
+      if (outage.keepWaiting(key, error)) {
+        await sleep(OUTAGE_RETRY_MS);
+        return true;
+      }
       failAll(queue, key, error);
       return false;
     }
+    outage.ended(key);
     // The head may have left while Redis answered: the start then goes to the next in line.
     if (wait <= 0) queue.shift()?.grant();
     else await sleep(wait);
