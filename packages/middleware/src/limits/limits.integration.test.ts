@@ -2,6 +2,7 @@ import { createClient, type Middleware, TimeoutError } from '@extapi/core';
 import { startTestServer, type TestServer } from '@extapi/core/testing';
 import { undiciTransport } from '@extapi/backend-undici';
 import { concurrencyLimit } from './concurrency-limit.js';
+import { spyOnTimers } from '../../test/limits/timer-spy.js';
 import { busiestWindow } from '../../test/limits/windows.js';
 import { DEFAULT_RATE_LIMIT_OPTIONS, rateLimit } from './rate-limit.js';
 
@@ -18,16 +19,11 @@ const report = (line: string) => {
  */
 function recordLimiter() {
   const log: ({ kind: 'wait'; ms: number; due: number } | { kind: 'start'; path: string })[] = [];
-  const realSetTimeout = globalThis.setTimeout;
-  const spy = jest.spyOn(globalThis, 'setTimeout').mockImplementation(((
-    fn: (...args: unknown[]) => void,
-    ms?: number,
-    ...args: unknown[]
-  ) => {
-    // The limiter's own timers only (its pump); reading a stack here would slow the limiter down.
-    if (fn.name === 'pump') log.push({ kind: 'wait', ms: ms ?? 0, due: performance.now() + ms! });
-    return realSetTimeout(fn, ms, ...args);
-  }) as typeof setTimeout);
+  // The limiter's own timers only (its pump); reading a stack here would slow the limiter down.
+  const spy = spyOnTimers(
+    (fn) => fn.name === 'pump',
+    (ms) => log.push({ kind: 'wait', ms, due: performance.now() + ms }),
+  );
   const stamp: Middleware = (ctx, next) => {
     log.push({ kind: 'start', path: ctx.request.url.pathname });
     return next(ctx);
@@ -47,7 +43,7 @@ function recordLimiter() {
     }
     return asked;
   };
-  return { log, stamp, waits, restore: () => spy.mockRestore() };
+  return { log, stamp, waits, restore: () => spy.restore() };
 }
 
 describe('limits against a real server', () => {

@@ -10,6 +10,7 @@ import {
 } from '@extapi/core/testing';
 import { undiciTransport } from '@extapi/backend-undici';
 import { Redis } from 'ioredis';
+import { spyOnTimers } from '../../test/limits/timer-spy.js';
 import { busiestWindow } from '../../test/limits/windows.js';
 import { concurrencyLimit } from './concurrency-limit.js';
 import { DEFAULT_RATE_LIMIT_OPTIONS, rateLimit } from './rate-limit.js';
@@ -171,22 +172,16 @@ describe('limits shared through Redis', () => {
       // The waits B's limiter asks its timer for, as Redis told it (its queue's sleep): unlike
       // elapsed time they do not grow on a slow, loaded machine (a late answer means a shorter wait).
       const waits: number[] = [];
-      const realSetTimeout = globalThis.setTimeout;
-      const spy = jest.spyOn(globalThis, 'setTimeout').mockImplementation(((
-        fn: (...args: unknown[]) => void,
-        ms?: number,
-        ...args: unknown[]
-      ) => {
-        if (/at sleep \(.*limits[\\/]key-queues\.ts/.test(new Error().stack ?? ''))
-          waits.push(ms ?? 0);
-        return realSetTimeout(fn, ms, ...args);
-      }) as typeof setTimeout);
+      const spy = spyOnTimers(
+        () => /at sleep \(.*limits[\\/]key-queues\.ts/.test(new Error().stack ?? ''),
+        (ms) => waits.push(ms),
+      );
       let statuses: number[];
       try {
         const b = Array.from({ length: 4 }, () => clientB.get(`${server.url}/b`));
         statuses = await Promise.all([a, ...b].map((p) => p.then((r) => r.status)));
       } finally {
-        spy.mockRestore();
+        spy.restore();
       }
       expect(statuses).toEqual([429, 200, 200, 200, 200]);
       const [head, ...others] = server.arrivals;
