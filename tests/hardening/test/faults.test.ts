@@ -171,8 +171,12 @@ describe.each(TRANSPORTS)('faults over %s', (_name, kind) => {
       const client = guard.client([slots, rate, kind.make(guard)], { baseUrl: server.url });
 
       // monitor() opens a second connection in monitor mode; both are closed after the test.
+      // Every other connection is ready first: a command that reaches Redis while MONITOR is being
+      // set up shows a line before ioredis knows the connection monitors, which it then takes for
+      // a reply to nothing ("Command queue state error").
       const watcher = new Redis(redis.url);
       guard.defer(() => watcher.quit());
+      await Promise.all([connection.ping(), watcher.ping()]);
       const monitor = await watcher.monitor();
       guard.defer(() => monitor.disconnect());
       const lines: string[] = [];
