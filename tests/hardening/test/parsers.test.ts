@@ -75,6 +75,23 @@ function superlinear(ratios: Record<string, number>): [string, number][] {
 describe('linear parsers', () => {
   useGuard();
 
+  it('measures a quadratic parser as superlinear and a linear one as linear (the meter works)', async () => {
+    const quadratic = (value: string) => () => {
+      let pairs = 0;
+      for (let i = 0; i < value.length; i++) {
+        for (let j = i; j < value.length; j++) if (value[i] === value[j]) pairs++;
+      }
+      return pairs;
+    };
+    const linear = (value: string) => () => value.split(' ').length;
+    expect(await growth((size) => quadratic(' '.repeat(size)), SIZE)).toBeGreaterThan(
+      LINEAR_GROWTH_LIMIT,
+    );
+    expect(await growth((size) => linear(' '.repeat(size)), SIZE)).toBeLessThan(
+      LINEAR_GROWTH_LIMIT,
+    );
+  });
+
   it.each(Object.entries(FILLERS))(
     'parses Retry-After, RateLimit-*, content-type and Link-style values of %s in linear time',
     async (_label, fill) => {
