@@ -59,7 +59,9 @@ export interface RateLimitOptions extends SharedLimitOptions {
    * starts in a window of `windowMs + deliveryJitterMs`, so that however those delays spread within
    * this margin, the server never sees more than `limit` arrivals in any `windowMs`. The cost: the
    * steady rate is `limit` per `windowMs + deliveryJitterMs` (97.6 % of `limit` per second with the
-   * default). 0 holds the limit only where the limiter grants.
+   * default). 0 holds the limit only where the limiter grants. Raise it where delays spread wider:
+   * processes starved of CPU (bench/README.md: 8 processes on 2 cores spread them over 65 ms, and
+   * the server then saw 103 in a window of a limit of 100), or a slow network to the partner.
    * @default 25
    */
   deliveryJitterMs?: number;
