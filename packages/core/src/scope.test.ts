@@ -1,4 +1,4 @@
-import { getEventListeners } from 'node:events';
+import { EventEmitter, getEventListeners } from 'node:events';
 import { AbortScope } from './scope.js';
 import { NEVER_ABORT } from './signal.js';
 
@@ -154,6 +154,41 @@ describe('AbortScope', () => {
       root.onAbort(() => calls.push('only me'));
       root.abort('x');
       expect(calls).toEqual(['only me']);
+    });
+  });
+
+  describe('bound', () => {
+    it('ends the scope with its work: released on an answer, disposed on a failure', async () => {
+      const parent = new AbortScope(undefined, 1_000, () => 'outer');
+      const answered = parent.child(100, () => 'inner');
+      await expect(answered.bound(Promise.resolve({ body: null }))).resolves.toEqual({
+        body: null,
+      });
+      const failed = parent.child(100, () => 'inner');
+      await expect(failed.bound(Promise.reject(new Error('no')))).rejects.toThrow('no');
+      // Neither deadline fires any more, and the parent's abort no longer reaches them.
+      jest.advanceTimersByTime(100);
+      parent.abort('caller');
+      expect([answered.aborted, failed.aborted]).toEqual([false, false]);
+    });
+
+    it('keeps a body still streaming under the enclosing scopes until it closes', async () => {
+      const parent = new AbortScope(undefined, 1_000, () => 'outer');
+      const scope = parent.child(100, () => 'inner');
+      const body = Object.assign(new EventEmitter(), { destroyed: false, readableEnded: false });
+      await scope.bound(Promise.resolve({ body }));
+      jest.advanceTimersByTime(100);
+      expect(scope.aborted).toBe(false);
+      parent.abort('caller');
+      expect(scope.reason).toBe('caller');
+      body.emit('close');
+    });
+
+    it('rejects at the deadline even when the work ignores the abort', async () => {
+      const scope = new AbortScope(undefined, 0, undefined).child(50, () => 'late');
+      const raced = scope.bound(new Promise<{ body?: unknown }>(() => {}));
+      jest.advanceTimersByTime(50);
+      await expect(raced).rejects.toBe('late');
     });
   });
 });

@@ -141,7 +141,23 @@ export class AbortScope {
    * first; a response that arrives after the abort is discarded, so its connection comes back.
    */
   race<T>(promise: Promise<T>): Promise<T> {
-    if (!this.canAbort) return promise;
+    return this.#race(promise, false);
+  }
+
+  /**
+   * {@link race} for the work this scope was made for (a `timeout()`'s child scope around the rest
+   * of the stack), which also ends the scope with the work: released when a response comes (a body
+   * still streaming keeps hearing the enclosing scopes until it closes), disposed on a failure.
+   * @example
+   * const scope = ctx.scope.child(2_000, onTimeout, ctx);
+   * return scope.bound(next(ctx.clone({ scope })));
+   */
+  bound<T extends { body?: unknown } | undefined>(promise: Promise<T>): Promise<T> {
+    return this.#race(promise, true);
+  }
+
+  #race<T>(promise: Promise<T>, owned: boolean): Promise<T> {
+    if (!this.canAbort && !owned) return promise;
     if (this.aborted) {
       promise.then(discardLate, noop);
       return Promise.reject(this.reason);
@@ -154,10 +170,13 @@ export class AbortScope {
       promise.then(
         (value) => {
           off();
+          // `?.`: a layer that forgot to return next() resolves nothing; the client names it.
+          if (owned) this.release((value as { body?: Parameters<AbortScope['release']>[0] })?.body);
           resolve(value);
         },
         (error) => {
           off();
+          if (owned) this.dispose();
           reject(error);
         },
       );

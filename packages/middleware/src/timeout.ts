@@ -61,37 +61,10 @@ export function timeout(options: TimeoutOptions | number): Middleware {
   const middleware = function timeout(ctx: Context, next: Next): Promise<HttpResponse> {
     const parent = ctx.scope;
     if (parent.aborted) return Promise.reject(parent.reason);
+    // The race rejects at the deadline even if an inner layer ignores the abort (a response that
+    // still comes after it is discarded), and a caller's abort rejects with the caller's reason.
     const scope = parent.child(ms, reason, ctx);
-    const inner = next(ctx.clone({ scope }));
-    // One promise for the race and its outcome: it rejects at the deadline even if an inner layer
-    // ignores the abort (a response that still comes after it is discarded), and a caller's abort
-    // rejects with the caller's reason.
-    return new Promise<HttpResponse>((resolve, reject) => {
-      const off = scope.onAbort((reason) => {
-        reject(reason);
-        inner.then(discardLate, noop);
-      });
-      inner.then(
-        (response) => {
-          off();
-          // `?.`: a layer inside that forgot to return next() resolves nothing; the client names it.
-          scope.release(response?.body);
-          resolve(response);
-        },
-        (error: unknown) => {
-          off();
-          scope.dispose();
-          reject(parent.aborted ? parent.reason : scope.aborted ? scope.reason : error);
-        },
-      );
-    });
+    return scope.bound(next(ctx.clone({ scope })));
   };
   return defineMiddleware(middleware, { name: 'timeout' });
-}
-
-function noop(): void {}
-
-/** A response that came after the deadline: its connection goes back to the pool. */
-function discardLate(response: HttpResponse | undefined): void {
-  if (typeof response?.discard === 'function') void response.discard();
 }
