@@ -52,7 +52,6 @@ export class AbortScope {
   readonly #onTimeout: ((arg: unknown) => unknown) | undefined;
   #timeoutArg: unknown = undefined;
   #external: AbortSignal | undefined;
-  #onExternal: (() => void) | undefined;
   // Its place in the deadline list of its duration (see DeadlineList), while its deadline counts.
   #list: DeadlineList | undefined;
   #prev: AbortScope | undefined;
@@ -83,8 +82,7 @@ export class AbortScope {
       if (external.aborted) this.abort(external.reason);
       else {
         this.#external = external;
-        this.#onExternal = () => this.abort(external.reason);
-        external.addEventListener('abort', this.#onExternal, { once: true });
+        follow(external, this);
       }
     }
     if (timeoutMs! > 0 && !this.aborted) AbortScope.#enlist(this, timeoutMs!);
@@ -264,7 +262,7 @@ export class AbortScope {
   #unlink(): void {
     if (this.#parent !== undefined) this.#parent.#remove(this);
     if (this.#external !== undefined) {
-      this.#external.removeEventListener('abort', this.#onExternal!);
+      unfollow(this.#external, this);
       this.#external = undefined;
     }
   }
@@ -328,6 +326,34 @@ interface DeadlineList {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** The `setTimeout` the timer was armed with. */
   clock: typeof setTimeout | undefined;
+}
+
+// The scopes that follow each outside signal, behind one listener on it: calls that share a signal
+// (one per batch, per incoming request, per shutdown) would otherwise add a listener each, and an
+// AbortSignal warns of a leak past 10 (MaxListenersExceededWarning), besides the cost of each.
+const followers = new WeakMap<AbortSignal, { scopes: Set<AbortScope>; listener: () => void }>();
+
+function follow(signal: AbortSignal, scope: AbortScope): void {
+  const entry = followers.get(signal);
+  if (entry !== undefined) {
+    entry.scopes.add(scope);
+    return;
+  }
+  const scopes = new Set([scope]);
+  const listener = () => {
+    followers.delete(signal);
+    for (const follower of scopes) follower.abort(signal.reason);
+  };
+  followers.set(signal, { scopes, listener });
+  signal.addEventListener('abort', listener, { once: true });
+}
+
+function unfollow(signal: AbortSignal, scope: AbortScope): void {
+  const entry = followers.get(signal);
+  if (entry === undefined || !entry.scopes.delete(scope) || entry.scopes.size > 0) return;
+  // The last follower left: a long-lived signal keeps no listener of ours.
+  followers.delete(signal);
+  signal.removeEventListener('abort', entry.listener);
 }
 
 function noop(): void {}
