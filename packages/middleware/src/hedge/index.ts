@@ -11,8 +11,10 @@ import {
 } from '@extapi/core';
 import { isIdempotentRequest } from '../retry/idempotency.js';
 import { createLatencyWindow, type LatencyWindow } from './latency.js';
+import { markHedge } from './mark.js';
 import { type HedgeOptions, type ResolvedHedgeOptions, resolveHedgeOptions } from './options.js';
 
+export { hedgeNumber } from './mark.js';
 export { createLatencyWindow, type LatencyWindow, type LatencyWindowOptions } from './latency.js';
 export {
   DEFAULT_HEDGE_OPTIONS,
@@ -34,24 +36,6 @@ const HEDGE_PLACEMENT = {
     reason: 'above retry() a hedge starts a second retry loop, and two hedge() multiply the copies',
   },
 };
-
-// Symbol.for: logging, tracing and a user's middleware below hedge() read the mark without
-// importing this module (and across two installed copies of it).
-const HEDGE: unique symbol = Symbol.for('extapi.hedge') as never;
-
-/**
- * Which hedge `ctx` is: 0 for a call's first attempt (or a call hedge() never saw), 1… for the
- * extra attempts hedge() sent. A hedge keeps `ctx.attempt` (it is a copy of the same attempt);
- * this is how a middleware below hedge() tells the copies apart.
- * @example
- * const tag: Middleware = (ctx, next) => {
- *   if (hedgeNumber(ctx) > 0) ctx.request.headers.set('x-hedge', String(hedgeNumber(ctx)));
- *   return next(ctx);
- * };
- */
-export function hedgeNumber(ctx: Context): number {
-  return (ctx as { [HEDGE]?: number })[HEDGE] ?? 0;
-}
 
 // One reason for every attempt that lost the race: it is never shown to the caller.
 const LOST = new Error('hedge(): another attempt answered first');
@@ -96,7 +80,7 @@ class Race {
     const scope = this.ctx.scope.fork();
     const attemptCtx = this.ctx.clone({ scope });
     if (hedge > 0) {
-      (attemptCtx as { [HEDGE]?: number })[HEDGE] = hedge;
+      markHedge(attemptCtx, hedge);
       this.config.onHedge?.({
         hedge,
         delayMs: this.config.now() - this.startedAt,
