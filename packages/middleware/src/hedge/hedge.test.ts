@@ -10,7 +10,13 @@ import {
 } from '@extapi/core';
 import { type MockAnswer, type MockStep, mockTransport } from '@extapi/core/testing';
 import { createRetryBudget, retry } from '../retry/index.js';
-import { type HedgeInfo, type HedgeOptions, hedge, hedgeNumber } from './index.js';
+import {
+  type HedgeInfo,
+  type HedgeOptions,
+  hedge,
+  hedgeNumber,
+  resolveHedgeOptions,
+} from './index.js';
 
 const URL_ = 'http://api.test/items';
 
@@ -369,6 +375,17 @@ describe('hedge()', () => {
     expect(rules([retry(), hedge()])).toEqual([]);
     expect(rules([hedge(), retry()])).toEqual(['order']);
     expect(rules([retry(), hedge(), hedge()])).toEqual(['duplicate']);
+  });
+
+  it("fills budget options it is not given from its own defaults (10 %), not retry()'s", () => {
+    expect(resolveHedgeOptions({}).budget!.tokens).toBe(1);
+    const budget = resolveHedgeOptions({ budget: { perSecond: 0, ratio: undefined } }).budget!;
+    // Full at 1 token; one hedge empties it; ten calls at 0.1 earn the next.
+    expect(budget.withdraw()).toBe(true);
+    for (let i = 0; i < 9; i++) budget.deposit();
+    expect(budget.withdraw()).toBe(false);
+    budget.deposit();
+    expect(budget.withdraw()).toBe(true);
   });
 
   it.each([

@@ -19,7 +19,12 @@ export function hedgeNumber(ctx: Context): number {
   return (ctx as { [HEDGE]?: number })[HEDGE] ?? 0;
 }
 
-/** Marks `ctx` (a fresh clone) as hedge number `hedge`; see {@link hedgeNumber}. */
+/**
+ * Marks `ctx` (a fresh clone) as hedge number `hedge`; see {@link hedgeNumber}.
+ * @example
+ * const copy = ctx.clone({ scope: ctx.scope.fork() });
+ * markHedge(copy, 1); // hedgeNumber(copy) === 1
+ */
 export function markHedge(ctx: Context, hedge: number): void {
   (ctx as { [HEDGE]?: number })[HEDGE] = hedge;
 }

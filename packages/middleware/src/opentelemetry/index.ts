@@ -180,7 +180,8 @@ function metricAttributes(
  * redacted), `url.scheme`, `url.template`, `http.response.status_code`, `http.request.resend_count`
  * (attempts and redirect hops before this one) and `error.type` (the status for ≥ 400, else the error's
  * class), and `extapi.hedge` (1, 2…) on the span of a hedge `hedge()` sent. Status ERROR for ≥ 400
- * and for errors, with the exception recorded; a caller's abort (or a hedge race lost) leaves it unset. The W3C trace context is set (not appended) on the request of the pass, and the transport runs
+ * and for errors, with the exception recorded; a caller's abort (or a hedge race lost) leaves it
+ * unset. The W3C trace context is set (not appended) on the request of the pass, and the transport runs
  * with tracing suppressed so instrumentation-undici adds no second span or header. With a meter (or a
  * global meter provider) it records `http.client.request.duration` in seconds.
  *

@@ -105,8 +105,10 @@ export function budgetOption(
     if (typeof value !== 'object' || value === null) {
       throw new ConfigError(name, value, 'expected a boolean, budget options or a RetryBudget');
     }
-    return isBudget(value)
-      ? value
-      : createRetryBudget({ ...defaults, ...(value as RetryBudgetOptions) });
+    if (isBudget(value)) return value;
+    // An explicit `undefined` means the caller's default (`defaults`), not the bucket's own.
+    const merged: Record<string, unknown> = { ...defaults };
+    for (const [key, item] of Object.entries(value)) if (item !== undefined) merged[key] = item;
+    return createRetryBudget(merged as RetryBudgetOptions);
   };
 }
