@@ -9,6 +9,7 @@ import {
   TransportError,
 } from '@extapi/core';
 import { type MockAnswer, type MockStep, mockTransport } from '@extapi/core/testing';
+import { logging } from '../logging/index.js';
 import { createRetryBudget, retry } from '../retry/index.js';
 import {
   type HedgeInfo,
@@ -150,7 +151,7 @@ describe('hedge()', () => {
       return next(ctx);
     };
     const slow = held();
-    const { client, hedges } = setup([slow.step, { status: 200 }], {}, [mark]);
+    const { client, hedges } = setup([slow.step, { status: 200 }], { now: Date.now }, [mark]);
     const call = client.get(URL_);
     await jest.advanceTimersByTimeAsync(100);
     await call;
@@ -159,7 +160,20 @@ describe('hedge()', () => {
       [1, 1],
     ]);
     expect(hedgeNumber(hedges[0]!.ctx)).toBe(1);
-    expect(hedges[0]!.delayMs).toBeGreaterThanOrEqual(0);
+    expect(hedges[0]!.delayMs).toBe(100);
+  });
+
+  it('shows in logging() below it as two requests, the loser aborted', async () => {
+    const events: string[] = [];
+    const log = (fields: object) => events.push((fields as { event: string }).event);
+    const logger = { debug: log, info: log, warn: log, error: log };
+    const slow = held();
+    const { client } = setup([slow.step, { status: 200 }], {}, [logging({ logger })]);
+    const call = client.get(URL_);
+    await jest.advanceTimersByTimeAsync(100);
+    await call;
+    await flush();
+    expect(events).toEqual(['request', 'request', 'response', 'abort']);
   });
 
   it('passes a POST without an Idempotency-Key straight through: same ctx, no timer', async () => {
