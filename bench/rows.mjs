@@ -88,6 +88,8 @@ const MAKE = {
     (await need('@extapi/middleware', 'basicAuth'))[0]({ username: 'u', password: 'p' }),
   expectStatus: async () => (await need('@extapi/middleware', 'expectStatus'))[0]([200]),
   retry: async () => (await need('@extapi/middleware', 'retry'))[0](),
+  // A GET is hedgeable: its timer is armed and cleared on every call, the hedge never sent.
+  hedge: async () => (await need('@extapi/middleware', 'hedge'))[0]({ delayMs: 1_000 }),
   circuitBreaker: async () => (await need('@extapi/middleware', 'circuitBreaker'))[0](),
   rateLimit: async () => (await needFrom(LIMITS, 'rateLimit'))({ limit: 1e9, windowMs: 1000 }),
   concurrencyLimit: async () => (await needFrom(LIMITS, 'concurrencyLimit'))({ max: 64 }),
@@ -147,6 +149,8 @@ export const ABLATION = [
   ].map((id) => ({ id, maxUs: 1 })),
   { id: 'prometheusMetrics', maxUs: 3 },
   { id: 'openTelemetry', maxUs: 3 },
+  // A race per hedgeable call: an abort scope, a clone, a promise and one timer set and cleared.
+  { id: 'hedge', maxUs: 3 },
   // Not a middleware: all twelve at once, to show whether their costs add up or compound.
   { id: 'recommended', label: 'recommended stack (all 12)' },
 ];

@@ -10,6 +10,7 @@ import { createServer } from 'node:http';
  * - GET /secure               → 200 for `Bearer fresh-token`, 401 otherwise
  * - GET /download?bytes=N     → N bytes, sent in chunks (for progress)
  * - GET /slow?ms=N            → 200 after N ms
+ * - GET /stuck/:key           → the first call per key never answers (until the client leaves), then 200
  * - GET /down                 → always 500 (for the circuit breaker)
  * - GET /pages?page=N         → items of page N (1–3), `Link: <…>; rel="next"` on all but the last
  * - POST /orders              → creates an order; the first request per Idempotency-Key gets a 500
@@ -74,6 +75,9 @@ export async function startDemoServer({ unref = false } = {}) {
         ? json(429, { error: 'slow down' }, { 'retry-after': '1' })
         : json(200, { key, ok: true });
     }
+    // Stuck: no answer and no timer; the request ends when the client aborts it (or at close).
+    if (route === 'stuck')
+      return firstTime(`stuck:${key}`) ? undefined : json(200, { key, ok: true });
     if (route === 'secure') {
       return req.headers.authorization === 'Bearer fresh-token'
         ? json(200, { secret: 'only for fresh tokens' })

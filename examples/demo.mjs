@@ -22,6 +22,7 @@ import {
   circuitBreaker,
   concurrencyLimit,
   expectStatus,
+  hedge,
   logging,
   rateLimit,
   retry,
@@ -116,6 +117,24 @@ try {
         client,
         `POST /orders → ${res.status} order #${order.id} after ${waited.length + 1} attempts, ${api.stats.orders} order in all`,
         'a POST is retried after a 500 only with an Idempotency-Key (the server dedupes by it)',
+      );
+    },
+  );
+
+  const hedges = [];
+  await withClient(
+    [
+      retry(quickRetry),
+      hedge({ delayMs: 50, onHedge: ({ hedge }) => hedges.push(hedge) }),
+      expectStatus([200]),
+    ],
+    async (client) => {
+      const before = served();
+      const res = await client.get('/stuck/demo', { pathTemplate: '/stuck/:key' });
+      say(
+        client,
+        `GET /stuck/demo → ${res.status} after ${hedges.length} hedge, ${served() - before} requests`,
+        'the first got no answer in 50 ms; a copy answered and the stuck one was aborted',
       );
     },
   );

@@ -63,6 +63,29 @@ describe('AbortScope', () => {
     expect(child.reason).toBe('stop');
   });
 
+  it('forks a scope its owner can abort even when nothing else can, without a timer', () => {
+    const root = new AbortScope();
+    const fork = root.fork();
+    const heard: unknown[] = [];
+    fork.onAbort((reason) => heard.push(reason));
+    expect(fork.canAbort).toBe(true);
+    fork.abort('lost');
+    expect(heard).toEqual(['lost']);
+    expect(root.aborted).toBe(false);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('aborts a fork with its parent, and forgets a disposed fork', () => {
+    const caller = new AbortController();
+    const root = new AbortScope(undefined, 0, undefined, caller.signal);
+    const kept = root.fork();
+    const disposed = root.fork();
+    disposed.dispose();
+    caller.abort('bye');
+    expect(kept.reason).toBe('bye');
+    expect(disposed.aborted).toBe(false);
+  });
+
   it('follows an outside signal and lets go of it when disposed', () => {
     const controller = new AbortController();
     const root = new AbortScope(undefined, 0, undefined, controller.signal);

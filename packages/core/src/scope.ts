@@ -62,18 +62,21 @@ export class AbortScope {
    * @param timeoutMs a deadline this many ms from now; `undefined` or `0` for none.
    * @param onTimeout makes the reason the scope aborts with when its deadline passes.
    * @param signal an outside signal (the caller's) that aborts the scope with its reason.
+   * @param abortable whether its own `abort()` counts even when nothing else can abort it.
    */
   constructor(
     parent?: AbortScope,
     timeoutMs?: number,
     onTimeout?: (arg: unknown) => unknown,
     signal?: AbortSignal,
+    abortable = false,
   ) {
     this.#parent = parent?.canAbort ? parent : undefined;
     this.#onTimeout = onTimeout;
     this.deadline = timeoutMs ? now() + timeoutMs : Number.POSITIVE_INFINITY;
     const external = signal !== undefined && signal !== NEVER_ABORT ? signal : undefined;
-    this.canAbort = this.#parent !== undefined || timeoutMs! > 0 || external !== undefined;
+    this.canAbort =
+      abortable || this.#parent !== undefined || timeoutMs! > 0 || external !== undefined;
     if (this.#parent !== undefined) {
       if (this.#parent.aborted) this.abort(this.#parent.reason);
       else this.#parent.#listen(this);
@@ -98,6 +101,20 @@ export class AbortScope {
     const scope = new AbortScope(this, timeoutMs, onTimeout as (arg: unknown) => unknown);
     scope.#timeoutArg = arg;
     return scope;
+  }
+
+  /**
+   * A scope inside this one that its owner may abort on its own, even when nothing else can abort
+   * this one: one of several attempts racing (hedging), where the losers are aborted. It aborts
+   * with this one too. Call {@link dispose} (or {@link release}) when done.
+   * @example
+   * const scope = ctx.scope.fork();
+   * const attempt = next(ctx.clone({ scope }));
+   * // … another attempt answered first:
+   * scope.abort(new Error('lost the race'));
+   */
+  fork(): AbortScope {
+    return new AbortScope(this, 0, undefined, undefined, true);
   }
 
   /** The deadline that ends this scope first: its own or an enclosing one's. */

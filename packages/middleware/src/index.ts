@@ -3,6 +3,7 @@
 export * from './logging/index.js';
 export * from './circuit-breaker.js';
 export * from './retry/index.js';
+export * from './hedge/index.js';
 export * from './timeout.js';
 export * from './expect-status.js';
 export * from './headers.js';

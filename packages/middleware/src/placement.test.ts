@@ -13,6 +13,7 @@ import { bearerAuth } from './auth/index.js';
 import { circuitBreaker } from './circuit-breaker.js';
 import { expectStatus } from './expect-status.js';
 import { headers } from './headers.js';
+import { hedge } from './hedge/index.js';
 import { concurrencyLimit, rateLimit } from './limits/index.js';
 import { logging } from './logging/index.js';
 import { openTelemetry } from './opentelemetry/index.js';
@@ -38,6 +39,7 @@ describe('middleware placement declarations', () => {
   it('every middleware of this package declares its factory name', () => {
     const made: Array<[string, Middleware]> = [
       ['retry', retry()],
+      ['hedge', hedge()],
       ['timeout', timeout({ ms: 1000 })],
       ['expectStatus', expectStatus()],
       ['headers', headers({ 'x-a': '1' })],
@@ -89,6 +91,13 @@ describe('middleware placement declarations', () => {
   it('two retry() are flagged as duplicates, whatever sits between them', () => {
     expect(lintStack([retry(), timeout({ ms: 100 }), retry()])).toEqual([
       expect.objectContaining({ rule: 'duplicate', positions: [0, 2] }),
+    ]);
+  });
+
+  it('hedge() is a re-sending boundary: a per-attempt middleware above it (and below retry) is flagged', () => {
+    expect(lintStack([retry(), hedge(), expectStatus()])).toEqual([]);
+    expect(lintStack([retry(), rateLimit({ limit: 1, windowMs: 1000 }), hedge()])).toEqual([
+      expect.objectContaining({ rule: 'outside-retry', positions: [1, 2] }),
     ]);
   });
 });

@@ -36,6 +36,7 @@ import {
   type TextMapSetter,
   type Tracer,
 } from '@opentelemetry/api';
+import { hedgeNumber } from '../hedge/mark.js';
 import {
   defaultSpanName,
   DURATION_BUCKETS,
@@ -178,7 +179,8 @@ function metricAttributes(
  * `http.request.method`, `server.address`, `server.port`, `url.full` (no userinfo, secret query values
  * redacted), `url.scheme`, `url.template`, `http.response.status_code`, `http.request.resend_count`
  * (attempts and redirect hops before this one) and `error.type` (the status for ≥ 400, else the error's
- * class). Status ERROR for ≥ 400 and for errors, with the exception recorded; a caller's abort leaves it
+ * class), and `extapi.hedge` (1, 2…) on the span of a hedge `hedge()` sent. Status ERROR for ≥ 400
+ * and for errors, with the exception recorded; a caller's abort (or a hedge race lost) leaves it
  * unset. The W3C trace context is set (not appended) on the request of the pass, and the transport runs
  * with tracing suppressed so instrumentation-undici adds no second span or header. With a meter (or a
  * global meter provider) it records `http.client.request.duration` in seconds.
@@ -265,6 +267,8 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Middleware {
         requestAttributes(ctx.request, ctx.meta.pathTemplate) as unknown as Attributes,
       );
       if (ctx.attempt > 1) span.setAttribute('http.request.resend_count', ctx.attempt - 1);
+      const hedge = hedgeNumber(ctx);
+      if (hedge > 0) span.setAttribute('extapi.hedge', hedge);
     }
     const withSpan = trace.setSpan(parent, span);
     const redirectsBefore = ctx.call.redirectCount;

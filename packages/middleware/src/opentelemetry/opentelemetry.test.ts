@@ -35,6 +35,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { expectStatus } from '../expect-status.js';
+import { hedge } from '../hedge/index.js';
 import { retry } from '../retry/index.js';
 import { DURATION_BUCKETS, openTelemetry } from './index.js';
 
@@ -222,6 +223,20 @@ describe('openTelemetry with an SDK', () => {
     const span = spans()[0]!;
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.attributes['error.type']).toBe('TimeoutError');
+  });
+
+  it('marks the span of a hedge with extapi.hedge; the aborted loser is neither error nor ok', async () => {
+    // The first attempt waits (abortably) long past the 1 ms hedge delay; the hedge answers at once.
+    const transport = mockTransport([{ status: 200, delayMs: 60_000 }, { status: 200 }]);
+    const client = createClient([hedge({ delayMs: 1, budget: false }), openTelemetry(), transport]);
+    await client.get('http://api.test/x');
+    await new Promise((resolve) => setImmediate(resolve));
+    const byHedge = new Map(spans().map((span) => [span.attributes['extapi.hedge'], span]));
+    expect([...byHedge.keys()].sort()).toEqual([1, undefined]);
+    expect(byHedge.get(1)!.status.code).toBe(SpanStatusCode.UNSET);
+    expect(byHedge.get(1)!.attributes['http.response.status_code']).toBe(200);
+    expect(byHedge.get(undefined)!.attributes['http.response.status_code']).toBeUndefined();
+    expect(byHedge.get(undefined)!.status.code).toBe(SpanStatusCode.UNSET);
   });
 
   it('makes one span per attempt inside retry(), with http.request.resend_count from the second on', async () => {

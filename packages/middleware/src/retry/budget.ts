@@ -1,6 +1,6 @@
 // The retry budget: a token bucket shared by every call through one retry() instance.
 // Calls and time earn tokens, retries spend them, so a failing upstream never sees a retry storm.
-import { type OptionSpec, option, readOptions } from '@extapi/core';
+import { ConfigError, type OptionCheck, type OptionSpec, option, readOptions } from '@extapi/core';
 
 /** Options of {@link createRetryBudget}. */
 export interface RetryBudgetOptions {
@@ -75,5 +75,40 @@ export function createRetryBudget(options: RetryBudgetOptions = {}): RetryBudget
       refill();
       return tokens;
     },
+  };
+}
+
+// A budget someone built: its own deposit/withdraw, or a class instance's (never Object.prototype's).
+function isBudget(value: object): value is RetryBudget {
+  const budget = value as Partial<RetryBudget>;
+  const proto = Object.getPrototypeOf(value);
+  return (
+    typeof budget.deposit === 'function' &&
+    typeof budget.withdraw === 'function' &&
+    (Object.hasOwn(value, 'deposit') || (proto !== Object.prototype && proto !== null))
+  );
+}
+
+/**
+ * The options-kit check of a `budget` option (retry(), hedge()): `true` or absent for a new bucket
+ * with `defaults`, options for a bucket with those (over `defaults`), a {@link RetryBudget} to
+ * share one, `false` for none.
+ * @example
+ * const SPEC = { budget: budgetOption({ ratio: 0.1 }) };
+ */
+export function budgetOption(
+  defaults: RetryBudgetOptions = {},
+): OptionCheck<RetryBudget | undefined> {
+  return (value, name) => {
+    if (value === undefined || value === true) return createRetryBudget(defaults);
+    if (value === false) return undefined;
+    if (typeof value !== 'object' || value === null) {
+      throw new ConfigError(name, value, 'expected a boolean, budget options or a RetryBudget');
+    }
+    if (isBudget(value)) return value;
+    // An explicit `undefined` means the caller's default (`defaults`), not the bucket's own.
+    const merged: Record<string, unknown> = { ...defaults };
+    for (const [key, item] of Object.entries(value)) if (item !== undefined) merged[key] = item;
+    return createRetryBudget(merged as RetryBudgetOptions);
   };
 }

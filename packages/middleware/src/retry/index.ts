@@ -21,6 +21,7 @@ import {
   redactUrl,
 } from '@extapi/core';
 import { backoffDelay } from './backoff.js';
+import { isIdempotentRequest } from './idempotency.js';
 import {
   type ResolvedRetryOptions,
   type RetryOptions,
@@ -41,6 +42,7 @@ export {
   type RetryBudget,
   type RetryBudgetOptions,
 } from './budget.js';
+export { IDEMPOTENT_METHODS, isIdempotentRequest } from './idempotency.js';
 export {
   DEFAULT_RETRY_OPTIONS,
   type ResolvedRetryOptions,
@@ -193,11 +195,7 @@ export function retry(options: RetryOptions = {}): Middleware {
     ) {
       key = randomUUID();
     }
-    const idempotent =
-      methods === 'all' ||
-      methods.has(method) ||
-      key !== undefined ||
-      ctx.request.headers.has('idempotency-key');
+    const idempotent = key !== undefined || isIdempotentRequest(ctx.request, methods);
     const attemptCtx = attemptOf(ctx, 1, key);
     // race() ends an attempt that ignores the abort, and releases its late response; for a call
     // nothing can abort it is the attempt itself.

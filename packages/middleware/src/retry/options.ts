@@ -12,7 +12,8 @@ import {
   sleep as abortableSleep,
 } from '@extapi/core';
 import type { BackoffOptions } from './backoff.js';
-import { createRetryBudget, type RetryBudget, type RetryBudgetOptions } from './budget.js';
+import { budgetOption, type RetryBudget, type RetryBudgetOptions } from './budget.js';
+import { IDEMPOTENT_METHODS } from './idempotency.js';
 
 /** What one attempt ended in, as a {@link RetryPolicy} sees it: a response or an error. */
 export type RetryOutcome =
@@ -104,7 +105,7 @@ export const DEFAULT_RETRY_OPTIONS = {
   /** @see RetryOptions.statusCodes */
   statusCodes: [408, 429, 500, 502, 503, 504] as readonly number[],
   /** @see RetryOptions.methods */
-  methods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'] as readonly string[],
+  methods: IDEMPOTENT_METHODS,
   /** @see RetryOptions.backoff */
   backoff: {
     /** @see BackoffOptions.baseMs */
@@ -176,26 +177,6 @@ const retryOnCheck: OptionCheck<readonly RetryPolicy[]> = (value, name) => {
   return [...policies];
 };
 
-// A budget someone built: its own deposit/withdraw, or a class instance's (never Object.prototype's).
-function isBudget(value: object): value is RetryBudget {
-  const budget = value as Partial<RetryBudget>;
-  const proto = Object.getPrototypeOf(value);
-  return (
-    typeof budget.deposit === 'function' &&
-    typeof budget.withdraw === 'function' &&
-    (Object.hasOwn(value, 'deposit') || (proto !== Object.prototype && proto !== null))
-  );
-}
-
-const budgetCheck: OptionCheck<RetryBudget | undefined> = (value, name) => {
-  if (value === undefined || value === true) return createRetryBudget();
-  if (value === false) return undefined;
-  if (typeof value !== 'object' || value === null) {
-    throw new ConfigError(name, value, 'expected a boolean, budget options or a RetryBudget');
-  }
-  return isBudget(value) ? value : createRetryBudget(value as RetryBudgetOptions);
-};
-
 const RETRY_SPEC = {
   maxAttempts: option.integer({ min: 1, default: d.maxAttempts }),
   // An item is never absent (array() passes a hole as null), hence no default.
@@ -204,7 +185,7 @@ const RETRY_SPEC = {
   backoff: option.object(BACKOFF_SPEC, 'retry() backoff'),
   maxRetryAfterMs: option.ms({ default: d.maxRetryAfterMs }),
   retryOn: retryOnCheck,
-  budget: budgetCheck,
+  budget: budgetOption(),
   idempotencyKey: option.boolean(d.idempotencyKey),
   onRetry: option.fn<(info: RetryInfo) => void>(),
   logger: option.logger<Pick<Logger, 'warn'>>(['warn']),
