@@ -86,11 +86,11 @@ function stripCredentials(ctx: Context, policy: RedirectPolicy): void {
 }
 
 /**
- * Whether `url` is on `origin`, without building its origin string (a getter that allocates): its
+ * Whether `url` is on `origin` (scheme, host and port), without building its origin string (a getter that allocates): its
  * href starts with the origin and a path, query or fragment follows. Anything else (userinfo, another
  * host) is decided by the origin itself.
  */
-function sameOrigin(url: URL, origin: string): boolean {
+export function sameOrigin(url: URL, origin: string): boolean {
   const { href } = url;
   if (href.startsWith(origin)) {
     const next = href.charCodeAt(origin.length);
