@@ -270,3 +270,21 @@ describe('client.paginate(): items and next()', () => {
     ]);
   });
 });
+
+describe('client.paginate(): types', () => {
+  it('yields Item from paginate<Item>() and Page<Item> from pages<Item>()', async () => {
+    const client = createClient([
+      mockTransport([], { fallback: { status: 200, body: [{ id: 1 }] } }),
+    ]);
+    for await (const item of client.paginate<{ id: number }>('http://api.test/')) {
+      const id: number = item.id;
+      // @ts-expect-error an item is not a string
+      const wrong: string = item;
+      expect([id, wrong]).toEqual([1, { id: 1 }]);
+    }
+    for await (const page of client.pages<{ id: number }>('http://api.test/')) {
+      const ids: number[] = page.items.map((item) => item.id);
+      expect([page.page, ids, page.response.status]).toEqual([1, [1], 200]);
+    }
+  });
+});
