@@ -11,13 +11,8 @@ import { chain } from './compose.js';
 import { ConfigError } from './errors.js';
 import { middlewareInfo, middlewareName } from './middleware-info.js';
 import { createRedirectStep } from './redirect.js';
-import {
-  type Page,
-  type PageSender,
-  type PaginateOptions,
-  paginateItems,
-  paginatePages,
-} from './paginate.js';
+import { paginateItems, paginatePages } from './paginate.js';
+import type { Page, PageSender, PaginateOptions } from './paginate-options.js';
 import {
   buildContext,
   type CallOptions,

@@ -26,7 +26,7 @@ export {
   type PageRequest,
   type PaginateOptions,
   type PaginationOptions,
-} from './paginate.js';
+} from './paginate-options.js';
 export { findLink, type LinkValue, parseLinkHeader } from './link-header.js';
 export { isDiscardedRedirect, type RedirectMode } from './redirect.js';
 export { createResponse, type ResponseInit } from './response.js';
