@@ -259,9 +259,17 @@ export const isTooManyRedirectsError = guard<TooManyRedirectsError>('TooManyRedi
 export const isConfigError = guard<ConfigError>('ConfigError');
 
 /**
- * `client.paginate()` or `client.pages()` could not go on: a `next` link to another origin that
- * `allowOtherOrigins` does not allow (`ERR_PAGINATION_ORIGIN`), a page whose items could not be
- * found (`ERR_PAGINATION_ITEMS`), or a `next` link to the page itself (`ERR_PAGINATION_LOOP`).
+ * `client.paginate()` or `client.pages()` could not go on: a next page on another origin that
+ * `allowOtherOrigins` does not allow, or at a URL that is not http(s) (`ERR_PAGINATION_ORIGIN`), a
+ * page whose items could not be found (`ERR_PAGINATION_ITEMS`), a `Link` to the page itself
+ * (`ERR_PAGINATION_LOOP`), or a `next()` that returned neither a URL, an object nor `undefined`
+ * (`ERR_PAGINATION_NEXT`).
+ * @example
+ * try {
+ *   for await (const item of client.paginate('/items')) use(item);
+ * } catch (error) {
+ *   if (isPaginationError(error) && error.code === 'ERR_PAGINATION_ORIGIN') alert(error.message);
+ * }
  */
 export class PaginationError extends ExtapiError {
   /** The 1-based number of the page at fault. */
