@@ -182,6 +182,7 @@ function buildClient(
   const pager: PageSender = {
     resolve: (url) => resolveUrl(url, resolved.base, resolved.allowAbsoluteUrls),
     send: start,
+    check: (url, o, origin) => buildContext(url, o, resolved, origin).scope.dispose(),
   };
 
   const described = [...names, `${transport.transportName}Transport`];

@@ -96,6 +96,8 @@ export interface PageSender {
   resolve(url: string | URL): URL;
   /** Sends one page; the call's credentials belong to `origin`. */
   send(url: URL, options: CallOptions, origin: string): Promise<HttpResponse>;
+  /** Checks a page's request options as `send` would, sending nothing (throws `ConfigError`). */
+  check(url: URL, options: CallOptions, origin: string): void;
 }
 
 /** The defaults of {@link PaginationOptions}. */
@@ -152,5 +154,7 @@ export function resolvePagination(sender: PageSender, url: string | URL, input: 
   const start = sender.resolve(url);
   const first = new URL(start.href);
   if (query !== undefined) appendQuery(first, query);
+  // Every request option is checked now, as the first page will be sent, not when it is.
+  sender.check(first, call, start.origin);
   return { ...options, call, query, start, first, origin: start.origin };
 }

@@ -45,6 +45,10 @@ describe('client.paginate(): options', () => {
       [{ allowOtherOrigins: 'yes' }, /allowOtherOrigins/],
       [{ method: 'POST', body: (async function* () {})() }, /body.*a stream is sent once/],
       [{ query: 'a=1' }, /query: "a=1"/],
+      [{ timeoutMs: -1 }, /timeoutMs: -1/],
+      [{ signal: {} }, /signal/],
+      [{ headers: { 'x-a': 'b\r\nc' } }, /headers\.x-a/],
+      [{ json: {}, body: 'x' }, /give either json or body/],
     ];
     for (const [options, message] of bad) {
       let error: unknown;
