@@ -21,6 +21,7 @@ export type { Query, QueryValue, RequestOptions } from './request.js';
 export {
   DEFAULT_PAGINATION_OPTIONS,
   type NextPage,
+  type NextPageRequest,
   type Page,
   type PageInfo,
   type PageRequest,

@@ -45,13 +45,19 @@ export interface PageInfo<Item> {
  * here replaces it; `undefined` removes it), `json` or `body` replace the call's, `url` replaces
  * the first page's URL. `undefined`, `null` or `false`: there is no next page.
  */
-export type NextPage =
-  | string
-  | URL
-  | { url?: string | URL; query?: Query; json?: unknown; body?: RequestBody }
-  | undefined
-  | null
-  | false;
+export type NextPage = string | URL | NextPageRequest | undefined | null | false;
+
+/** The next page as a change of the first page's request (see {@link NextPage}). */
+export interface NextPageRequest {
+  /** Replaces the first page's URL; relative to the page's URL. @default the first page's URL */
+  url?: string | URL;
+  /** Merged over the call's `query`: a key given here replaces it, `undefined` removes it. */
+  query?: Query;
+  /** Replaces the call's `json` (and `body`). */
+  json?: unknown;
+  /** Replaces the call's `body` (and `json`). */
+  body?: RequestBody;
+}
 
 /** The pagination options of `client.paginate()` and `client.pages()`. Every field is optional. */
 export interface PaginationOptions<Item> {
