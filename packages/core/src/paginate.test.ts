@@ -248,6 +248,20 @@ describe('client.paginate(): items and next()', () => {
     ]);
   });
 
+  it('refuses what next() returns when it is no URL, object or undefined', async () => {
+    const client = createClient([mockTransport([], { fallback: { status: 200, body: [1] } })]);
+    for (const next of [() => 'http://[::1', () => 42]) {
+      const error = await all(client.paginate('http://api.test/', { next: next as never })).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({
+        name: 'PaginationError',
+        code: 'ERR_PAGINATION_NEXT',
+        page: 1,
+      });
+    }
+  });
+
   it('sends the json next() returns with every later page (a POST search API)', async () => {
     const transport = mockTransport([], {
       fallback: (ctx) => {

@@ -46,6 +46,15 @@ function mergeQuery(base: Query | undefined, patch: Query): URLSearchParams {
   return out.searchParams;
 }
 
+/** A URL from next(); URL's own error is not kept, since it quotes the input (userinfo too). */
+function parseNext(value: string | URL, base: string | URL, page: number): URL {
+  try {
+    return new URL(value, base);
+  } catch {
+    throw new PaginationError('next() returned an invalid URL', 'ERR_PAGINATION_NEXT', page);
+  }
+}
+
 /** The page after `info`, checked against the first page's origin; `undefined` at the end. */
 function nextRequest(
   r: ResolvedPagination,
@@ -57,11 +66,11 @@ function nextRequest(
   const base = response.url || info.request.url;
   let request: PageRequest;
   if (typeof next === 'string' || next instanceof URL) {
-    const url = new URL(next, base);
+    const url = parseNext(next, base, page);
     if (r.query !== undefined && url.search === '') appendQuery(url, r.query);
     request = { ...info.request, url };
   } else if (typeof next === 'object') {
-    const url = next.url === undefined ? new URL(r.start.href) : new URL(next.url, base);
+    const url = next.url === undefined ? new URL(r.start.href) : parseNext(next.url, base, page);
     const query = next.query === undefined ? r.query : mergeQuery(r.query, next.query);
     if (query !== undefined) appendQuery(url, query);
     const replaces = next.json !== undefined || next.body !== undefined;
@@ -97,9 +106,10 @@ function nextRequest(
     );
   }
   // Userinfo in a link never becomes credentials (as in a redirect's Location); the first URL's
-  // does, on its own origin (the redirect step drops the Authorization it makes anywhere else).
-  url.username = r.start.username;
-  url.password = r.start.password;
+  // does, on its own origin only.
+  const own = sameOrigin(url, r.origin);
+  url.username = own ? r.start.username : '';
+  url.password = own ? r.start.password : '';
   return request;
 }
 
