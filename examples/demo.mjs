@@ -293,6 +293,21 @@ try {
     },
   );
 
+  await withClient([retry(quickRetry), expectStatus([200])], async (client) => {
+    const before = served();
+    const ids = [];
+    const items = client.paginate('/pages', {
+      items: async (res) => (await res.json()).items,
+      pathTemplate: '/pages',
+    });
+    for await (const item of items) ids.push(item.id);
+    say(
+      client,
+      `client.paginate('/pages') → items ${ids.join(', ')} from ${served() - before} pages`,
+      'each page one call through the stack, the next one from Link: rel="next"',
+    );
+  });
+
   await withClient([expectStatus([200])], async (client) => {
     const reports = [];
     const res = await client.get('/download', {

@@ -11,7 +11,15 @@ import { chain } from './compose.js';
 import { ConfigError } from './errors.js';
 import { middlewareInfo, middlewareName } from './middleware-info.js';
 import { createRedirectStep } from './redirect.js';
-import { buildContext, readRequestOptions, type RequestOptions } from './request.js';
+import { paginateItems, paginatePages } from './paginate.js';
+import type { Page, PageSender, PaginateOptions } from './paginate-options.js';
+import {
+  buildContext,
+  type CallOptions,
+  readRequestOptions,
+  type RequestOptions,
+} from './request.js';
+import { resolveUrl } from './url.js';
 import { warnStackOrder } from './stack-lint.js';
 import type { Context, Handler, HttpResponse, Middleware, Transport } from './types.js';
 
@@ -33,6 +41,32 @@ export interface Client {
   head(url: string | URL, options?: Omit<RequestOptions, 'method'>): Promise<HttpResponse>;
   /** Sends an OPTIONS; see {@link RequestOptions}. */
   options(url: string | URL, options?: Omit<RequestOptions, 'method'>): Promise<HttpResponse>;
+  /**
+   * The items of a paginated list, page after page as the iteration asks for them: each page is one
+   * call through the whole stack with `options`' request options, the next one found by
+   * `Link: <…>; rel="next"` or by `options.next`. Options are checked now (`ConfigError`).
+   * See {@link PaginateOptions}.
+   * @example
+   * for await (const repo of client.paginate<Repo>('/orgs/acme/repos', { maxItems: 500 })) {
+   *   console.log(repo.name);
+   * }
+   */
+  paginate<Item = unknown>(
+    url: string | URL,
+    options?: PaginateOptions<Item>,
+  ): AsyncIterableIterator<Item>;
+  /**
+   * The pages of a paginated list, as {@link Client.paginate} fetches them: `{ page, items, response }`,
+   * for the headers of each page (`X-Total-Count`, rate-limit headers).
+   * @example
+   * for await (const { items, response } of client.pages<Repo>('/orgs/acme/repos')) {
+   *   console.log(items.length, response.headers.get('x-ratelimit-remaining'));
+   * }
+   */
+  pages<Item = unknown>(
+    url: string | URL,
+    options?: PaginateOptions<Item>,
+  ): AsyncIterableIterator<Page<Item>>;
   /** The terminal of the stack: reach the undici `Agent` or the `fetch` in use through it. */
   readonly transport: Transport;
   /**
@@ -116,12 +150,21 @@ function buildClient(
   const labels = middleware.map((fn, i) => (middlewareInfo(fn) ? names[i]! : fn.name || names[i]!));
 
   function send(input: string | URL, options: unknown, method?: string): Promise<HttpResponse> {
-    let ctx: Context;
-    let signal: AbortSignal | undefined;
+    let o: CallOptions;
     try {
-      const o = readRequestOptions(options, method);
-      signal = o.signal as AbortSignal | undefined;
-      ctx = buildContext(input, o, resolved);
+      o = readRequestOptions(options, method);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return start(input, o);
+  }
+
+  /** Runs one call whose options are read; `origin` for a page of paginate() (see buildContext). */
+  function start(input: string | URL, o: CallOptions, origin?: string): Promise<HttpResponse> {
+    let ctx: Context;
+    const signal = o.signal as AbortSignal | undefined;
+    try {
+      ctx = buildContext(input, o, resolved, origin);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -136,6 +179,12 @@ function buildClient(
     (url: string | URL, options?: Omit<RequestOptions, 'method'>): Promise<HttpResponse> =>
       send(url, options, name);
 
+  const pager: PageSender = {
+    resolve: (url) => resolveUrl(url, resolved.base, resolved.allowAbsoluteUrls),
+    send: start,
+    check: (url, o, origin) => buildContext(url, o, resolved, origin).scope.dispose(),
+  };
+
   const described = [...names, `${transport.transportName}Transport`];
 
   const client: Client = {
@@ -147,6 +196,8 @@ function buildClient(
     delete: method('DELETE'),
     head: method('HEAD'),
     options: method('OPTIONS'),
+    paginate: (url, options) => paginateItems(pager, url, options),
+    pages: (url, options) => paginatePages(pager, url, options),
     transport,
     describe: () => described.slice(),
     extend: (more) => {

@@ -257,3 +257,32 @@ export const isResponseTooLargeError = guard<ResponseTooLargeError>('ResponseToo
 export const isTooManyRedirectsError = guard<TooManyRedirectsError>('TooManyRedirectsError');
 /** Whether `error` is a {@link ConfigError}. */
 export const isConfigError = guard<ConfigError>('ConfigError');
+
+/**
+ * `client.paginate()` or `client.pages()` could not go on: a next page on another origin that
+ * `allowOtherOrigins` does not allow, or at a URL that is not http(s) (`ERR_PAGINATION_ORIGIN`), a
+ * page whose items could not be found (`ERR_PAGINATION_ITEMS`), a `Link` to the page itself
+ * (`ERR_PAGINATION_LOOP`), or a `next()` that returned neither a URL, an object nor `undefined`
+ * (`ERR_PAGINATION_NEXT`).
+ * @example
+ * try {
+ *   for await (const item of client.paginate('/items')) use(item);
+ * } catch (error) {
+ *   if (isPaginationError(error) && error.code === 'ERR_PAGINATION_ORIGIN') alert(error.message);
+ * }
+ */
+export class PaginationError extends ExtapiError {
+  /** The 1-based number of the page at fault. */
+  readonly page: number;
+  constructor(message: string, code: string, page: number, options: ExtapiErrorOptions = {}) {
+    super(message, code, options);
+    this.page = page;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), page: this.page };
+  }
+}
+
+/** Whether `error` is a {@link PaginationError}. */
+export const isPaginationError = guard<PaginationError>('PaginationError');

@@ -18,6 +18,17 @@ export { createContext, markSensitiveHeader, peekHeaders, type ContextInit } fro
 export { createClient, type Client } from './client.js';
 export { DEFAULT_CLIENT_OPTIONS, type ClientOptions } from './client-options.js';
 export type { Query, QueryValue, RequestOptions } from './request.js';
+export {
+  DEFAULT_PAGINATION_OPTIONS,
+  type NextPage,
+  type NextPageRequest,
+  type Page,
+  type PageInfo,
+  type PageRequest,
+  type PaginateOptions,
+  type PaginationOptions,
+} from './paginate-options.js';
+export { findLink, type LinkValue, parseLinkHeader } from './link-header.js';
 export { isDiscardedRedirect, type RedirectMode } from './redirect.js';
 export { createResponse, type ResponseInit } from './response.js';
 export { type HeaderRecord, recordHeaders } from './record-headers.js';

@@ -14,7 +14,7 @@ import { option, unknownOption } from './options.js';
 import type { RedirectMode } from './redirect.js';
 import { AbortScope } from './scope.js';
 import type { Context, Progress, RequestBody, RequestMeta } from './types.js';
-import { appendQuery, type Query, resolveUrl } from './url.js';
+import { appendQuery, parseHttpUrl, type Query, resolveUrl } from './url.js';
 
 // The global HeadersInit exists only with the DOM lib; users on @types/node alone have Headers but
 // not HeadersInit, so the published declarations must not name it.
@@ -77,9 +77,10 @@ const REQUEST_KEYS = {
   onUploadProgress: true,
   onDownloadProgress: true,
 } satisfies Record<keyof RequestOptions, true>;
-const REQUEST_KEY_LIST = Object.keys(REQUEST_KEYS);
+/** The names of every request option, for "did you mean" hints. */
+export const REQUEST_KEY_LIST: readonly string[] = Object.keys(REQUEST_KEYS);
 /** A call's options as read: every field an own one, so reads never reach a prototype. */
-class CallOptions implements Record<keyof RequestOptions, unknown> {
+export class CallOptions implements Record<keyof RequestOptions, unknown> {
   method: unknown = undefined;
   headers: unknown = undefined;
   query: unknown = undefined;
@@ -140,18 +141,25 @@ function isSignal(value: unknown): value is AbortSignal {
  * Builds the Context of one call from its checked options: the URL (joined onto `baseUrl`), the
  * headers (client's, then the call's), the body (`json` serialised, forms encoded), and the call's
  * root scope, which holds its deadline (`timeoutMs`) and follows the caller's signal.
+ * With `origin` (a page of `client.paginate()`), `input` is an absolute URL its caller already
+ * checked: it is not joined onto `baseUrl`, and the call's credentials belong to `origin`, so the
+ * redirect step drops them when `input` is on another one.
  */
 export function buildContext(
   input: string | URL,
   o: CallOptions,
   resolved: ResolvedClientOptions,
+  origin?: string,
 ): Context {
   const rawMethod = o.method ?? 'GET';
   if (typeof rawMethod !== 'string' || !TOKEN.test(rawMethod)) {
     throw new ConfigError('method', rawMethod, 'expected an HTTP method token');
   }
   const method = rawMethod.toUpperCase();
-  const url = resolveUrl(input, resolved.base, resolved.allowAbsoluteUrls);
+  const url =
+    origin === undefined
+      ? resolveUrl(input, resolved.base, resolved.allowAbsoluteUrls)
+      : parseHttpUrl('url', input);
   if (o.query !== undefined) appendQuery(url, o.query as Query);
 
   const headers = resolved.headers ? new Headers(resolved.headers) : new Headers();
@@ -220,7 +228,7 @@ export function buildContext(
     maxResponseBytes: checkMaxResponseBytes(o.maxResponseBytes, 'maxResponseBytes'),
     sensitiveHeaders: resolved.sensitiveSet,
     call: {
-      origin: url.origin,
+      origin: origin ?? url.origin,
       redirect: checkRedirect(o.redirect, 'redirect') ?? resolved.redirect,
       maxRedirects: checkMaxRedirects(o.maxRedirects, 'maxRedirects') ?? resolved.maxRedirects,
     },

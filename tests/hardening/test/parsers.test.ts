@@ -1,7 +1,14 @@
 // Linear parsers (undici CVE-2023-24807 and others): wherever extapi reads a header, a hostile value
 // 8 times longer takes about 8 times as long (64 when quadratic), and junk in Retry-After falls back
 // to the backoff. Growth, not wall-clock time, so that a slow or loaded machine measures the same.
-import { createClient, parseRateLimitReset, parseRetryAfter, redactUrl } from '@extapi/core';
+import {
+  createClient,
+  findLink,
+  parseLinkHeader,
+  parseRateLimitReset,
+  parseRetryAfter,
+  redactUrl,
+} from '@extapi/core';
 import { mockTransport, rawResponse, startRawServer } from '@extapi/core/testing';
 import { logging, retry, serverPauseMs } from '@extapi/middleware';
 import { growth, LINEAR_GROWTH_LIMIT } from './helpers/growth.js';
@@ -65,7 +72,32 @@ const PARSERS: Record<string, (value: string) => () => unknown> = {
     return () => serverPauseMs(response);
   },
   redactUrl: (value) => () => redactUrl(`http://x/${value}?${value}=${value}`),
+  parseLinkHeader: (value) => () => parseLinkHeader(value),
 };
+
+/** Runs that a Link parser could rescan: brackets, quotes, escapes, parameter and list separators. */
+const LINK_FILLERS = {
+  'open brackets': '<',
+  semicolons: ';',
+  quotes: '"',
+  backslashes: '\\',
+  'empty params': '<a>;=;',
+  'rel lists': 'next ',
+};
+
+/** Hostile Link values around a filler: unterminated targets, quoted strings and parameter lists. */
+function linkShapes(fill: string, size: number): string[] {
+  const run = fill.repeat(size);
+  return [
+    run,
+    `<${run}`,
+    `<a>${run}; rel=next`,
+    `<a>; rel="${run}`,
+    `<a>; title="${run}"; rel="next ${run}"`,
+    `<a>; ${run}=x, <b>; rel=next`,
+    `${run}<b>; rel=next`,
+  ];
+}
 
 /** The entries that grew faster than linear: [what, ratio] pairs, to name them when a test fails. */
 function superlinear(ratios: Record<string, number>): [string, number][] {
@@ -109,6 +141,29 @@ describe('linear parsers', () => {
         const delay = parseRetryAfter(value);
         // Only digits with whitespace around them make a delay (OWS is trimmed): 1 s here.
         expect(delay === undefined || delay === 1000).toBe(true);
+      }
+    },
+  );
+
+  it.each(Object.entries(LINK_FILLERS))(
+    'parses Link headers made of %s in linear time, and never throwing',
+    async (_label, fill) => {
+      const ratios: Record<string, number> = {};
+      const count = linkShapes(fill, 1).length;
+      for (let shape = 0; shape < count; shape++) {
+        ratios[`parseLinkHeader of shape ${shape}`] = await growth(
+          (size) => PARSERS.parseLinkHeader!(linkShapes(fill, size)[shape]!),
+          SIZE,
+        );
+        ratios[`findLink of shape ${shape}`] = await growth((size) => {
+          const value = linkShapes(fill, size)[shape]!;
+          return () => findLink(value, 'http://x/');
+        }, SIZE);
+      }
+      expect(superlinear(ratios)).toEqual([]);
+      for (const value of linkShapes(fill, HOSTILE)) {
+        // Never throws; whatever it finds is a relative target, so on the response's origin.
+        expect(findLink(value, 'http://x/')?.origin ?? 'http://x').toBe('http://x');
       }
     },
   );
