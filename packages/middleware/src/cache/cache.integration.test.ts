@@ -1,9 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Client, createClient, isConfigError, isTransportError } from '@extapi/core';
+import {
+  type Client,
+  createClient,
+  isConfigError,
+  isTransportError,
+  lintStack,
+} from '@extapi/core';
 import { startTestServer, type TestServer } from '@extapi/core/testing';
 import { undiciTransport } from '@extapi/backend-undici';
 import { CACHE_STATUS_HEADER, cache, type CacheMiddleware } from './cache.js';
 import type { CacheOptions } from './options.js';
+import { memoryStore } from './store.js';
+import { retry } from '../retry/index.js';
 
 type Route = (req: IncomingMessage, res: ServerResponse, hit: number) => void;
 
@@ -295,6 +303,27 @@ describe('cache() against a real server', () => {
     expect([count('/r'), count('/public')]).toEqual([3, 1]);
   });
 
+  test('Vary: Authorization keeps the variants apart, and the store holds a hash, never the token', async () => {
+    const store = memoryStore();
+    await setup(
+      (req, res) =>
+        send(
+          res,
+          { 'cache-control': 'public, max-age=60', vary: 'authorization' },
+          String(req.headers.authorization),
+        ),
+      { store },
+    );
+    const alice = { headers: { authorization: 'Bearer alice-token' } };
+    await client.get('/r', alice);
+    const hit = await client.get('/r', alice);
+    expect([status(hit), await hit.text()]).toEqual(['HIT', 'Bearer alice-token']);
+    const bob = await client.get('/r', { headers: { authorization: 'Bearer bob-token' } });
+    expect([status(bob), await bob.text()]).toEqual(['MISS', 'Bearer bob-token']);
+    const stored = await store.get(`GET ${server.url}/r`);
+    expect(JSON.stringify(stored!.policy)).not.toMatch(/alice-token|bob-token/);
+  });
+
   test('maxEntryBytes: a larger body is passed on and not stored', async () => {
     await setup((_req, res) => send(res, { 'cache-control': 'max-age=60' }, 'x'.repeat(2048)), {
       maxEntryBytes: 1024,
@@ -352,6 +381,12 @@ describe('cache() against a real server', () => {
     } finally {
       await local.close();
     }
+  });
+
+  test('declares its placement: the stack check warns when it sits after retry()', () => {
+    const warnings = lintStack([retry(), cache(), transport]);
+    expect(warnings.map((w) => w.rule)).toEqual(['inside-retry']);
+    expect(lintStack([cache(), retry(), transport])).toEqual([]);
   });
 
   test('bad options throw ConfigError at creation', () => {

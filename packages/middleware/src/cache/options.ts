@@ -32,7 +32,7 @@ export interface CacheOptions {
   redis?: string | RedisClientLike;
   /** With `redis`: the name of the shared cache (part of every key). @default 'default' */
   id?: string;
-  /** With `redis`: how long one Redis command may take before it counts as a store failure, in ms. @default 1000 */
+  /** With `redis`: how long one Redis command may take before it counts as a store failure (a miss), in ms: it bounds what a Redis that is down costs a call. @default 500 */
   redisTimeoutMs?: number;
   /**
    * The cache key of a call, or `undefined` to bypass the cache for it. Without it only GET and
@@ -75,7 +75,7 @@ export const DEFAULT_CACHE_OPTIONS = Object.freeze({
   /** @see CacheOptions.id */
   id: 'default',
   /** @see CacheOptions.redisTimeoutMs */
-  redisTimeoutMs: 1000,
+  redisTimeoutMs: 500,
   /** @see CacheOptions.key */
   key: undefined as ((ctx: Context) => string | undefined) | undefined,
   /** @see CacheOptions.maxEntryBytes */

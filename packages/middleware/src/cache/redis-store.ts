@@ -19,7 +19,7 @@ export interface RedisStoreOptions {
   redis: string | RedisClientLike;
   /** The name of the cache: processes with the same `id` share entries. @default 'default' */
   id?: string;
-  /** How long one command may take before it counts as a failure, in ms. @default 1000 */
+  /** How long one command may take before it counts as a failure (a miss), in ms. @default 500 */
   redisTimeoutMs?: number;
 }
 
@@ -30,7 +30,7 @@ const SPEC = {
     return checked;
   },
   id: option.string('default'),
-  redisTimeoutMs: option.ms({ min: 1, default: 1000 }),
+  redisTimeoutMs: option.ms({ min: 1, default: 500 }),
 } satisfies OptionSpec<RedisStoreOptions>;
 
 /** Four bytes of metadata length, the metadata as UTF-8 JSON, then the body. */
