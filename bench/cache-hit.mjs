@@ -53,8 +53,12 @@ for (let r = 0; r < rounds; r++) {
   hits.push(await perCall(cached, iterations));
   plain.push(await perCall(bare, iterations));
 }
-console.log(`cache() memory hit: ${iterations.toLocaleString('en-US')} GETs × ${rounds} rounds, median CPU µs per call`);
+console.log(
+  `cache() memory hit: ${iterations.toLocaleString('en-US')} GETs × ${rounds} rounds, median CPU µs per call`,
+);
 console.log(`machine: ${machine()}`);
 console.log(`  cache() hit (client + cache, body copied and read): ${median(hits).toFixed(2)} µs`);
 console.log(`  no cache, a middleware answering with a constant:   ${median(plain).toFixed(2)} µs`);
-console.log(`  the hit's own cost:                                  ${(median(hits) - median(plain)).toFixed(2)} µs`);
+console.log(
+  `  the hit's own cost:                                  ${(median(hits) - median(plain)).toFixed(2)} µs`,
+);
