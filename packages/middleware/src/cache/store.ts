@@ -60,6 +60,8 @@ interface Slot {
   entry: CacheEntry;
   bytes: number;
   expires: number;
+  /** The insertion count when it was last put at the recent end. */
+  order: number;
 }
 
 /** What an entry costs in memory, roughly: its body plus its policy as JSON (headers dominate). */
@@ -78,7 +80,8 @@ export interface MemoryStore extends CacheStore {
 /**
  * A cache store in this process's memory: a least-recently-used map bounded by `maxBytes` (an
  * entry larger than that is not kept), entries dropped once their time to live has passed. A Map
- * keeps insertion order, so moving an entry to the end on use is the whole LRU.
+ * keeps insertion order, so moving an entry to the end on use is the whole LRU; an entry already
+ * among the most recent half is left in place (a delete and a set per hit cost a tenth of a hit).
  * @example
  * const client = createClient([cache({ store: memoryStore({ maxBytes: 8 * 1024 * 1024 }) }), retry(), undiciTransport()]);
  */
@@ -86,6 +89,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const { maxBytes, now } = readOptions('memoryStore()', options, MEMORY_SPEC);
   const slots = new Map<string, Slot>();
   let bytes = 0;
+  let inserted = 0;
 
   function remove(key: string, slot: Slot): void {
     slots.delete(key);
@@ -96,10 +100,17 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     get(key) {
       const slot = slots.get(key);
       if (slot === undefined) return Promise.resolve(undefined);
-      remove(key, slot);
-      if (slot.expires <= now()) return Promise.resolve(undefined);
-      slots.set(key, slot);
-      bytes += slot.bytes;
+      if (slot.expires <= now()) {
+        remove(key, slot);
+        return Promise.resolve(undefined);
+      }
+      // Already the newest, or among the most recent half: left in place.
+      const age = inserted - slot.order;
+      if (age > 0 && age >= slots.size >> 1) {
+        slots.delete(key);
+        slot.order = ++inserted;
+        slots.set(key, slot);
+      }
       return Promise.resolve(slot.entry);
     },
     set(key, entry, ttlMs) {
@@ -111,7 +122,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         if (bytes + size <= maxBytes) break;
         remove(oldest, slot);
       }
-      slots.set(key, { entry, bytes: size, expires: now() + ttlMs });
+      slots.set(key, { entry, bytes: size, expires: now() + ttlMs, order: ++inserted });
       bytes += size;
       return Promise.resolve();
     },
