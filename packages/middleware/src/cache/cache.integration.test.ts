@@ -354,12 +354,24 @@ describe('cache() against a real server', () => {
     expect(await (await client.get('/r')).text()).toBe('abc');
   });
 
-  test('a POST passes untouched without a key function', async () => {
-    await setup((_req, res) => send(res, { 'cache-control': 'max-age=60' }));
+  test('a POST is not cached without a key function, and a successful one invalidates the URL', async () => {
+    await setup((req, res, n) => {
+      if (req.method === 'DELETE' && n > 3) {
+        res.writeHead(500);
+        res.end();
+      } else send(res, { 'cache-control': 'max-age=60' }, `${req.method} ${n}`);
+    });
+    await client.get('/r');
+    expect(status(await client.get('/r'))).toBe('HIT');
     await client.post('/r', { json: {} });
     const again = await client.post('/r', { json: {} });
     expect(status(again)).toBeNull();
-    expect(count()).toBe(2);
+    const after = await client.get('/r');
+    expect([status(after), await after.text()]).toEqual(['MISS', 'GET 4']);
+    // A failed DELETE changed nothing: the entry stays.
+    await client.delete('/r');
+    expect(status(await client.get('/r'))).toBe('HIT');
+    expect(count()).toBe(5);
   });
 
   test('stale-if-error: with the server down (connection refused) the stale entry is served', async () => {

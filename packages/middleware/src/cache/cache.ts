@@ -66,6 +66,14 @@ const CONDITIONAL = [
   'range',
 ];
 
+// Methods that change nothing at the partner (RFC 9110 §9.2.1): they invalidate nothing.
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+function hasConditional(headers: Headers): boolean {
+  for (const name of CONDITIONAL) if (headers.has(name)) return true;
+  return false;
+}
+
 type PolicyRequest = CachePolicy.Request & { headers: CachePolicy.Headers };
 
 /** Whether a failed refresh may be answered with the stored response (RFC 5861 §4). */
@@ -96,7 +104,8 @@ function mark(response: HttpResponse, status: CacheStatus): HttpResponse {
  * caller gets the stored body as the original status. `stale-while-revalidate` serves the stale
  * entry and refreshes it once in the background (one refresh per key at a time);
  * `stale-if-error` serves it when the partner fails (5xx, `TransportError`, `TimeoutError`,
- * `CircuitOpenError`). Every answer says how in the `x-extapi-cache` header (`HIT`,
+ * `CircuitOpenError`). A successful POST, PUT, PATCH or DELETE invalidates the stored GET of its
+ * URL. Every answer says how in the `x-extapi-cache` header (`HIT`,
  * `REVALIDATED`, `STALE`, `MISS`).
  *
  * Never stored: a response to a request with `Authorization` unless it says `public` or
@@ -354,14 +363,33 @@ export function cache(options: CacheOptions = {}): CacheMiddleware {
     return refresh(ctx, next, key, request, entry, policy, revalidation?.headers ?? {});
   }
 
-  // Not async: a call the cache leaves alone (a POST, a conditional request) costs no frame.
+  /**
+   * RFC 9111 §4.4: a successful unsafe request (POST, PUT, PATCH, DELETE…) invalidates what is
+   * stored for its URL, so the next GET asks the partner.
+   */
+  async function invalidate(url: string, response: HttpResponse): Promise<HttpResponse> {
+    if (response.status < 400) {
+      try {
+        await store.delete(`GET ${url}`);
+      } catch (error) {
+        storeFailed(error, 'delete');
+      }
+    }
+    return response;
+  }
+
+  // Not async: a call the cache leaves alone (a conditional request) costs no frame.
   const middleware = function cache(ctx: Context, next: Next): Promise<HttpResponse> {
     const { method, headers } = ctx.request;
     let base: string | undefined;
     if (o.key !== undefined) base = o.key(ctx);
     else if (method === 'GET' || method === 'HEAD') base = ctx.request.url.href;
+    else if (!SAFE.has(method)) {
+      const url = ctx.request.url.href;
+      return next(ctx).then((response) => invalidate(url, response));
+    }
     // The caller's own conditional or range request is theirs to answer: it passes untouched.
-    if (base === undefined || CONDITIONAL.some((name) => headers.has(name))) return next(ctx);
+    if (base === undefined || hasConditional(headers)) return next(ctx);
     return lookup(ctx, next, base);
   };
 
