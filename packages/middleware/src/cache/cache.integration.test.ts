@@ -8,7 +8,8 @@ import {
 } from '@extapi/core';
 import { startTestServer, type TestServer } from '@extapi/core/testing';
 import { undiciTransport } from '@extapi/backend-undici';
-import { CACHE_STATUS_HEADER, cache, type CacheMiddleware } from './cache.js';
+import { cache, type CacheMiddleware } from './cache.js';
+import { CACHE_STATUS_HEADER } from './respond.js';
 import type { CacheOptions } from './options.js';
 import { memoryStore } from './store.js';
 import { retry } from '../retry/index.js';

@@ -4,7 +4,8 @@ import { createClient } from '@extapi/core';
 import { sharedRedis, startTestServer, type TestServer } from '@extapi/core/testing';
 import { undiciTransport } from '@extapi/backend-undici';
 import { Redis } from 'ioredis';
-import { CACHE_STATUS_HEADER, cache } from './cache.js';
+import { cache } from './cache.js';
+import { CACHE_STATUS_HEADER } from './respond.js';
 import { redisStore } from './redis-store.js';
 
 const WORKER = join(__dirname, '../../test/cache/worker.mjs');

@@ -1,20 +1,14 @@
 // cache(): a private HTTP cache (RFC 9111, with RFC 5861's stale-while-revalidate and
 // stale-if-error) in memory or in Redis. Place it before retry(): a hit skips retries and limits.
-import { Readable } from 'node:stream';
 import {
   AbortScope,
   type Context,
-  createResponse,
   defineMiddleware,
   errorMessage,
   type HttpResponse,
-  isCircuitOpenError,
   isHttpStatusError,
-  isTimeoutError,
-  isTransportError,
   type Middleware,
   type Next,
-  recordHeaders,
   TimeoutError,
 } from '@extapi/core';
 import { type CacheOptions, type CacheStoreOperation, resolveCacheOptions } from './options.js';
@@ -29,17 +23,15 @@ import {
   storedRequestHeaders,
 } from './policy.js';
 import { redisStore } from './redis-store.js';
+import {
+  type CacheStatus,
+  fromEntry,
+  hasConditional,
+  isServerFailure,
+  mark,
+  SAFE,
+} from './respond.js';
 import { type CacheEntry, memoryStore } from './store.js';
-
-/** The response header that tells how the cache answered; see {@link CacheStatus}. */
-export const CACHE_STATUS_HEADER = 'x-extapi-cache';
-
-/**
- * The value of {@link CACHE_STATUS_HEADER}: `HIT` (fresh from the store, nothing sent),
- * `REVALIDATED` (stored body, confirmed by a 304), `STALE` (stored body served stale:
- * stale-while-revalidate, or stale-if-error after a failure), `MISS` (the partner's response).
- */
-export type CacheStatus = 'HIT' | 'REVALIDATED' | 'STALE' | 'MISS';
 
 /** The middleware `cache()` returns. */
 export interface CacheMiddleware extends Middleware {
@@ -58,42 +50,7 @@ const CACHE_PLACEMENT = {
   },
 };
 
-const CONDITIONAL = [
-  'if-none-match',
-  'if-modified-since',
-  'if-match',
-  'if-unmodified-since',
-  'range',
-];
-
-// Methods that change nothing at the partner (RFC 9110 §9.2.1): they invalidate nothing.
-const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
-
-function hasConditional(headers: Headers): boolean {
-  for (const name of CONDITIONAL) if (headers.has(name)) return true;
-  return false;
-}
-
 type PolicyRequest = CachePolicy.Request & { headers: CachePolicy.Headers };
-
-/** Whether a failed refresh may be answered with the stored response (RFC 5861 §4). */
-function isServerFailure(error: unknown): boolean {
-  return (
-    isTransportError(error) ||
-    isCircuitOpenError(error) ||
-    isTimeoutError(error) ||
-    (isHttpStatusError(error) && error.status >= 500)
-  );
-}
-
-function mark(response: HttpResponse, status: CacheStatus): HttpResponse {
-  try {
-    response.headers.set(CACHE_STATUS_HEADER, status);
-  } catch {
-    // A transport's immutable headers: the caller just cannot tell this miss apart.
-  }
-  return response;
-}
 
 /**
  * A private HTTP cache (RFC 9111) for GET and HEAD, built on `http-cache-semantics` (an optional
@@ -167,31 +124,6 @@ export function cache(options: CacheOptions = {}): CacheMiddleware {
     } catch (error) {
       storeFailed(error, 'set');
     }
-  }
-
-  function fromEntry(
-    ctx: Context,
-    entry: CacheEntry,
-    headers: CachePolicy.Headers,
-    status: CacheStatus,
-  ): HttpResponse {
-    headers[CACHE_STATUS_HEADER] = status;
-    const head = ctx.request.method === 'HEAD';
-    // Each caller gets its own bytes: one must not see what another wrote into its copy (a copy
-    // with new Uint8Array: a Buffer's slice() would share the memory).
-    const body = head
-      ? null
-      : ctx.readBody
-        ? new Uint8Array(entry.body)
-        : Readable.from([Buffer.from(entry.body)]);
-    return createResponse({
-      status: entry.status,
-      statusText: entry.statusText,
-      headers: () => recordHeaders(headers),
-      url: entry.url,
-      method: ctx.request.method,
-      body,
-    });
   }
 
   /** Stores `response` when the rules allow, and hands it on marked `status`. */

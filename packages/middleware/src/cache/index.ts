@@ -1,11 +1,7 @@
 // @extapi/middleware/cache: cache() with its stores. Its own subpath (not the package root), since
 // it needs the optional peer dependency http-cache-semantics (and ioredis for the Redis store).
-export {
-  cache,
-  CACHE_STATUS_HEADER,
-  type CacheMiddleware,
-  type CacheStatus,
-} from './cache.js';
+export { cache, type CacheMiddleware } from './cache.js';
+export { CACHE_STATUS_HEADER, type CacheStatus } from './respond.js';
 export {
   type CacheOptions,
   type CacheStoreOperation,

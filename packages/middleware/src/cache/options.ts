@@ -111,8 +111,11 @@ const SPEC = {
   now: option.fn<() => number, () => number>(d.now),
 } satisfies OptionSpec<CacheOptions>;
 
-/** {@link CacheOptions} after validation. */
-export type ResolvedCacheOptions = ReturnType<typeof resolveCacheOptions>;
+type Optional = 'store' | 'redis' | 'key' | 'logger' | 'onStoreError';
+
+/** {@link CacheOptions} after validation: every default filled in. */
+export type ResolvedCacheOptions = Required<Omit<CacheOptions, Optional>> &
+  Pick<CacheOptions, Optional>;
 
 /**
  * Validates {@link CacheOptions} (own properties only; an unknown one is refused with the nearest
@@ -121,7 +124,7 @@ export type ResolvedCacheOptions = ReturnType<typeof resolveCacheOptions>;
  * @example
  * resolveCacheOptions({ maxEntryBytes: 65_536 }).heuristic; // 0
  */
-export function resolveCacheOptions(options: CacheOptions = {}) {
+export function resolveCacheOptions(options: CacheOptions = {}): ResolvedCacheOptions {
   const resolved = readOptions('cache()', options, SPEC);
   if (resolved.store !== undefined && resolved.redis !== undefined) {
     throw new ConfigError('redis', REDACTED, 'give either store or redis, not both');
