@@ -269,6 +269,33 @@ describe('cache() against a real server', () => {
     expect([status(fresh), await fresh.text()]).toEqual(['HIT', 'v2']);
   });
 
+  test('stale-while-revalidate with an ETag: the background refresh is conditional and a 304 refreshes the entry', async () => {
+    await setup((req, res, n) => {
+      const headers = {
+        etag: '"v1"',
+        'cache-control': 'max-age=1, stale-while-revalidate=60',
+        'x-seen': String(n),
+      };
+      if (req.headers['if-none-match'] === '"v1"') {
+        res.writeHead(304, headers);
+        res.end();
+      } else send(res, headers, 'stored');
+    });
+    await client.get('/r');
+    clock += 2_000;
+    const stale = await client.get('/r');
+    expect([status(stale), stale.headers.get('x-seen')]).toEqual(['STALE', '1']);
+    await middleware.settled();
+    expect(requests[1]!['if-none-match']).toBe('"v1"');
+    const fresh = await client.get('/r');
+    expect([status(fresh), fresh.headers.get('x-seen'), await fresh.text()]).toEqual([
+      'HIT',
+      '2',
+      'stored',
+    ]);
+    expect(count()).toBe(2);
+  });
+
   test('stale-if-error: a 503 is replaced by the stale entry, and the 503 is discarded', async () => {
     await setup((_req, res, n) => {
       if (n > 1) {
