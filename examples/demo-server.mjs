@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 /**
  * Starts the demo API on a random local port. Routes:
  * - GET /items/:id            → 200 JSON
+ * - GET /catalog              → 200 JSON, fresh for 60 s (`Cache-Control: max-age=60`, an `ETag`)
  * - GET /flaky/:key           → 503 on the first call per key, then 200
  * - GET /busy/:key            → 429 with Retry-After: 1 on the first call per key, then 200
  * - GET /secure               → 200 for `Bearer fresh-token`, 401 otherwise
@@ -42,6 +43,9 @@ export async function startDemoServer({ unref = false } = {}) {
       return key === 'missing'
         ? json(404, { error: 'no such item' })
         : json(200, { id: key, name: `item ${key}` });
+    }
+    if (route === 'catalog') {
+      return json(200, { items: 3 }, { 'cache-control': 'max-age=60', etag: '"catalog-1"' });
     }
     if (route === 'down') return json(500, { error: 'database unavailable' });
     if (route === 'pages') {

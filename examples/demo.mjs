@@ -28,6 +28,7 @@ import {
   retry,
   timeout,
 } from '@extapi/middleware';
+import { cache } from '@extapi/middleware/cache';
 import { openTelemetry } from '@extapi/middleware/opentelemetry';
 import { prometheusMetrics } from '@extapi/middleware/prometheus';
 import { Registry } from 'prom-client';
@@ -181,6 +182,20 @@ try {
       client,
       `10 GETs of /down → ${served() - before} got a 500, ${failedFast} failed fast (CircuitOpenError)`,
       '5 calls, all failed: the circuit opened for 10 s',
+    );
+  });
+
+  await withClient([cache(), retry(quickRetry), expectStatus([200])], async (client) => {
+    const before = served();
+    const answers = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await client.get('/catalog', { pathTemplate: '/catalog' });
+      answers.push(res.headers.get('x-extapi-cache'));
+    }
+    say(
+      client,
+      `3 GETs of /catalog → ${answers.join(', ')}; the server saw ${served() - before}`,
+      'max-age=60: a fresh stored response answers above retry(), nothing is sent',
     );
   });
 
