@@ -6,5 +6,6 @@ export * from './retry/index.js';
 export * from './timeout.js';
 export * from './expect-status.js';
 export * from './headers.js';
+export * from './dedupe.js';
 export * from './auth/index.js';
 export * from './limits/index.js';
