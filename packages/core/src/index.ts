@@ -20,6 +20,8 @@ export { DEFAULT_CLIENT_OPTIONS, type ClientOptions } from './client-options.js'
 export type { Query, QueryValue, RequestOptions } from './request.js';
 export { isDiscardedRedirect, type RedirectMode } from './redirect.js';
 export { createResponse, type ResponseInit } from './response.js';
+export type { StandardSchemaV1 } from './standard-schema.js';
+export { describeIssues, isStandardSchema, issuePath } from './schema-issues.js';
 export { type HeaderRecord, recordHeaders } from './record-headers.js';
 export {
   bodyLength,
