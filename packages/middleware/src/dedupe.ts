@@ -84,25 +84,36 @@ function credentials(ctx: Context): string {
 
 /** One request in flight and the callers waiting for it. */
 interface Flight {
-  readonly controller: AbortController;
+  /** The cancellation of the shared request: aborted when every caller has left. */
+  readonly scope: AbortScope;
   /** The shared response, its body buffered. */
   promise: Promise<HttpResponse>;
   /** Callers still waiting. */
   waiting: number;
   /** Callers that joined; one alone gets the response itself. */
   joined: number;
-  /** Whether a caller already received the shared bytes (the others get copies). */
-  handedOut: boolean;
+  /** The shared body, once settled with more than one caller; the first caller takes it as is. */
+  bytes: Uint8Array | undefined;
+  /** Whether a caller took `bytes` itself (the others get copies). */
+  handed: boolean;
   settled: boolean;
 }
 
-function noop(): void {}
+// Functions of the module, not closures: tsup's keepNames would name a closure on every call.
+
+/** Ends a flight: removed before any caller resumes, so a call made after it starts afresh. */
+function settle(flights: Map<string, Flight>, id: string, flight: Flight): void {
+  flight.settled = true;
+  if (flights.get(id) === flight) flights.delete(id);
+  flight.scope.dispose();
+}
 
 /** A response of its own for one caller of a shared flight: the same fields, its own body bytes. */
-function handOut(flight: Flight, shared: HttpResponse, bytes: Uint8Array): HttpResponse {
-  if (flight.joined === 1) return shared;
-  const first = !flight.handedOut;
-  flight.handedOut = true;
+function handOut(flight: Flight, shared: HttpResponse): HttpResponse {
+  const bytes = flight.bytes;
+  if (bytes === undefined) return shared; // a caller alone
+  const first = !flight.handed;
+  flight.handed = true;
   return createResponse({
     status: shared.status,
     statusText: shared.statusText,
@@ -149,6 +160,9 @@ export function dedupe(options?: DedupeOptions): Middleware {
   // The default key holds every header already; a user's key gets the credential headers added.
   const withCredentials = key !== defaultDedupeKey;
   const flights = new Map<string, Flight>();
+  // The parent of every shared request's scope: a root that can abort (so its children can) but
+  // never does. One controller per dedupe(), none per request.
+  const anchor = new AbortScope(undefined, 0, undefined, new AbortController().signal);
 
   function keyOf(ctx: Context): string | undefined {
     const own = key(ctx);
@@ -157,14 +171,14 @@ export function dedupe(options?: DedupeOptions): Middleware {
   }
 
   function start(id: string, ctx: Context, next: Next): Flight {
-    const controller = new AbortController();
-    const scope = new AbortScope(undefined, 0, undefined, controller.signal);
+    const scope = anchor.child();
     const flight: Flight = {
-      controller,
+      scope,
       promise: undefined as never,
       waiting: 0,
       joined: 0,
-      handedOut: false,
+      bytes: undefined,
+      handed: false,
       settled: false,
     };
     let sent: Promise<HttpResponse>;
@@ -173,34 +187,31 @@ export function dedupe(options?: DedupeOptions): Middleware {
     } catch (error) {
       sent = Promise.reject(error);
     }
-    const done = () => {
-      flight.settled = true;
-      // Removed before any caller resumes: a call made after this one settled starts afresh.
-      if (flights.get(id) === flight) flights.delete(id);
-      scope.dispose();
-    };
-    flight.promise = sent
-      .then((res) =>
-        // A layer below may hand back an unread body: read it once here, for everyone.
-        res.bodyRead
-          ? res
-          : res.bytes().then(
-              () => res,
-              (error: unknown) => res.discard().then(() => Promise.reject(error)),
-            ),
-      )
-      .then(
-        (res) => {
-          done();
+    flight.promise = sent.then(
+      (res) => {
+        // A caller alone takes the response as it is (the usual case: no copy, no extra turn);
+        // with company, or an unread body from a layer below, the body is read once for everyone.
+        if (res.bodyRead && flight.joined === 1) {
+          settle(flights, id, flight);
           return res;
-        },
-        (error: unknown) => {
-          done();
-          throw error;
-        },
-      );
-    // Every caller may have left before it settles: the rejection then has no one to reach.
-    flight.promise.catch(noop);
+        }
+        return res.bytes().then(
+          (bytes) => {
+            settle(flights, id, flight);
+            if (flight.joined > 1) flight.bytes = bytes;
+            return res;
+          },
+          (error: unknown) => {
+            settle(flights, id, flight);
+            return res.discard().then(() => Promise.reject(error));
+          },
+        );
+      },
+      (error: unknown) => {
+        settle(flights, id, flight);
+        throw error;
+      },
+    );
     flights.set(id, flight);
     return flight;
   }
@@ -208,15 +219,16 @@ export function dedupe(options?: DedupeOptions): Middleware {
   function leave(flight: Flight, id: string, reason: unknown): void {
     if (--flight.waiting > 0 || flight.settled) return;
     if (flights.get(id) === flight) flights.delete(id);
-    flight.controller.abort(reason);
+    flight.scope.abort(reason);
   }
 
   function join(ctx: Context, flight: Flight, id: string): Promise<HttpResponse> {
     flight.waiting++;
     flight.joined++;
-    const give = (res: HttpResponse) => res.bytes().then((bytes) => handOut(flight, res, bytes));
+    // Callers join before the flight settles (it leaves the map then), so `joined` is final when
+    // handOut runs.
     const scope = ctx.scope;
-    if (!scope.canAbort) return flight.promise.then(give);
+    if (!scope.canAbort) return flight.promise.then((res) => handOut(flight, res));
     return new Promise<HttpResponse>((resolve, reject) => {
       let left = false;
       const off = scope.onAbort((reason) => {
@@ -227,7 +239,7 @@ export function dedupe(options?: DedupeOptions): Middleware {
       flight.promise.then(
         (res) => {
           off();
-          if (!left) give(res).then(resolve, reject);
+          if (!left) resolve(handOut(flight, res));
         },
         (error: unknown) => {
           off();
