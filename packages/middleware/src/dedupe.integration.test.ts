@@ -142,6 +142,18 @@ describe('dedupe() against a real server with the undici transport', () => {
     expect(gated.closedEarly).toHaveLength(0);
   });
 
+  it('ends a caller at its own deadline while the others keep waiting', async () => {
+    const first = gated.nextArrival();
+    const hurried = client.get('/deadline', { timeoutMs: 50 });
+    const patient = client.get('/deadline');
+    await first;
+    await expect(hurried).rejects.toMatchObject({ name: 'TimeoutError', timeoutMs: 50 });
+    gated.open();
+    expect(await (await patient).json()).toEqual({ path: '/deadline', auth: null });
+    expect(server.arrivals).toHaveLength(1);
+    expect(gated.closedEarly).toHaveLength(0);
+  });
+
   it('aborts the shared request once every caller has left', async () => {
     const first = gated.nextArrival();
     const controllers = [new AbortController(), new AbortController()];
