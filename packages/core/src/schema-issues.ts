@@ -4,7 +4,7 @@ import type { StandardSchemaV1 } from './standard-schema.js';
 import { REDACTED, redactText } from './redact.js';
 
 /** How many issues a message lists; the rest are counted. */
-export const MAX_LISTED_ISSUES = 3;
+const MAX_LISTED_ISSUES = 3;
 const MAX_ISSUE_CHARS = 120;
 const MAX_KEY_CHARS = 40;
 
@@ -80,8 +80,8 @@ function safeMessage(issue: StandardSchemaV1.Issue, body: unknown): string {
 }
 
 /**
- * The issues of a schema mismatch as one line for an error message: up to
- * {@link MAX_LISTED_ISSUES} as `path: message`, then how many more. No value of `body` appears
+ * The issues of a schema mismatch as one line for an error message: up to three as
+ * `path: message`, then how many more. No value of `body` appears
  * in it (see the docs of `ResponseValidationError`).
  * @example
  * describeIssues([{ message: 'Expected number, received string', path: ['id'] }], body);
