@@ -21,6 +21,7 @@ import {
   bearerAuth,
   circuitBreaker,
   concurrencyLimit,
+  dedupe,
   expectStatus,
   hedge,
   logging,
@@ -166,6 +167,18 @@ try {
       client,
       `12 GETs of 100 ms at { max: 3 } → at most ${api.stats.maxInFlight} at once at the server, ${since(start)}`,
       'each call waits for one of 3 slots',
+    );
+  });
+
+  await withClient([dedupe(), retry(quickRetry), expectStatus([200])], async (client) => {
+    const before = served();
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () => client.get('/slow?ms=50', { pathTemplate: '/slow' })),
+    );
+    say(
+      client,
+      `50 identical GETs at once → ${served() - before} request at the server, ${new Set(responses).size} responses`,
+      'identical concurrent GETs share one request; each caller gets its own copy',
     );
   });
 

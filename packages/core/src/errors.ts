@@ -2,6 +2,8 @@
 // Guards use a global brand rather than bare instanceof, since two copies of core can be installed.
 import type { HttpResponse } from './types.js';
 import { REDACTED, redactUrl } from './redact.js';
+import { describeIssues } from './schema-issues.js';
+import type { StandardSchemaV1 } from './standard-schema.js';
 
 const BRAND = Symbol.for('extapi.error');
 
@@ -109,6 +111,49 @@ export class HttpStatusError extends ExtapiError {
 
   override toJSON(): Record<string, unknown> {
     return { ...super.toJSON(), status: this.status };
+  }
+}
+
+/**
+ * The response body parsed as JSON but did not match the schema given to `res.json(schema)`.
+ * Carries the schema's `issues` and the response. The message lists up to three issues as
+ * `path: message` with the body's values taken out (libraries quote the value they received, and
+ * a wrong-typed field may hold a token), never the body itself; the URL is redacted as in every
+ * extapi error. `issues` (whose entries may hold body values, e.g. valibot's `input`) and
+ * `response` are not enumerable, so logging the error does not dump them.
+ * @example
+ * try { await res.json(User); } catch (e) {
+ *   if (isResponseValidationError(e)) console.warn(e.message, e.issues.length);
+ * }
+ */
+export class ResponseValidationError extends ExtapiError {
+  /** The HTTP status code of the response. */
+  readonly status: number;
+  /** The schema's issues, as the library reported them. Not enumerable. */
+  declare readonly issues: readonly StandardSchemaV1.Issue[];
+  /** The response whose body failed validation, body already read. Not enumerable. */
+  declare readonly response: HttpResponse;
+  /**
+   * @param body the parsed body, used only to take its values out of the message; not stored.
+   */
+  constructor(
+    response: HttpResponse,
+    issues: readonly StandardSchemaV1.Issue[],
+    body: unknown,
+    options: ExtapiErrorOptions = {},
+  ) {
+    super(
+      `Response body with status ${response.status} does not match the schema: ${describeIssues(issues, body)}`,
+      'ERR_RESPONSE_VALIDATION',
+      { method: response.method, url: response.url, ...options },
+    );
+    this.status = response.status;
+    Object.defineProperty(this, 'issues', { value: issues, enumerable: false });
+    Object.defineProperty(this, 'response', { value: response, enumerable: false });
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), status: this.status, issueCount: this.issues.length };
   }
 }
 
@@ -255,6 +300,8 @@ export const isCircuitOpenError = guard<CircuitOpenError>('CircuitOpenError');
 export const isResponseTooLargeError = guard<ResponseTooLargeError>('ResponseTooLargeError');
 /** Whether `error` is a {@link TooManyRedirectsError}. */
 export const isTooManyRedirectsError = guard<TooManyRedirectsError>('TooManyRedirectsError');
+/** Whether `error` is a {@link ResponseValidationError}. */
+export const isResponseValidationError = guard<ResponseValidationError>('ResponseValidationError');
 /** Whether `error` is a {@link ConfigError}. */
 export const isConfigError = guard<ConfigError>('ConfigError');
 

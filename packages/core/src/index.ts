@@ -31,6 +31,8 @@ export {
 export { findLink, type LinkValue, parseLinkHeader } from './link-header.js';
 export { isDiscardedRedirect, type RedirectMode } from './redirect.js';
 export { createResponse, type ResponseInit } from './response.js';
+export type { StandardSchemaV1 } from './standard-schema.js';
+export { describeIssues, isStandardSchema, issuePath } from './schema-issues.js';
 export { type HeaderRecord, recordHeaders } from './record-headers.js';
 export {
   bodyLength,

@@ -2,7 +2,9 @@
 // A buffered body can be read many times; a streaming one once, and discard() always releases it.
 import type { Readable } from 'node:stream';
 import { readBody } from './body.js';
-import { ExtapiError } from './errors.js';
+import { ConfigError, ExtapiError, ResponseValidationError } from './errors.js';
+import { isStandardSchema } from './schema-issues.js';
+import type { StandardSchemaV1 } from './standard-schema.js';
 import type { HttpResponse } from './types.js';
 
 /** What a transport hands to {@link createResponse}. */
@@ -105,21 +107,56 @@ class Response implements HttpResponse {
     return this.bytes().then((read) => decoder.decode(read));
   }
 
-  json<T = unknown>(): Promise<T> {
+  json<T = unknown>(): Promise<T>;
+  json<S extends StandardSchemaV1>(schema: S): Promise<StandardSchemaV1.InferOutput<S>>;
+  json(schema?: StandardSchemaV1): Promise<unknown> {
+    if (schema !== undefined && !isStandardSchema(schema)) {
+      return Promise.reject(
+        new ConfigError('schema', schema, 'expected a Standard Schema (zod, valibot, arktype…)'),
+      );
+    }
     const bytes = this.#bytes;
     if (bytes !== undefined) {
       try {
-        return Promise.resolve(this.#parse<T>(decoder.decode(bytes)));
+        const value = this.#parse(decoder.decode(bytes));
+        return schema === undefined ? Promise.resolve(value) : this.#check(schema, value);
       } catch (error) {
         return Promise.reject(error);
       }
     }
-    return this.text().then((text) => this.#parse<T>(text));
+    return this.text().then((text) => {
+      const value = this.#parse(text);
+      return schema === undefined ? value : this.#check(schema, value);
+    });
   }
 
-  #parse<T>(text: string): T {
+  /** Validates a parsed body: one call of the schema; a synchronous schema costs no extra turn. */
+  #check(schema: StandardSchemaV1, value: unknown): Promise<unknown> {
+    let result: StandardSchemaV1.Result<unknown> | Promise<StandardSchemaV1.Result<unknown>>;
     try {
-      return JSON.parse(text) as T;
+      result = schema['~standard'].validate(value);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Any thenable, not only this realm's Promise (a schema may come from another realm or polyfill).
+    if (typeof (result as { then?: unknown }).then === 'function') {
+      return Promise.resolve(result).then((settled) => this.#outcome(settled, value));
+    }
+    try {
+      return Promise.resolve(this.#outcome(result as StandardSchemaV1.Result<unknown>, value));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #outcome(result: StandardSchemaV1.Result<unknown>, value: unknown): unknown {
+    if (result.issues === undefined) return result.value;
+    throw new ResponseValidationError(this, result.issues, value);
+  }
+
+  #parse(text: string): unknown {
+    try {
+      return JSON.parse(text);
     } catch (cause) {
       const start = text.length > 64 ? `${text.slice(0, 64)}…` : text;
       throw new ExtapiError(

@@ -3,6 +3,7 @@
 import type { Readable } from 'node:stream';
 import type { RedirectMode } from './redirect.js';
 import type { AbortScope } from './scope.js';
+import type { StandardSchemaV1 } from './standard-schema.js';
 
 /** A request body as the client accepts it. Streams and async iterables are sent once and cannot be replayed. */
 export type RequestBody =
@@ -145,6 +146,12 @@ export interface HttpResponse {
   text(): Promise<string>;
   /** The body parsed as JSON; an invalid body rejects with an error naming the status and the first bytes. */
   json<T = unknown>(): Promise<T>;
+  /**
+   * The body parsed as JSON and checked by `schema`, any Standard Schema (zod 3.24+, valibot 1,
+   * arktype 2…), resolving to the schema's output (its type is inferred from the schema). A
+   * mismatch rejects with `ResponseValidationError` (issues, status; no body value in its message).
+   */
+  json<S extends StandardSchemaV1>(schema: S): Promise<StandardSchemaV1.InferOutput<S>>;
   /** Drains (small bodies) or destroys (large ones) an unread body so its connection is released. Never rejects. */
   discard(): Promise<void>;
   /** Discards an unread body, for `await using`; see {@link HttpResponse.discard}. */

@@ -7,5 +7,6 @@ export * from './hedge/index.js';
 export * from './timeout.js';
 export * from './expect-status.js';
 export * from './headers.js';
+export * from './dedupe.js';
 export * from './auth/index.js';
 export * from './limits/index.js';
