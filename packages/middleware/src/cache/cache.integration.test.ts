@@ -13,6 +13,8 @@ import { CACHE_STATUS_HEADER } from './respond.js';
 import type { CacheOptions } from './options.js';
 import { memoryStore } from './store.js';
 import { retry } from '../retry/index.js';
+import { circuitBreaker } from '../circuit-breaker.js';
+import { expectStatus } from '../expect-status.js';
 
 type Route = (req: IncomingMessage, res: ServerResponse, hit: number) => void;
 
@@ -430,6 +432,41 @@ describe('cache() against a real server', () => {
     } finally {
       await local.close();
     }
+  });
+
+  test('stale-if-error with the partner failing: the circuit opens, stays open and the stale entry is served without calls', async () => {
+    let failing = false;
+    await setup((_req, res) => {
+      if (failing) {
+        res.writeHead(503);
+        res.end('down');
+      } else send(res, { 'cache-control': 'max-age=1, stale-if-error=600' }, 'kept');
+    });
+    const states: string[] = [];
+    const breaker = circuitBreaker({
+      minimumCalls: 2,
+      failureRatio: 0.5,
+      openMs: 60_000,
+      onStateChange: (change) => states.push(change.to),
+    });
+    const local = createClient([middleware, breaker, expectStatus(), transport], {
+      baseUrl: server.url,
+    });
+    await local.get('/r');
+    failing = true;
+    clock += 2_000;
+    // One failure in two calls opens it (minimumCalls 2, ratio 0.5); the 503 is answered stale.
+    const failed = await local.get('/r');
+    expect([status(failed), await failed.text()]).toEqual(['STALE', 'kept']);
+    expect(states).toEqual(['open']);
+    expect(count()).toBe(2);
+    // Open: the calls fail fast below the cache (CircuitOpenError) and the partner hears nothing.
+    for (let i = 0; i < 5; i++) {
+      const answer = await local.get('/r');
+      expect([status(answer), await answer.text()]).toEqual(['STALE', 'kept']);
+    }
+    expect(count()).toBe(2);
+    expect(states).toEqual(['open']);
   });
 
   test('declares its placement: the stack check warns when it sits after retry()', () => {

@@ -107,6 +107,27 @@ describe('cache() with a Redis store', () => {
     }
   });
 
+  test('a hit is one round trip to Redis (one command), and a miss a get and a set', async () => {
+    const id = newId('trip');
+    const own = new Redis(redisUrl);
+    await own.ping(); // connected: its handshake is not counted
+    const middleware = cache({ redis: own, id });
+    const client = createClient([middleware, transport], { baseUrl: server.url });
+    try {
+      const sent = jest.spyOn(own, 'sendCommand');
+      await (await client.get('/trip')).text();
+      expect(sent.mock.calls.map(([command]) => command.name)).toEqual(['get', 'set']);
+      sent.mockClear();
+      const hit = await client.get('/trip');
+      expect(hit.headers.get(CACHE_STATUS_HEADER)).toBe('HIT');
+      expect(sent.mock.calls.map(([command]) => command.name)).toEqual(['get']);
+      expect(hits).toBe(1);
+    } finally {
+      await middleware.close();
+      own.disconnect();
+    }
+  });
+
   test('a binary body comes back from Redis byte for byte', async () => {
     const id = newId('binary');
     const store = redisStore({ redis: redisUrl, id });
