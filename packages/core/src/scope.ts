@@ -167,7 +167,14 @@ export class AbortScope {
    * const scope = ctx.scope.child(2_000, onTimeout, ctx);
    * return scope.bound(next(ctx.clone({ scope })));
    */
-  bound<T extends { body?: unknown } | undefined>(promise: Promise<T>): Promise<T> {
+  bound<
+    T extends
+      | {
+          /** The response's body: a stream still open keeps the enclosing scopes until it closes. */
+          body?: unknown;
+        }
+      | undefined,
+  >(promise: Promise<T>): Promise<T> {
     return this.#race(promise, true);
   }
 
