@@ -66,7 +66,9 @@ export async function runGroups(groups, { prefix = '' } = {}) {
           );
         } else {
           result.expected++;
+          const got = (error instanceof Error ? error.message : String(error)).split('\n')[0];
           console.log(`${prefix}ok - ${title} # expected failure: ${c.expectedFailure}`);
+          console.log(`${prefix}    got: ${got.slice(0, 240)}`);
         }
       } else if (error === undefined) {
         result.passed++;

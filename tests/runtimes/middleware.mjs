@@ -58,6 +58,13 @@ function routes(state) {
         return count === 1
           ? json(429, { error: 'slow down' }, { 'retry-after': '3' })
           : json(200, PAYLOAD);
+      case '/cut-once': // the first body is cut by the connection closing, the second arrives whole
+        if (count === 1) {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': 10_000 });
+          res.write('{"partial":');
+          return void setTimeout(() => req.socket.destroy(), 20);
+        }
+        return json(200, PAYLOAD);
       case '/always-503':
         return json(503, { error: 'down' });
       case '/missing':
@@ -154,6 +161,15 @@ export function middlewareGroup(name, make, expected = {}) {
         const res = await client([fastRetry(sleeps, { maxAttempts: 3 })]).get('/always-503');
         assert.equal(res.status, 503);
         assert.equal(state.counts['/always-503'], 3);
+      },
+    ],
+    [
+      'retry re-sends a GET whose response body was cut by the connection closing',
+      async () => {
+        const sleeps = [];
+        const res = await client([fastRetry(sleeps)]).get('/cut-once');
+        assert.deepEqual(await res.json(), PAYLOAD);
+        assert.equal(state.counts['/cut-once'], 2);
       },
     ],
     [
