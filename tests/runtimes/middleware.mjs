@@ -2,14 +2,14 @@
 // for a redirect to another origin) on 127.0.0.1, the built packages imported as a user imports
 // them, and plain node:assert. Each check counts what the server saw; none measures time.
 import assert from 'node:assert/strict';
-import { gzipSync } from 'node:zlib';
 import {
   createClient,
   isCircuitOpenError,
   isHttpStatusError,
   isQueueFullError,
+  isResponseTooLargeError,
+  isTimeoutError,
 } from '@extapi/core';
-import { isResponseTooLargeError, isTimeoutError } from '@extapi/core';
 import { startTestServer } from '@extapi/core/testing';
 import {
   basicAuth,
@@ -23,86 +23,7 @@ import {
   retry,
   timeout,
 } from '@extapi/middleware';
-
-const PAYLOAD = { id: 42, name: 'gzipped item', tags: ['a', 'b'], nested: { ok: true } };
-const GZIPPED = gzipSync(Buffer.from(JSON.stringify(PAYLOAD)));
-
-/** What the server saw of one request. */
-function seenOf(req) {
-  return { method: req.method, url: req.url, headers: req.headers };
-}
-
-/** The routes both servers answer; `state.seen` records every request in order. */
-function routes(state) {
-  return async (req, res) => {
-    const url = new URL(req.url, 'http://127.0.0.1');
-    state.seen.push(seenOf(req));
-    for await (const _chunk of req); // read the request body whole before answering
-    const count = (state.counts[url.pathname] ?? 0) + 1;
-    state.counts[url.pathname] = count;
-    const json = (status, value, extra = {}) => {
-      const body = Buffer.from(JSON.stringify(value));
-      res.writeHead(status, {
-        'content-type': 'application/json',
-        'content-length': body.length,
-        ...extra,
-      });
-      res.end(body);
-    };
-    switch (url.pathname) {
-      case '/echo':
-        return json(200, seenOf(req));
-      case '/flaky-503': // one 503, then the item
-        return count === 1 ? json(503, { error: 'busy' }) : json(200, PAYLOAD);
-      case '/flaky-429': // one 429 asking for 3 s, then the item
-        return count === 1
-          ? json(429, { error: 'slow down' }, { 'retry-after': '3' })
-          : json(200, PAYLOAD);
-      case '/cut-once': // the first body is cut by the connection closing, the second arrives whole
-        if (count === 1) {
-          res.writeHead(200, { 'content-type': 'application/json', 'content-length': 10_000 });
-          res.write('{"partial":');
-          return void setTimeout(() => req.socket.destroy(), 20);
-        }
-        return json(200, PAYLOAD);
-      case '/always-503':
-        return json(503, { error: 'down' });
-      case '/missing':
-        return json(404, { error: 'no such item' });
-      case '/gzip':
-        res.writeHead(200, {
-          'content-type': 'application/json',
-          'content-encoding': 'gzip',
-          'content-length': GZIPPED.length,
-        });
-        return res.end(GZIPPED);
-      case '/gzip-after-503': // the issue's call: a 503, then a redirect, then a gzipped JSON body
-        if (count === 1) return json(503, { error: 'busy' });
-        res.writeHead(302, { location: '/gzip' });
-        return res.end();
-      case '/needs-fresh-token':
-        return req.headers.authorization === 'Bearer fresh'
-          ? json(200, { who: 'fresh' })
-          : json(401, { error: 'expired' }, { 'www-authenticate': 'Bearer' });
-      case '/to-other-origin':
-        res.writeHead(302, { location: `${state.other.url}/echo` });
-        return res.end();
-      case '/big':
-        res.writeHead(200, {
-          'content-type': 'application/octet-stream',
-          'content-length': 64 * 1024,
-        });
-        return res.end(Buffer.alloc(64 * 1024, 7));
-      case '/slow': // answers once `release()` is called, so that calls pile up while it holds them
-        await state.gate;
-        return json(200, { n: count });
-      case '/hang':
-        return; // never answers; the test server destroys the socket when it closes
-      default:
-        return json(404, { error: 'not found' });
-    }
-  };
-}
+import { PAYLOAD, routes } from './server.mjs';
 
 /**
  * The checks, as one group per transport: `make` builds a fresh transport (fetchTransport() or
@@ -110,7 +31,13 @@ function routes(state) {
  * README's runtimes table lists it).
  */
 export function middlewareGroup(name, make, expected = {}) {
-  const state = { seen: [], counts: {}, gate: Promise.resolve(), other: undefined };
+  const state = {
+    seen: [],
+    counts: {},
+    slow: { now: 0, max: 0 },
+    gate: Promise.resolve(),
+    other: undefined,
+  };
   let server;
   const clients = [];
   const client = (stack, options = {}) => {
@@ -121,6 +48,7 @@ export function middlewareGroup(name, make, expected = {}) {
   const reset = () => {
     state.seen.length = 0;
     state.counts = {};
+    state.slow = { now: 0, max: 0 };
   };
   const fastRetry = (sleeps, options = {}) =>
     retry({
@@ -284,13 +212,14 @@ export function middlewareGroup(name, make, expected = {}) {
         const c = client([concurrencyLimit({ max: 2 })]);
         const calls = Array.from({ length: 6 }, () => c.get('/slow'));
         // Wait until the server holds two requests, then let the rest through.
-        await until(() => server.inFlight === 2);
+        await until(() => state.slow.now === 2);
         await new Promise((resolve) => setTimeout(resolve, 50)); // room for a third to (wrongly) arrive
-        assert.equal(server.inFlight, 2);
+        assert.equal(state.slow.now, 2);
         release();
         const statuses = (await Promise.all(calls)).map((r) => r.status);
         assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200]);
-        assert.equal(server.maxInFlight, 2);
+        assert.equal(state.slow.max, 2);
+        assert.equal(state.counts['/slow'], 6);
         state.gate = Promise.resolve();
       },
     ],
