@@ -29,7 +29,14 @@ for (const [name, make] of Object.entries(TRANSPORTS)) {
   groups.push(middlewareGroup(name, () => make(), expected[`${name} middleware`] ?? {}));
 }
 
+// A rejection nobody handled is a failure of the run, not a crash that hides the summary.
+let unhandled = 0;
+process.on('unhandledRejection', (reason) => {
+  unhandled++;
+  console.log(`not ok - unhandled rejection: ${reason instanceof Error ? reason.stack : reason}`);
+});
 const result = await runGroups(groups);
+result.failed += unhandled;
 console.log(
   `runtime: ${runtimeName()}${result.expected > 0 ? ` (${result.expected} expected failures, listed in README.md's Runtimes table)` : ''}`,
 );

@@ -35,7 +35,8 @@ for (const name of names) {
   const ok = code === 0 && counts !== null;
   if (!ok || verbose) console.log(output.trimEnd().replace(/^/gm, `  ${name} | `));
   total.passed += Number(counts?.[1] ?? 0);
-  total.failed += Number(counts?.[2] ?? 0) + (ok ? 0 : 1);
+  // A run that ended without its summary (a crash, a hang) counts as one failure.
+  total.failed += counts ? Number(counts[2]) : 1;
   console.log(
     ok
       ? `runtimes: ${about} — ${counts[1]} passed, ${counts[2]} failed`
