@@ -67,10 +67,14 @@ export function exported<T>(module: Module, name: string): T {
   return (module[name] ?? module.default?.[name] ?? module.default) as T;
 }
 
+// A name in a variable: bundlers leave the import alone, so the middleware root (which exports the
+// limits) bundles for browsers and workers without ioredis and Node's net, tls and crypto.
+const IOREDIS = 'ioredis';
+
 async function createClient(url: string, timeoutMs: number): Promise<RedisClientLike> {
   let module: Module;
   try {
-    module = (await import('ioredis')) as unknown as Module;
+    module = (await import(IOREDIS)) as unknown as Module;
   } catch (cause) {
     throw new ExtapiError(
       'The redis option needs the optional peer dependency ioredis: npm install ioredis',
