@@ -12,7 +12,8 @@ const webSiblings: Plugin = {
   setup(build) {
     build.onResolve({ filter: /^\.\.?\/.*\.js$/ }, (args) => {
       const web = `${args.resolveDir}/${args.path.slice(0, -3)}.web.ts`;
-      return existsSync(web) ? { path: web } : undefined;
+      // Not from the sibling itself: index.web.ts re-exports index.ts.
+      return web !== args.importer && existsSync(web) ? { path: web } : undefined;
     });
   },
 };

@@ -62,19 +62,26 @@ export interface RedisConnection {
 
 type Module = Record<string, unknown> & { default?: Record<string, unknown> };
 
+/**
+ * Imports an optional peer (ioredis, redis-semaphore) by a name bundlers cannot see, so they leave
+ * it to the runtime: the middleware root (which exports the limits) then bundles for browsers and
+ * workers without the peers and the Node builtins they need.
+ * @example
+ * const module = await importPeer('ioredis');
+ */
+export function importPeer(name: string): Promise<Module> {
+  return import(name);
+}
+
 /** A module's named export from ESM or CommonJS interop, whichever the loader produced. */
 export function exported<T>(module: Module, name: string): T {
   return (module[name] ?? module.default?.[name] ?? module.default) as T;
 }
 
-// A name in a variable: bundlers leave the import alone, so the middleware root (which exports the
-// limits) bundles for browsers and workers without ioredis and Node's net, tls and crypto.
-const IOREDIS = 'ioredis';
-
 async function createClient(url: string, timeoutMs: number): Promise<RedisClientLike> {
   let module: Module;
   try {
-    module = (await import(IOREDIS)) as unknown as Module;
+    module = await importPeer('ioredis');
   } catch (cause) {
     throw new ExtapiError(
       'The redis option needs the optional peer dependency ioredis: npm install ioredis',
