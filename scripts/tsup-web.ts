@@ -20,16 +20,18 @@ const webSiblings: Plugin = {
 
 /**
  * The tsup options of the web build: `src/index.web.ts` to `dist/web/index.js` (ESM, no Node
- * builtins), declarations included unless `dts` is false.
+ * builtins). Its declarations come from the Node build (`dist/index.web.d.ts`, sharing the Node
+ * entry's chunks), so that a project resolving both builds' types (TypeScript `bundler` resolution
+ * next to a Node-only package) sees one declaration of each class.
  * @example
- * export default defineConfig([nodeBuild, webBuild(dts)]);
+ * export default defineConfig([nodeBuild, webBuild()]);
  */
-export function webBuild(dts: boolean): Options {
+export function webBuild(): Options {
   return {
     entry: { index: 'src/index.web.ts' },
     outDir: 'dist/web',
     format: ['esm'],
-    dts,
+    dts: false,
     clean: true,
     sourcemap: true,
     platform: 'neutral',

@@ -8,12 +8,13 @@ export default defineConfig([
   {
     entry: ['src/index.ts'],
     format: ['esm', 'cjs'],
-    dts,
+    // index.web.d.ts too: the web build's types, sharing this build's declarations (scripts/tsup-web.ts).
+    dts: dts && { entry: ['src/index.ts', 'src/index.web.ts'] },
     // Everything but dist/web, which the web build writes at the same time.
     clean: ['!web/**'],
     sourcemap: true,
     target: 'node20',
   },
   // Browsers and workers: platform.web.ts for platform.ts (node:http, setImmediate, Buffer).
-  webBuild(dts),
+  webBuild(),
 ]);

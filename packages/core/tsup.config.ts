@@ -8,12 +8,13 @@ export default defineConfig([
   {
     entry: ['src/index.ts', 'src/testing/index.ts'],
     format: ['esm', 'cjs'],
-    dts,
+    // index.web.d.ts too: the web build's types, sharing this build's declarations (scripts/tsup-web.ts).
+    dts: dts && { entry: ['src/index.ts', 'src/testing/index.ts', 'src/index.web.ts'] },
     // Everything but dist/web, which the web build writes at the same time.
     clean: ['!web/**'],
     sourcemap: true,
     target: 'node20',
   },
   // Browsers and workers: platform-streams.web.ts (Web Streams) for platform-streams.ts (Node's).
-  webBuild(dts),
+  webBuild(),
 ]);
