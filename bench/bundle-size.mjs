@@ -28,5 +28,7 @@ for (const [name, contents] of Object.entries(ENTRIES)) {
     logLevel: 'error',
   });
   const code = result.outputFiles[0].contents;
-  console.log(`${name}: ${kib(code.byteLength)} minified, ${kib(gzipSync(code).byteLength)} gzipped`);
+  console.log(
+    `${name}: ${kib(code.byteLength)} minified, ${kib(gzipSync(code).byteLength)} gzipped`,
+  );
 }

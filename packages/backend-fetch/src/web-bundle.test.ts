@@ -11,12 +11,12 @@ import type { BuildOptions, Plugin } from 'esbuild';
 
 const esbuild = createRequire(__filename)('esbuild') as typeof import('esbuild');
 
-// What a browser or worker bundle of extapi looks like: the entry the size figure of bench/README.md uses too.
+// What a browser or worker bundle of extapi looks like: the stack of bench/bundle-size.mjs, and logging().
 const ENTRY = `
 import { createClient } from '@extapi/core';
 import { fetchTransport } from '@extapi/backend-fetch';
-import { retry, timeout, headers, expectStatus } from '@extapi/middleware';
-export { createClient, fetchTransport, retry, timeout, headers, expectStatus };
+import { retry, timeout, headers, expectStatus, logging } from '@extapi/middleware';
+export { createClient, fetchTransport, retry, timeout, headers, expectStatus, logging };
 `;
 
 const BUILTINS = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
@@ -170,6 +170,14 @@ describe('the browser bundle, run without Node', () => {
   it('sends a request through retry, timeout, headers and expectStatus, and reads JSON', async () => {
     const res = await client().get('/hello');
     expect(await res.json()).toEqual({ url: '/hello', header: 'web' });
+  });
+
+  it('logs through logging() with a logger of its own (no process.stderr, no NODE_DEBUG)', async () => {
+    const lines: string[] = [];
+    const log = (_obj: object, msg?: string) => lines.push(msg ?? '');
+    const logger = { debug: log, info: log, warn: log, error: log };
+    await client([extapi.logging!(), extapi.logging!({ logger })]).get('/logged');
+    expect(lines.join('\n')).toMatch(/GET .*\/logged/);
   });
 
   it('retries a 503 with the same Web Crypto idempotency key', async () => {
