@@ -255,6 +255,8 @@ export async function readBody(
     throw lengthMismatch(options.expectedBytes, size, { method: options.method, url: options.url });
   }
   report?.(size, true);
+  // Without Node, even one chunk is copied: it may come from another realm (a fetch handed in from
+  // outside an iframe or vm context), where `instanceof Uint8Array` fails; the copy is this realm's.
   if (chunks.length === 1 && NodeBuffer) {
     const only = chunks[0]!;
     return NodeBuffer.isBuffer(only)
