@@ -1,11 +1,20 @@
 import { defineConfig } from 'tsup';
+import { webBuild } from '../../scripts/tsup-web.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  // EXTAPI_SKIP_DTS=1 (npm run demo) skips the declarations, most of the build's time.
-  dts: process.env.EXTAPI_SKIP_DTS !== '1',
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-});
+// EXTAPI_SKIP_DTS=1 (npm run demo) skips the declarations, most of the build's time.
+const dts = process.env.EXTAPI_SKIP_DTS !== '1';
+
+export default defineConfig([
+  {
+    entry: ['src/index.ts'],
+    format: ['esm', 'cjs'],
+    // index.web.d.ts too: the web build's types, sharing this build's declarations (scripts/tsup-web.ts).
+    dts: dts && { entry: ['src/index.ts', 'src/index.web.ts'] },
+    // Everything but dist/web, which the web build writes at the same time.
+    clean: ['!web/**'],
+    sourcemap: true,
+    target: 'node20',
+  },
+  // Browsers and workers: platform.web.ts for platform.ts (node:http, setImmediate, Buffer).
+  webBuild(),
+]);

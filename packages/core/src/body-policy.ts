@@ -1,6 +1,5 @@
 // The response body policy, one for every transport: a transport hands over what came off the wire
 // (status, headers, a raw body); this buffers or streams it, decodes, limits, reports and releases it.
-import type { Readable } from 'node:stream';
 import {
   type BodyLimitOptions,
   contentCodings,
@@ -11,7 +10,7 @@ import {
   responseLimit,
 } from './body.js';
 import { ExtapiError, isExtapiError, ResponseTooLargeError } from './errors.js';
-import { nodeStreams } from './node-streams.js';
+import { platformStreams } from './platform-streams.js';
 import { isDiscardedRedirect } from './redirect.js';
 import { createResponse, type ResponseInit } from './response.js';
 import type { Context, HttpResponse } from './types.js';
@@ -24,8 +23,9 @@ import type { Context, HttpResponse } from './types.js';
 export type WireHeader = string | readonly string[] | null | undefined;
 
 /**
- * The stream operations the body policy needs, on the platform's streams `S` (Node's by default,
- * `nodeStreams`). A Web Streams implementation (DecompressionStream, TransformStream) fits the same shape.
+ * The stream operations the body policy needs, on the platform's streams `S`: `nodeStreams`
+ * (node:stream, node:zlib) in the Node build, `webStreams` (Web Streams, DecompressionStream) in the
+ * build for browsers and workers.
  * @example
  * const decoded = streams.decode(streams.from(body, mapError), ['gzip']);
  */
@@ -38,6 +38,8 @@ export interface BodyStreams<S> {
   limit(stream: S, options: BodyLimitOptions): S;
   /** Releases an unread body: drained when small (its connection is reused), else destroyed. Never rejects. */
   discard(stream: S, wireBytes: number | undefined): Promise<void>;
+  /** Keeps a failure of a body nobody reads from being unhandled (Node's 'error' event). */
+  unhandled(stream: S): S;
 }
 
 /**
@@ -136,7 +138,7 @@ function hasNoBody(method: string, status: number): boolean {
  */
 export function bodyPolicy<Raw>(
   options: BodyPolicyOptions<Raw>,
-  streams: BodyStreams<Readable> = nodeStreams,
+  streams: BodyStreams<RawBody> = platformStreams,
 ): BodyPolicy<Raw> {
   const { maxResponseBytes, decoded = false, mapError, readAll, afterBody } = options;
 
@@ -160,7 +162,7 @@ export function bodyPolicy<Raw>(
     const length = wireLength(wire.contentLength);
     if (isDiscardedRedirect(ctx, status, headerText(wire.location))) {
       // The redirect step throws this body away: released as it is, never decoded, limited or reported.
-      init.body = streams.from(body, (error) => mapError(error, ctx)).on('error', noop);
+      init.body = streams.unhandled(streams.from(body, (error) => mapError(error, ctx)));
       init.discard = (unread) => streams.discard(unread, length);
       return createResponse(init);
     }
@@ -242,10 +244,8 @@ export function bodyPolicy<Raw>(
     }
     // Always through the limiter (mapError), so that a body failing while it is read (a reset,
     // corrupt gzip) rejects with extapi's errors, never with the backend's own.
-    const out = streams.limit(streams.from(source, map), limits);
     // A body nobody reads may still fail (reset, abort); that must never be an unhandled 'error'.
-    out.on('error', noop);
-    init.body = out;
+    init.body = streams.unhandled(streams.limit(streams.from(source, map), limits));
     init.discard = (unread) => streams.discard(unread, length);
     return createResponse(init);
   };

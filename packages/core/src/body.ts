@@ -28,6 +28,68 @@ export function isWebStream(body: unknown): body is ReadableStream<Uint8Array> {
 }
 
 /**
+ * A web ReadableStream as an async iterable (Node's is one already; Safari's is not). Leaving the
+ * loop early cancels the stream.
+ * @example
+ * for await (const chunk of webChunks(res.body)) size += chunk.byteLength;
+ */
+export async function* webChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  let done = false;
+  try {
+    for (;;) {
+      const result = await reader.read();
+      if (result.done) {
+        done = true;
+        return;
+      }
+      yield result.value;
+    }
+  } finally {
+    if (done) reader.releaseLock();
+    else reader.cancel().catch(() => {});
+  }
+}
+
+// Node's Buffer where there is one (it is what Node callers get today, and its concat is the
+// fastest); plain Uint8Array and TextEncoder in browsers and workers.
+const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+const encoder = new TextEncoder();
+
+/**
+ * The UTF-8 bytes of a string: a Buffer on Node, a Uint8Array elsewhere.
+ * @example
+ * utf8('héllo').byteLength; // 6
+ */
+export function utf8(text: string): Uint8Array {
+  return NodeBuffer ? NodeBuffer.from(text) : encoder.encode(text);
+}
+
+/**
+ * Base64 of a string's UTF-8 bytes (Basic credentials), without Node's Buffer where there is none.
+ * @example
+ * base64('user:pass'); // 'dXNlcjpwYXNz'
+ */
+export function base64(text: string): string {
+  if (NodeBuffer) return NodeBuffer.from(text).toString('base64');
+  let binary = '';
+  for (const byte of encoder.encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+/** One buffer of `chunks` (a Buffer on Node, a Uint8Array elsewhere). */
+function concat(chunks: Uint8Array[], size: number): Buffer {
+  if (NodeBuffer) return NodeBuffer.concat(chunks, size);
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out as Buffer;
+}
+
+/**
  * Whether a request body can be sent again (retry, 307/308 redirect).
  * Strings, bytes, forms and Blobs can; streams and async iterables are consumed by the first send.
  */
@@ -43,7 +105,8 @@ export function isReplayableBody(body: RequestBody | undefined | null): boolean 
 /** The byte length of a body when it is known without reading it, else `undefined`. */
 export function bodyLength(body: RequestBody | undefined | null): number | undefined {
   if (body === undefined || body === null) return 0;
-  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (typeof body === 'string')
+    return NodeBuffer ? NodeBuffer.byteLength(body) : utf8(body).byteLength;
   if (body instanceof Uint8Array || body instanceof ArrayBuffer) return body.byteLength;
   if (body instanceof Blob) return body.size;
   return undefined;
@@ -157,14 +220,21 @@ export function progressReporter(options: BodyLimitOptions): ProgressReport | un
 }
 
 /**
- * Reads a whole stream into one Buffer, failing with {@link ResponseTooLargeError} past `maxBytes`
- * (the stream is destroyed then, so the socket is not reused half-read).
+ * Reads a whole stream (a Node `Readable`, a web `ReadableStream`, any async iterable) into one
+ * Buffer (a Uint8Array where Node's Buffer does not exist), failing with
+ * {@link ResponseTooLargeError} past `maxBytes` (the stream is destroyed then, so the socket is not
+ * reused half-read).
  */
 export async function readBody(
-  source: AsyncIterable<Uint8Array> & { destroy?: (error?: Error) => void },
+  body: RawBody | (AsyncIterable<Uint8Array> & { destroy?: (error?: Error) => void }),
   options: BodyLimitOptions = {},
 ): Promise<Buffer> {
   const { maxBytes } = options;
+  // Node's web streams are async iterables already; Safari's are not.
+  const source: AsyncIterable<Uint8Array> & { destroy?: (error?: Error) => void } =
+    isWebStream(body) && !(Symbol.asyncIterator in body)
+      ? webChunks(body)
+      : (body as AsyncIterable<Uint8Array>);
   const report = progressReporter(options);
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -185,13 +255,15 @@ export async function readBody(
     throw lengthMismatch(options.expectedBytes, size, { method: options.method, url: options.url });
   }
   report?.(size, true);
-  if (chunks.length === 1) {
+  // Without Node, even one chunk is copied: it may come from another realm (a fetch handed in from
+  // outside an iframe or vm context), where `instanceof Uint8Array` fails; the copy is this realm's.
+  if (chunks.length === 1 && NodeBuffer) {
     const only = chunks[0]!;
-    return Buffer.isBuffer(only)
+    return NodeBuffer.isBuffer(only)
       ? only
-      : Buffer.from(only.buffer, only.byteOffset, only.byteLength);
+      : NodeBuffer.from(only.buffer, only.byteOffset, only.byteLength);
   }
-  return Buffer.concat(chunks, size);
+  return concat(chunks, size);
 }
 
 /**

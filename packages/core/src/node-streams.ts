@@ -186,4 +186,7 @@ export const nodeStreams: BodyStreams<Readable> = {
   decode: decodeStream,
   limit: limitStream,
   discard: discardStream,
+  unhandled: (stream) => stream.on('error', noop),
 };
+
+function noop() {}

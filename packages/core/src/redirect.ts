@@ -1,6 +1,6 @@
 // The last step before the transport: checks the outgoing request and follows redirects, one
 // policy for every transport. Credentials never leave the origin the call was made for.
-import { bodyLength, checkedLength, isReplayableBody } from './body.js';
+import { bodyLength, checkedLength, isReplayableBody, webChunks } from './body.js';
 import { callRecord, peekHeaders, sensitiveHeaderNames } from './context.js';
 import { ConfigError, ExtapiError, TooManyRedirectsError } from './errors.js';
 import { DEFAULT_SENSITIVE_HEADERS } from './redact.js';
@@ -60,23 +60,10 @@ function withCheckedLength(ctx: Context): Context {
   const source =
     Symbol.asyncIterator in body
       ? (body as AsyncIterable<Uint8Array>)
-      : streamIterable(body as ReadableStream<Uint8Array>);
+      : webChunks(body as ReadableStream<Uint8Array>);
   return ctx.clone({ request: { body: checkedLength(source, Number(declared)) } });
 }
 
-/** A web ReadableStream as an async iterable (Node's is one already; some runtimes' are not). */
-async function* streamIterable(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const reader = stream.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
-  }
-}
 /** Drops every credential header: the fixed list, the client's, and those middleware marked. */
 function stripCredentials(ctx: Context, policy: RedirectPolicy): void {
   const headers = ctx.request.headers;

@@ -1,6 +1,6 @@
 // The request body policy, one for every transport: FormData a sender cannot encode, and upload
 // progress, which needs to see each chunk go out. A transport then only adapts the body to its wire API.
-import { bodyLength, isWebStream } from './body.js';
+import { bodyLength, isWebStream, utf8, webChunks } from './body.js';
 import { withProgress } from './progress.js';
 import type { Context, HttpRequest, RequestBody } from './types.js';
 
@@ -55,12 +55,15 @@ export async function encodeFormData(form: FormData, headers: Headers): Promise<
 
 /** The chunks of a body, for a sender that must see each one go out. */
 function chunksOf(body: RequestBody): Iterable<Uint8Array> | AsyncIterable<Uint8Array> {
-  if (typeof body === 'string') return [Buffer.from(body)];
+  if (typeof body === 'string') return [utf8(body)];
   if (body instanceof Uint8Array) return [body];
   if (body instanceof ArrayBuffer) return [new Uint8Array(body)];
-  if (body instanceof Blob) return body.stream() as unknown as AsyncIterable<Uint8Array>;
-  if (isStreamBody(body)) return body as AsyncIterable<Uint8Array>;
-  return [Buffer.from(String(body))];
+  const stream = body instanceof Blob ? body.stream() : body;
+  if (isStreamBody(stream)) {
+    // Node's web streams are async iterables already; Safari's are not.
+    return Symbol.asyncIterator in stream ? stream : webChunks(stream);
+  }
+  return [utf8(String(body))];
 }
 
 /** `request` with its body reporting to `onProgress` as it is pulled, its known length kept. */

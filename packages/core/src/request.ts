@@ -1,6 +1,6 @@
 // A call's first step: its options checked (own keys only, unknown ones refused) and turned into the
 // Context the stack runs on: URL, headers, body, the call's scope (deadline, caller's signal), policy.
-import { bodyLength } from './body.js';
+import { base64, bodyLength } from './body.js';
 import {
   isRecord,
   REDIRECT_MODES,
@@ -170,7 +170,7 @@ export function buildContext(
     // spans would show it.
     if (!headers.has('authorization')) {
       const pair = `${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}`;
-      headers.set('authorization', `Basic ${Buffer.from(pair).toString('base64')}`);
+      headers.set('authorization', `Basic ${base64(pair)}`);
     }
     url.username = '';
     url.password = '';

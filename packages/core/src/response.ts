@@ -1,7 +1,7 @@
 // HttpResponse: one implementation for every transport, buffered or streaming.
 // A buffered body can be read many times; a streaming one once, and discard() always releases it.
 import type { Readable } from 'node:stream';
-import { readBody } from './body.js';
+import { isWebStream, type RawBody, readBody } from './body.js';
 import { ConfigError, ExtapiError, ResponseValidationError } from './errors.js';
 import { isStandardSchema } from './schema-issues.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
@@ -19,21 +19,38 @@ export interface ResponseInit {
   url: string;
   /** The method of the request. */
   method: string;
-  /** Buffered bytes, a stream still to read, or `null` for no body. */
-  body: Uint8Array | Readable | null;
+  /**
+   * Buffered bytes, a stream still to read (a Node `Readable` on Node, a web `ReadableStream` in
+   * browsers and workers), or `null` for no body.
+   */
+  body: Uint8Array | RawBody | null;
   /** The backend's own response object, exposed as {@link HttpResponse.raw}. */
   raw?: unknown;
   /** How to release an unread stream (e.g. drain small bodies, destroy large ones). Default: destroy. */
-  discard?: (stream: Readable) => Promise<void>;
+  // A method, so that a transport's own stream type (Readable or ReadableStream) fits.
+  discard?(stream: RawBody): Promise<void>;
 }
 
 const EMPTY = new Uint8Array(0);
 const decoder = new TextDecoder();
 
-function destroyStream(stream: Readable): Promise<void> {
-  stream.on('error', () => {});
+const noop = () => {};
+
+function destroyStream(stream: RawBody): Promise<void> {
+  if (isWebStream(stream)) return stream.cancel().catch(noop);
+  stream.on('error', noop);
   stream.destroy();
   return Promise.resolve();
+}
+
+/** Whether a stream was read from or released already (a web stream: a reader was taken). */
+function used(stream: RawBody): boolean {
+  return isWebStream(stream) ? stream.locked : stream.readableDidRead || stream.destroyed;
+}
+
+/** Whether a stream needs no release any more. */
+function settled(stream: RawBody): boolean {
+  return !isWebStream(stream) && (stream.destroyed || stream.readableEnded);
 }
 
 class Response implements HttpResponse {
@@ -44,9 +61,9 @@ class Response implements HttpResponse {
   readonly raw: unknown;
   #headers: Headers | (() => Headers);
   #bytes: Uint8Array | undefined;
-  #stream: Readable | null;
+  #stream: RawBody | null;
   #reading: Promise<Uint8Array> | undefined;
-  #discard: (stream: Readable) => Promise<void>;
+  #discard: (stream: RawBody) => Promise<void>;
 
   constructor(init: ResponseInit) {
     this.status = init.status;
@@ -75,7 +92,8 @@ class Response implements HttpResponse {
   }
 
   get body(): Readable | null {
-    return this.#stream;
+    // A web ReadableStream outside Node (see the core README); typed as Node's for Node callers.
+    return this.#stream as Readable | null;
   }
 
   get bodyRead(): boolean {
@@ -86,7 +104,7 @@ class Response implements HttpResponse {
     if (this.#bytes !== undefined) return Promise.resolve(this.#bytes);
     if (!this.#reading) {
       const stream = this.#stream!;
-      if (stream.readableDidRead || stream.destroyed) {
+      if (used(stream)) {
         return Promise.reject(
           new ExtapiError('Response body was already consumed', 'ERR_BODY_USED', this),
         );
@@ -172,7 +190,7 @@ class Response implements HttpResponse {
     if (stream === null || this.#reading) return Promise.resolve();
     this.#stream = null;
     this.#bytes = EMPTY;
-    if (stream.destroyed || stream.readableEnded) return Promise.resolve();
+    if (settled(stream)) return Promise.resolve();
     return this.#discard(stream).catch(() => {});
   }
 

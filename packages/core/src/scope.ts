@@ -232,7 +232,8 @@ export class AbortScope {
   /**
    * The work this scope bounded has answered: its deadline stops counting. A body still streaming
    * (`readBody: false`) keeps following the enclosing scope, so a caller's abort still reaches it,
-   * until the body closes; then the scope is disposed.
+   * until the body closes; then the scope is disposed. A web ReadableStream (the build for browsers
+   * and workers) has no close event: its scope stays under the enclosing one and goes with it.
    */
   release(
     body?: {
@@ -242,8 +243,8 @@ export class AbortScope {
     } | null,
   ): void {
     this.stop();
-    if (body && !body.destroyed && !body.readableEnded) body.once('close', () => this.dispose());
-    else this.dispose();
+    if (!body || body.destroyed || body.readableEnded) this.dispose();
+    else if (typeof body.once === 'function') body.once('close', () => this.dispose());
   }
 
   /**

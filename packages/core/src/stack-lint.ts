@@ -144,7 +144,11 @@ export function warnStackOrder(stack: ReadonlyArray<Middleware>, logger?: Logger
     }
     if (emitted.has(message)) return;
     emitted.add(message);
-    process.emitWarning(message, { code: STACK_ORDER_WARNING_CODE });
+    // A process warning on Node (filterable by code); the console in browsers and workers.
+    const proc = (globalThis as { process?: NodeJS.Process }).process;
+    if (typeof proc?.emitWarning === 'function') {
+      proc.emitWarning(message, { code: STACK_ORDER_WARNING_CODE });
+    } else console.warn(`${STACK_ORDER_WARNING_CODE}: ${message}`);
   } catch {
     // A broken logger is the caller's problem, never a reason to fail createClient.
   }

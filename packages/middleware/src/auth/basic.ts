@@ -1,6 +1,7 @@
 // basicAuth(): sets Authorization: Basic with UTF-8 credentials (RFC 7617) on every pass.
 // Anywhere in the stack; the header value is computed once, when the middleware is made.
 import {
+  base64,
   defineMiddleware,
   ConfigError,
   type Context,
@@ -60,7 +61,7 @@ export function resolveBasicAuthOptions(options: BasicAuthOptions): string {
   const { username, password } = readOptions('basicAuth()', options, SPEC);
   // RFC 7617 §2.1: charset UTF-8, after Unicode Normalization Form C.
   const credentials = `${username}:${password}`.normalize('NFC');
-  return `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
+  return `Basic ${base64(credentials)}`;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Release, SlotPool } from './local-slots.js';
 import type { OnRedisError } from './options.js';
 import {
   exported,
+  importPeer,
   isRedisUnavailable,
   type RedisClientLike,
   type RedisConnection,
@@ -33,7 +34,7 @@ type SemaphoreClass = new (
 let semaphoreClass: Promise<SemaphoreClass> | undefined;
 
 function loadSemaphore(): Promise<SemaphoreClass> {
-  semaphoreClass ??= import('redis-semaphore').then(
+  semaphoreClass ??= importPeer('redis-semaphore').then(
     (module) => exported<SemaphoreClass>(module as never, 'Semaphore'),
     (cause) => {
       semaphoreClass = undefined;

@@ -125,7 +125,10 @@ export function resolveLoggingOptions(options: LoggingOptions = {}): ResolvedLog
 }
 
 /** Whether `NODE_DEBUG` (comma-separated, `*` wildcards, any case, like util.debuglog) names `extapi`. */
-export function nodeDebugEnabled(value: string | undefined = process.env.NODE_DEBUG): boolean {
+export function nodeDebugEnabled(
+  // No process in browsers and workers: off there.
+  value: string | undefined = (globalThis as { process?: NodeJS.Process }).process?.env.NODE_DEBUG,
+): boolean {
   if (!value) return false;
   return value.split(',').some((pattern) => {
     const glob = pattern

@@ -1,7 +1,15 @@
 // Logging-only redaction on top of core's one list of secrets: body previews (JSON, forms, header
 // lines), the names to hide and error summaries. Used by logging(), whose verbose mode could
 // otherwise echo secrets.
-import { isExtapiError, isSecretName, REDACTED, redactText, redactUrl } from '@extapi/core';
+import {
+  bodyLength,
+  isExtapiError,
+  isSecretName,
+  REDACTED,
+  redactText,
+  redactUrl,
+  utf8,
+} from '@extapi/core';
 
 const decoder = new TextDecoder();
 
@@ -174,7 +182,7 @@ export function requestBodyBytes(
   if (typeof body === 'string') {
     // `max` UTF-16 units encode to at least `max` bytes, so a huge string is never encoded whole.
     const head = body.length > max ? body.slice(0, max) : body;
-    return { bytes: Buffer.from(head), total: Buffer.byteLength(body) };
+    return { bytes: utf8(head), total: bodyLength(body)! };
   }
   if (body instanceof Uint8Array) return { bytes: body, total: body.byteLength };
   if (body instanceof ArrayBuffer) return { bytes: new Uint8Array(body), total: body.byteLength };

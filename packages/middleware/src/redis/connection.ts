@@ -62,6 +62,17 @@ export interface RedisConnection {
 
 type Module = Record<string, unknown> & { default?: Record<string, unknown> };
 
+/**
+ * Imports an optional peer (ioredis, redis-semaphore) by a name bundlers cannot see, so they leave
+ * it to the runtime: the middleware root (which exports the limits) then bundles for browsers and
+ * workers without the peers and the Node builtins they need.
+ * @example
+ * const module = await importPeer('ioredis');
+ */
+export function importPeer(name: string): Promise<Module> {
+  return import(name);
+}
+
 /** A module's named export from ESM or CommonJS interop, whichever the loader produced. */
 export function exported<T>(module: Module, name: string): T {
   return (module[name] ?? module.default?.[name] ?? module.default) as T;
@@ -70,7 +81,7 @@ export function exported<T>(module: Module, name: string): T {
 async function createClient(url: string, timeoutMs: number): Promise<RedisClientLike> {
   let module: Module;
   try {
-    module = (await import('ioredis')) as unknown as Module;
+    module = await importPeer('ioredis');
   } catch (cause) {
     throw new ExtapiError(
       'The redis option needs the optional peer dependency ioredis: npm install ioredis',

@@ -1,6 +1,5 @@
 // Lua scripts run by their SHA1, sent in full only when Redis lost them (a restart, SCRIPT FLUSH).
 // Used by the Redis modes of the limits.
-import { createHash } from 'node:crypto';
 import type { RedisClientLike } from './connection.js';
 
 /** A Lua script run with EVALSHA, falling back to EVAL when Redis lost it (restart, SCRIPT FLUSH). */
@@ -18,8 +17,10 @@ export type RedisScript = (
  * await ping(client, [], []);
  */
 export function defineScript(lua: string): RedisScript {
-  const sha = createHash('sha1').update(lua).digest('hex');
+  let sha: string | undefined;
   return async (client, keys, args) => {
+    // Web Crypto (no node:crypto, so the middleware root bundles for browsers), once per script.
+    sha ??= await sha1Hex(lua);
     try {
       return await client.evalsha(sha, keys.length, ...keys, ...args);
     } catch (error) {
@@ -27,4 +28,11 @@ export function defineScript(lua: string): RedisScript {
       return client.eval(lua, keys.length, ...keys, ...args);
     }
   };
+}
+
+async function sha1Hex(text: string): Promise<string> {
+  const digest = await globalThis.crypto.subtle.digest('SHA-1', new TextEncoder().encode(text));
+  let hex = '';
+  for (const byte of new Uint8Array(digest)) hex += byte.toString(16).padStart(2, '0');
+  return hex;
 }

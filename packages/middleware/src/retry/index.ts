@@ -1,6 +1,5 @@
 // retry(): re-sends a call on network errors, timeouts and 408/429/5xx, honouring the server's delay.
 // Placed early in the stack: what sits before it runs once per call, what sits after it per attempt.
-import { randomUUID } from 'node:crypto';
 import {
   defineMiddleware,
   type AbortScope,
@@ -193,7 +192,8 @@ export function retry(options: RetryOptions = {}): Middleware {
       UNSAFE_METHODS.has(method) &&
       !ctx.request.headers.has('idempotency-key')
     ) {
-      key = randomUUID();
+      // Web Crypto: the same generator as node:crypto's, on every runtime.
+      key = globalThis.crypto.randomUUID();
     }
     const idempotent = key !== undefined || isIdempotentRequest(ctx.request, methods);
     const attemptCtx = attemptOf(ctx, 1, key);
