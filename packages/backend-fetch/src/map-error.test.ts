@@ -129,6 +129,44 @@ describe('mapFetchError', () => {
     });
   });
 
+  it.each([
+    [
+      "Bun's refusal (the code on the TypeError, no cause)",
+      Object.assign(new TypeError('ECONNREFUSED: Unable to connect.'), { code: 'ECONNREFUSED' }),
+      'ECONNREFUSED',
+    ],
+    [
+      "Bun's reset",
+      Object.assign(new TypeError('ECONNRESET: The socket connection was closed unexpectedly.'), {
+        code: 'ECONNRESET',
+      }),
+      'ECONNRESET',
+    ],
+    [
+      "Deno's refusal (words in a cause without a code)",
+      fetchFailed(
+        new Error(
+          'error sending request for url (http://api.test/items?token=secret): client error (Connect): tcp connect error: Connection refused (os error 111)',
+        ),
+      ),
+      'ECONNREFUSED',
+    ],
+    [
+      "Deno's reset",
+      fetchFailed(new Error('Connection reset by peer (os error 104)')),
+      'ECONNRESET',
+    ],
+    [
+      "Deno's body cut by the connection closing (no cause)",
+      new TypeError('error reading a body from connection'),
+      'ECONNRESET',
+    ],
+  ])('maps %s to TransportError %s, with no URL from its message', (_name, thrown, code) => {
+    const error = mapFetchError(thrown, context()) as ExtapiError;
+    expect(error).toMatchObject({ name: 'TransportError', code, method: 'POST' });
+    expect(error.message).not.toContain('secret');
+  });
+
   it('maps a TypeError without a cause to ERR_INVALID_REQUEST: fetch refused its input', () => {
     const error = mapFetchError(
       new TypeError('Request with GET/HEAD method cannot have body.'),

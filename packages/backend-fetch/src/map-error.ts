@@ -60,10 +60,13 @@ function fetchError(error: unknown, info: ExtapiErrorOptions): unknown {
   }
   const cause = error.cause;
   if (cause === undefined) {
-    // `terminated` without a cause is a connection that ended early; any other TypeError is fetch
-    // refusing its input (a header value, a body on GET), as undici's UND_ERR_INVALID_ARG.
-    if (error.message === 'terminated') {
-      return new TransportError('Connection reset: terminated', 'ECONNRESET', info);
+    // Bun's fetch puts the system code on the TypeError itself (`ECONNREFUSED`, `ECONNRESET`).
+    if (errorCode(error)?.startsWith('E')) return networkError(error, info);
+    // `terminated` without a cause is a connection that ended early (Deno says it in words); any
+    // other TypeError is fetch refusing its input (a header value, a body on GET), as undici's
+    // UND_ERR_INVALID_ARG.
+    if (error.message === 'terminated' || CUT_BODY.test(error.message)) {
+      return new TransportError(`Connection reset: ${error.message}`, 'ECONNRESET', info);
     }
     if (error.message === 'fetch failed')
       return new TransportError('Network error', 'ERR_NETWORK', info);
@@ -71,12 +74,34 @@ function fetchError(error: unknown, info: ExtapiErrorOptions): unknown {
   }
   if (isExtapiError(cause)) return cause;
   const message = errorMessage(cause);
+  // Deno's causes carry the operating system's words, not its code, after the full URL (which may
+  // hold a secret in its query): keep the code and a message of our own.
+  const named =
+    errorCode(cause) === undefined
+      ? SYSTEM_WORDS.find(([words]) => words.test(message))
+      : undefined;
+  if (named !== undefined)
+    return networkError(Object.assign(new Error(named[2]), { code: named[1] }), info);
   if (errorCode(cause) === undefined && /content-encodings?/i.test(message)) {
     // fetch refuses more than 5 stacked codings itself (undici's CVE-2026-22036 fix): core's code.
     return new ExtapiError(message, 'ERR_CONTENT_ENCODING', info);
   }
   // The cause is undici's own error (fetch is undici): the same codes as the undici transport.
-  return toNetworkError(cause, info, UNDICI_DEFAULT_TIMEOUTS, {
+  return networkError(cause, info);
+}
+
+/** A network failure with a system or undici `code`, as the undici transport maps it. */
+function networkError(error: unknown, info: ExtapiErrorOptions): unknown {
+  return toNetworkError(error, info, UNDICI_DEFAULT_TIMEOUTS, {
     proxyAuthHint: 'check the proxy credentials of the ProxyAgent',
   });
 }
+
+/** Deno's message for a body cut by the connection closing (a TypeError without a cause). */
+const CUT_BODY = /^error reading a body from connection/;
+
+/** Deno's words for the failures Node and Bun give a code to (`… Connection refused (os error 111)`). */
+const SYSTEM_WORDS: [RegExp, string, string][] = [
+  [/connection refused/i, 'ECONNREFUSED', 'connection refused'],
+  [/connection reset/i, 'ECONNRESET', 'connection reset by peer'],
+];
