@@ -3,14 +3,10 @@
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { DEFAULT_MAX_BUFFERED_BYTES } from './body.js';
-import { bodyPolicy, type WireResponse } from './body-policy.js';
+import { bodyPolicy } from './body-policy.js';
+import { mapError, wire } from './body-policy.fixtures.js';
 import { createContext, type ContextInit } from './context.js';
-import {
-  type ExtapiError,
-  isExtapiError,
-  isResponseTooLargeError,
-  TransportError,
-} from './errors.js';
+import { type ExtapiError, isResponseTooLargeError } from './errors.js';
 import type { Context, Progress } from './types.js';
 
 function ctxOf(init: Partial<ContextInit> = {}): Context {
@@ -24,24 +20,6 @@ function ctxOf(init: Partial<ContextInit> = {}): Context {
     ...init,
   });
 }
-
-function wire(body: WireResponse['body'], extra: Partial<WireResponse> = {}): WireResponse {
-  return {
-    status: 200,
-    statusText: 'OK',
-    headers: new Headers(),
-    contentLength: undefined,
-    contentEncoding: undefined,
-    location: undefined,
-    body,
-    raw: 'raw',
-    ...extra,
-  };
-}
-
-/** A backend error, and the mapping that turns it into an extapi one (extapi errors as they are). */
-const mapError = (error: unknown) =>
-  isExtapiError(error) ? error : new TransportError('mapped', 'ECONNRESET', { cause: error });
 
 async function rejectionOf(promise: Promise<unknown>): Promise<ExtapiError> {
   try {

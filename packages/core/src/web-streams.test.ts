@@ -2,9 +2,10 @@
 // streams: decoding, the byte limit, progress, errors, discard, and bodyPolicy end to end with it.
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { DRAIN_MAX_BYTES, DRAIN_TIMEOUT_MS, readBody } from './body.js';
-import { bodyPolicy, type WireResponse } from './body-policy.js';
+import { bodyPolicy } from './body-policy.js';
+import { mapError, wire } from './body-policy.fixtures.js';
 import { createContext, type ContextInit } from './context.js';
-import { type ExtapiError, isExtapiError, TransportError } from './errors.js';
+import { type ExtapiError, TransportError } from './errors.js';
 import type { Context, Progress } from './types.js';
 import {
   decodeWebStream,
@@ -215,21 +216,6 @@ describe('bodyPolicy with webStreams', () => {
       ...init,
     } as ContextInit);
   }
-  function wire(body: ReadableStream<Uint8Array>, extra: Partial<WireResponse> = {}): WireResponse {
-    return {
-      status: 200,
-      statusText: 'OK',
-      headers: new Headers(),
-      contentLength: undefined,
-      contentEncoding: undefined,
-      location: undefined,
-      body,
-      raw: 'raw',
-      ...extra,
-    };
-  }
-  const mapError = (error: unknown) =>
-    isExtapiError(error) ? error : new TransportError('mapped', 'ECONNRESET', { cause: error });
   const respond = bodyPolicy({ maxResponseBytes: undefined, mapError }, webStreams);
   const gzipped = gzipSync(Buffer.from('{"ok":true}'));
 
