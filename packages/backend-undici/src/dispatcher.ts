@@ -9,7 +9,7 @@ import type { ResolvedUndiciOptions } from './options.js';
  * undici's options for one request, one object per call with a fixed shape. Its prototype chain ends
  * in null: undici reads every option it knows (body, query…) through the chain, so a polluted
  * `Object.prototype.body` would otherwise be sent with every GET. The last fields are the transport's
- * own, for the head deadline (see {@link onInfo}).
+ * own, for the head deadline (kept by the call's handler, see handler.ts).
  */
 export class WireRequest {
   origin: string;
@@ -17,12 +17,8 @@ export class WireRequest {
   method: Dispatcher.HttpMethod;
   headers: Dispatcher.RequestOptions['headers'];
   body: Dispatcher.RequestOptions['body'] = undefined;
-  signal: AbortSignal | undefined = undefined;
-  onInfo: typeof onInfo | undefined = undefined;
   headersTimeout: number | undefined = undefined;
   bodyTimeout: number | undefined = undefined;
-  /** undici hands it back to {@link onInfo} as its handler's `opaque`. */
-  readonly opaque: WireRequest = this;
   /** The call, for the fields of a head-deadline TimeoutError. */
   readonly ctx: Context;
   /** The head deadline in ms; 0 for none. */
@@ -42,10 +38,9 @@ export class WireRequest {
     this.headers = headers;
   }
 
-  /** Keeps a head deadline of `ms` from now, armed by the first 1xx (see {@link onInfo}). */
+  /** Keeps a head deadline of `ms` from now, armed by the first 1xx (see handler.ts). */
   watchHead(ms: number): void {
     this.headMs = ms;
-    this.onInfo = onInfo;
     this.started = performance.now();
   }
 }
@@ -60,22 +55,6 @@ export function headTimeout(request: WireRequest): TimeoutError {
     attempt: ctx.attempt,
     phase: 'headers',
   });
-}
-
-/**
- * The head deadline undici cannot keep itself: its headers timer restarts on every 1xx, so a server
- * dripping `102 Processing` would hold the call forever. undici calls `onInfo` as a method of the
- * request's handler, which holds the request's `opaque` (our {@link WireRequest}) and its `abort`:
- * the first 1xx arms a timer for what is left of the deadline, so a call without a 1xx (nearly
- * all) costs no timer, listener or closure. One function for every call.
- */
-function onInfo(this: { opaque?: unknown; abort?: ((reason: Error) => void) | null }): void {
-  const wire = this.opaque;
-  const abort = this.abort;
-  if (!(wire instanceof WireRequest) || typeof abort !== 'function') return;
-  if (wire.headTimer !== undefined) return;
-  const left = wire.headMs - (performance.now() - wire.started);
-  wire.headTimer = setTimeout(() => abort.call(this, headTimeout(wire)), Math.max(0, left));
 }
 
 /** The dispatcher the transport owns, and how to tell the protocol of a response when it can. */

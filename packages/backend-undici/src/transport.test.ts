@@ -2,6 +2,7 @@
 // against a real node:http server on 127.0.0.1. The shared behaviour is in the conformance suite.
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import {
@@ -21,6 +22,7 @@ import { startTestServer, type TestServer } from '@extapi/core/testing';
 import { Agent, request } from 'undici';
 import {
   DEFAULT_UNDICI_TRANSPORT_OPTIONS,
+  type UndiciResponseData,
   type UndiciTransport,
   type UndiciTransportOptions,
   undiciTransport,
@@ -101,6 +103,46 @@ describe('undiciTransport', () => {
       const res = await client.get('/hello', { headers: { authorization: 'Bearer raw-secret' } });
       expect((res.raw as { opaque: unknown }).opaque).toBeNull();
       expect(inspect(res.raw, { depth: 8 })).not.toContain('raw-secret');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('collects a body read whole without a stream (res.raw.body is null) and streams the others', async () => {
+    const client = createClient([undiciTransport()], { baseUrl: server.url });
+    try {
+      const whole = await client.get('/hello');
+      expect((whole.raw as UndiciResponseData).body).toBeNull();
+      expect(await whole.text()).toBe('GET /hello 0');
+      const streamed = await client.get('/hello', { readBody: false });
+      expect((streamed.raw as UndiciResponseData).body).toBeInstanceOf(Readable);
+      expect(await streamed.text()).toBe('GET /hello 0');
+      // A body whose progress is reported is counted by core as it streams.
+      const reported: Progress[] = [];
+      const progressed = await client.get('/hello', {
+        onDownloadProgress: (p) => reported.push(p),
+      });
+      expect((progressed.raw as UndiciResponseData).body).not.toBeNull();
+      expect(await progressed.text()).toBe('GET /hello 0');
+      expect(reported.at(-1)?.transferredBytes).toBe(12);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('an abort while a body is being collected rejects with the reason and closes that connection', async () => {
+    const client = createClient([undiciTransport()], { baseUrl: server.url });
+    try {
+      const controller = new AbortController();
+      const call = client.get('/stall-small', { signal: controller.signal });
+      // The head and one byte have come; the body is being collected when the abort lands.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const reason = new Error('caller gave up');
+      controller.abort(reason);
+      await expect(call).rejects.toBe(reason);
+      // The connection went with it: the next call answers on a fresh one.
+      const next = await client.get('/hello');
+      expect(await next.text()).toBe('GET /hello 0');
     } finally {
       await client.close();
     }

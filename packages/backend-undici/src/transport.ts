@@ -1,5 +1,6 @@
-// undiciTransport(): the terminal of a stack, sending each request with undici's request() on a
-// keep-alive Agent. Wire I/O only: core follows redirects and its body policy decodes, limits and releases bodies.
+// undiciTransport(): the terminal of a stack, sending each request through undici's dispatcher (a
+// keep-alive Agent) with a handler of its own (handler.ts). Wire I/O only: core follows redirects,
+// and its body policy decodes, limits and releases bodies.
 import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
 import {
@@ -7,31 +8,18 @@ import {
   type Context,
   defineTransport,
   ExtapiError,
-  type HeaderRecord,
   type HttpResponse,
   outgoingBody,
   peekHeaders,
-  recordHeaders,
   type RequestBody,
   type Transport,
+  type WireResponse,
 } from '@extapi/core';
 import { type Dispatcher, FormData as UndiciFormData } from 'undici';
+import { CallHandler, type UndiciResponseData } from './handler.js';
 import { createDispatcher, headTimeout, WireRequest, warnIfInsecure } from './dispatcher.js';
 import { mapUndiciError } from './map-error.js';
 import { resolveUndiciOptions, type UndiciTransportOptions } from './options.js';
-
-/**
- * `res.raw` of a response from the undici transport: undici's own `ResponseData`, plus
- * `httpVersion`, the protocol the response came over (`'1.1'` or `'2'`). `httpVersion` is absent
- * when the transport cannot know it: a `dispatcher` passed in, or `allowH2` through a proxy.
- * @example
- * const res = await client.get('/');
- * console.log((res.raw as UndiciResponseData).httpVersion); // '2' with allowH2 on an h2 server
- */
-export type UndiciResponseData = Dispatcher.ResponseData & {
-  /** The protocol the response came over; absent when the transport cannot know it. */
-  httpVersion?: '1.1' | '2';
-};
 
 /** A transport on undici; `dispatcher` is the Agent (or the dispatcher passed in). */
 export type UndiciTransport = Transport & {
@@ -41,9 +29,6 @@ export type UndiciTransport = Transport & {
 
 /** undici 7 encodes only its own FormData class (Node 20's global one comes from its bundled undici 6). */
 const isUndiciForm = (form: FormData) => form instanceof UndiciFormData;
-
-/** undici collects a body it holds whole itself: the body policy's fast path. */
-const readAll = (wire: { body: unknown }) => (wire.body as Dispatcher.ResponseData['body']).bytes();
 
 /**
  * The undici transport: sends each request with `request()` on a keep-alive undici `Agent` that it
@@ -103,7 +88,6 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
   const respond = bodyPolicy<UndiciResponseData>({
     maxResponseBytes: resolved.maxResponseBytes,
     mapError: (error, ctx) => mapUndiciError(error, ctx, resolved),
-    readAll,
   });
 
   // Calls whose response is not yet complete (head awaited, or a body still to read), so that
@@ -152,29 +136,26 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
       request.headersTimeout = resolved.headersTimeoutMs;
       request.bodyTimeout = resolved.bodyTimeoutMs;
     }
-    // undici takes any object with aborted, reason and the two listener methods: the scope itself,
-    // so no AbortController is made. One that can never abort is not passed at all.
-    if (ctx.scope.canAbort) request.signal = ctx.scope as unknown as AbortSignal;
     if (headersTimeoutMs > 0) {
       if (resolved.allowH2) {
-        // HTTP/2 hides 1xx from onInfo: the deadline runs from the start, on a child of the scope.
+        // HTTP/2 hides 1xx from the handler: the deadline runs from the start, on a child of the scope.
         request.headMs = headersTimeoutMs;
         request.h2Head = ctx.scope.child(headersTimeoutMs, () => headTimeout(request));
-        request.signal = request.h2Head as unknown as AbortSignal;
       } else request.watchHead(headersTimeoutMs);
     }
     return request;
   }
 
   /**
-   * One call: the request on the wire, the response through core's body policy. One async function
-   * for both, so that a call costs no more frames and microtask turns than undici's own.
+   * One call: the request on the wire through its handler (handler.ts), the response through core's
+   * body policy. One async function for both, so that a call costs no more frames and microtask
+   * turns than undici's own request().
    */
   async function undici(ctx: Context): Promise<HttpResponse> {
     const request = requestOptions(ctx);
     const { method, body } = ctx.request;
     inFlight++;
-    let response: HttpResponse | undefined;
+    let handler: CallHandler | undefined;
     try {
       if (body !== undefined) {
         // core's request body policy: global FormData encoded, upload progress reported.
@@ -182,39 +163,25 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
         request.headers = wireHeaders(out.headers);
         request.body = undiciBody(out.body!, resolved.allowH2 && !PAYLOAD_METHODS.has(method));
       }
-      let data: UndiciResponseData;
+      handler = new CallHandler(ctx, request, respond);
+      let wire: WireResponse<UndiciResponseData>;
       try {
-        data = (await dispatcher.request(
-          request as unknown as Dispatcher.RequestOptions,
-        )) as UndiciResponseData;
+        dispatcher.dispatch(request as unknown as Dispatcher.DispatchOptions, handler);
+        wire = await handler.done;
       } catch (error) {
         throw mapUndiciError(error, ctx, resolved);
       } finally {
-        if (request.headTimer !== undefined) clearTimeout(request.headTimer);
         request.h2Head?.stop();
       }
-      // `opaque` is our WireRequest (see onInfo): `res.raw` must not lead back to the call's headers.
-      data.opaque = null;
-      if (httpVersionOf) data.httpVersion = httpVersionOf(request.origin);
-      const status = data.statusCode;
-      const raw = data.headers as HeaderRecord;
-      response = await respond(ctx, {
-        status,
-        statusText: (data as { statusText?: string }).statusText || STATUS_CODES[status] || '',
-        // Built on first access: most calls never look at the response headers.
-        headers: () => recordHeaders(raw),
-        contentLength: raw['content-length'],
-        contentEncoding: raw['content-encoding'],
-        location: raw.location,
-        body: data.body,
-        raw: data,
-        // undici holds an HTTP/1.1 body to its content-length itself, encoded or not.
-        wireLengthChecked: data.httpVersion === '1.1',
-      });
-      return response;
+      const { raw } = wire;
+      if (httpVersionOf) raw.httpVersion = httpVersionOf(request.origin);
+      if (!raw.statusText) wire.statusText = STATUS_CODES[raw.statusCode] || '';
+      // undici holds an HTTP/1.1 body to its content-length itself, encoded or not.
+      wire.wireLengthChecked = raw.httpVersion === '1.1';
+      return await respond(ctx, wire);
     } finally {
       // Counted until the response is complete: a streamed body keeps the call in flight until it closes.
-      const stream = response?.body;
+      const stream = handler?.stream;
       if (stream && !stream.destroyed) stream.once('close', settle);
       else settle();
     }

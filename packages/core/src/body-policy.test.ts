@@ -51,6 +51,49 @@ describe('bodyPolicy', () => {
     expect(order).toEqual(['readAll', 'afterBody']);
   });
 
+  it('readsWhole() says when a transport may collect a body itself: nothing to decode, report, drop or hold unknown to a limit', () => {
+    const respond = bodyPolicy({ maxResponseBytes: 100, mapError });
+    const head = { status: 200, contentLength: '4', contentEncoding: null, location: null };
+    expect(respond.readsWhole(ctxOf(), head)).toBe(true);
+    expect(respond.readsWhole(ctxOf(), { ...head, contentEncoding: 'identity' })).toBe(true);
+    // Streamed, reported, decoded, body-less, a redirect to follow, too large or of unknown length: no.
+    expect(respond.readsWhole(ctxOf({ readBody: false }), head)).toBe(false);
+    expect(respond.readsWhole(ctxOf({ onDownloadProgress: () => {} }), head)).toBe(false);
+    expect(respond.readsWhole(ctxOf(), { ...head, contentEncoding: 'gzip' })).toBe(false);
+    expect(respond.readsWhole(ctxOf(), { ...head, contentEncoding: 'a,b,c,d,e,f' })).toBe(false);
+    expect(respond.readsWhole(ctxOf(), { ...head, status: 204 })).toBe(false);
+    expect(respond.readsWhole(ctxOf(), { ...head, status: 302, location: '/next' })).toBe(false);
+    expect(respond.readsWhole(ctxOf(), { ...head, contentLength: '101' })).toBe(false);
+    expect(respond.readsWhole(ctxOf(), { ...head, contentLength: undefined })).toBe(false);
+    // With no limit at all (a streamed call's default), any length is fine; fetch's bodies come decoded.
+    expect(
+      bodyPolicy({ maxResponseBytes: undefined, mapError }).readsWhole(
+        ctxOf({ maxResponseBytes: Number.POSITIVE_INFINITY }),
+        { ...head, contentLength: undefined },
+      ),
+    ).toBe(true);
+    expect(
+      bodyPolicy({ maxResponseBytes: 100, mapError, decoded: true }).readsWhole(ctxOf(), {
+        ...head,
+        contentEncoding: 'gzip',
+        contentLength: '4',
+      }),
+    ).toBe(false);
+  });
+
+  it('takes the bytes a transport collected as the body, held to their content-length', async () => {
+    const respond = bodyPolicy({ maxResponseBytes: undefined, mapError });
+    const res = await respond(
+      ctxOf(),
+      wire(new Uint8Array(Buffer.from('done')), { contentLength: '4' }),
+    );
+    expect(await res.text()).toBe('done');
+    const short = await rejectionOf(
+      respond(ctxOf(), wire(new Uint8Array(Buffer.from('do')), { contentLength: '4' })),
+    );
+    expect(short.code).toBe('ERR_CONTENT_LENGTH_MISMATCH');
+  });
+
   it('fails a body that ends before its content-length', async () => {
     const respond = bodyPolicy({ maxResponseBytes: undefined, mapError });
     for (const readBody of [true, false]) {

@@ -61,8 +61,12 @@ export interface WireResponse<Raw = unknown> {
   contentEncoding: WireHeader;
   /** @see contentLength */
   location: WireHeader;
-  /** The body as received (decoded already when the policy says `decoded`), or `null` for none. */
-  body: RawBody | null;
+  /**
+   * The body as received (decoded already when the policy says `decoded`), or `null` for none; or
+   * the whole body's bytes, when the transport collected them itself because
+   * {@link BodyPolicy.readsWhole} said the policy would read this body whole.
+   */
+  body: RawBody | Uint8Array | null;
   /** The backend's own response, exposed as `HttpResponse.raw`. */
   raw: Raw;
   /**
@@ -91,11 +95,30 @@ export interface BodyPolicyOptions<Raw> {
 }
 
 /**
+ * The head of a response, as {@link BodyPolicy.readsWhole} needs it.
+ * @example
+ * const head: WireHead = { status: 200, contentLength: '42', contentEncoding: null, location: null };
+ */
+export type WireHead = Pick<
+  WireResponse,
+  'status' | 'contentLength' | 'contentEncoding' | 'location'
+>;
+
+/**
  * Turns one {@link WireResponse} into the `HttpResponse` of the call `ctx`.
  * @example
  * const respond: BodyPolicy<Response> = bodyPolicy({ maxResponseBytes: undefined, mapError });
  */
-export type BodyPolicy<Raw> = (ctx: Context, wire: WireResponse<Raw>) => Promise<HttpResponse>;
+export interface BodyPolicy<Raw> {
+  /** The `HttpResponse` of the call `ctx`, from what the transport got off the wire. */
+  (ctx: Context, wire: WireResponse<Raw>): Promise<HttpResponse>;
+  /**
+   * Whether the policy reads a body with this head whole at once, with nothing to decode, count,
+   * report or throw away (its fast path). A transport that can collect a body more cheaply than it
+   * can stream one asks this when the head arrives, and then hands over the bytes as `body`.
+   */
+  readsWhole(ctx: Context, head: WireHead): boolean;
+}
 
 const noop = () => {};
 
@@ -142,7 +165,40 @@ export function bodyPolicy<Raw>(
 ): BodyPolicy<Raw> {
   const { maxResponseBytes, decoded = false, mapError, readAll, afterBody } = options;
 
-  return async function respond(ctx, wire) {
+  /** The decoded size a whole body must have: content-length, unless the body was decoded. */
+  const wholeSize = (wire: WireHead) =>
+    decoded && headerText(wire.contentEncoding) ? undefined : wireLength(wire.contentLength);
+
+  function readsWhole(ctx: Context, head: WireHead): boolean {
+    if (!ctx.readBody || ctx.onDownloadProgress) return false;
+    const { status } = head;
+    if (hasNoBody(ctx.request.method, status)) return false;
+    if (isDiscardedRedirect(ctx, status, headerText(head.location))) return false;
+    if (!decoded && !noCodings(headerText(head.contentEncoding))) return false;
+    const maxBytes = responseLimit(ctx, maxResponseBytes);
+    if (maxBytes === undefined) return true;
+    const size = wholeSize(head);
+    return size !== undefined && size <= maxBytes;
+  }
+
+  /** The response of a body read whole: held to its content-length (an HTTP/2 reset ends it silently). */
+  async function whole(
+    ctx: Context,
+    wire: WireResponse<Raw>,
+    init: ResponseInit,
+    bytes: Uint8Array,
+  ) {
+    const size = wholeSize(wire);
+    if (size !== undefined && bytes.byteLength !== size) {
+      const { method, url } = ctx.request;
+      throw lengthMismatch(size, bytes.byteLength, { method, url, attempt: ctx.attempt });
+    }
+    if (afterBody) await afterBody();
+    init.body = bytes;
+    return createResponse(init);
+  }
+
+  async function respond(ctx: Context, wire: WireResponse<Raw>): Promise<HttpResponse> {
     const { method, url } = ctx.request;
     const { status, body } = wire;
     const init: ResponseInit = {
@@ -154,6 +210,17 @@ export function bodyPolicy<Raw>(
       raw: wire.raw,
       body: null,
     };
+    // Collected whole by the transport (readsWhole), or to be read whole here: the fast path.
+    if (body instanceof Uint8Array) return whole(ctx, wire, init, body);
+    if (body !== null && readsWhole(ctx, wire)) {
+      let bytes: Uint8Array;
+      try {
+        bytes = readAll ? await readAll(wire) : await readBody(body as AsyncIterable<Uint8Array>);
+      } catch (error) {
+        throw mapError(error, ctx);
+      }
+      return whole(ctx, wire, init, bytes);
+    }
     if (body === null || hasNoBody(method, status)) {
       if (body !== null) release(body);
       if (afterBody) await afterBody();
@@ -179,28 +246,6 @@ export function bodyPolicy<Raw>(
     const size = (decoded ? encoding !== null && encoding !== '' : codings) ? undefined : length;
     const maxBytes = responseLimit(ctx, maxResponseBytes);
     const onProgress = ctx.onDownloadProgress;
-
-    if (
-      ctx.readBody &&
-      !decode &&
-      !onProgress &&
-      (maxBytes === undefined || (size !== undefined && size <= maxBytes))
-    ) {
-      // The fast path: nothing to decode, count or report, so the backend collects the body itself.
-      let bytes: Uint8Array;
-      try {
-        bytes = readAll ? await readAll(wire) : await readBody(body as AsyncIterable<Uint8Array>);
-      } catch (error) {
-        throw mapError(error, ctx);
-      }
-      // An HTTP/2 stream reset mid-body (NO_ERROR, CANCEL) ends it early and silently.
-      if (size !== undefined && bytes.byteLength !== size) {
-        throw lengthMismatch(size, bytes.byteLength, { method, url, attempt: ctx.attempt });
-      }
-      if (afterBody) await afterBody();
-      init.body = bytes;
-      return createResponse(init);
-    }
 
     if (maxBytes !== undefined && size !== undefined && size > maxBytes) {
       // Known too large before a byte of it is read: do not download it.
@@ -248,7 +293,18 @@ export function bodyPolicy<Raw>(
     init.body = streams.unhandled(streams.limit(streams.from(source, map), limits));
     init.discard = (unread) => streams.discard(unread, length);
     return createResponse(init);
-  };
+  }
+
+  return Object.assign(respond, { readsWhole });
+}
+
+/** Whether a content-encoding leaves nothing to decode (none, identity, or a coding passed on as it is). */
+function noCodings(encoding: string | null): boolean {
+  try {
+    return contentCodings(encoding) === undefined;
+  } catch {
+    return false; // too many codings: the policy refuses the body on its slow path
+  }
 }
 
 /** core's contentCodings() throws without knowing the request; the caller needs method and URL. */

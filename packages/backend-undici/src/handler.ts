@@ -1,0 +1,221 @@
+// One call's handler on undici's dispatch API: what undici's request() does, without the parts a
+// call through core does not use. request() wraps every response in a stream (a Readable, an
+// AsyncResource, a promise and a signal listener); most calls read a small body whole, so this
+// collects such a body itself and streams only the others.
+import { Readable } from 'node:stream';
+import {
+  type BodyPolicy,
+  type Context,
+  type HeaderRecord,
+  recordHeaders,
+  type WireResponse,
+} from '@extapi/core';
+import { errors, util } from 'undici';
+import { headTimeout, type WireRequest } from './dispatcher.js';
+
+/**
+ * `res.raw` of a response from the undici transport: the fields of undici's own `ResponseData`,
+ * plus `httpVersion`, the protocol the response came over (`'1.1'` or `'2'`). `body` is the
+ * stream a streamed response came in, and `null` when the transport read the body whole (read it
+ * through the response). `httpVersion` is absent when the transport cannot know it: a
+ * `dispatcher` passed in, or `allowH2` through a proxy.
+ * @example
+ * const res = await client.get('/');
+ * console.log((res.raw as UndiciResponseData).httpVersion); // '2' with allowH2 on an h2 server
+ */
+export interface UndiciResponseData {
+  /** The HTTP status code. */
+  statusCode: number;
+  /** The reason phrase the server sent (HTTP/1.1 only). */
+  statusText: string;
+  /** The response headers, names in lower case, repeated ones as an array. */
+  headers: HeaderRecord;
+  /** The trailers, filled in once the body has been read. */
+  trailers: Record<string, string | string[]>;
+  /** Always `null`: nothing of the request is kept on its response. */
+  opaque: null;
+  /** undici's per-request context (the retry handler's state, for one). */
+  context: object | undefined;
+  /** The stream of a streamed body; `null` when the transport read the body whole. */
+  body: Readable | null;
+  /** The protocol the response came over; absent when the transport cannot know it. */
+  httpVersion?: '1.1' | '2';
+}
+
+/** What undici hands a handler when the connection is ready: the function that aborts the request. */
+type Abort = (reason: Error) => void;
+
+/**
+ * One call on undici's dispatcher: `done` settles with the response's head when its body is to be
+ * streamed, with the whole body when the body policy reads it whole anyway, or with the error
+ * undici failed with (mapped by the transport). It follows the call's scope instead of a signal.
+ */
+export class CallHandler {
+  /** The wire response, or undici's error. */
+  readonly done: Promise<WireResponse<UndiciResponseData>>;
+  #resolve!: (wire: WireResponse<UndiciResponseData>) => void;
+  #reject!: (error: unknown) => void;
+  readonly #request: WireRequest;
+  readonly #ctx: Context;
+  readonly #respond: BodyPolicy<UndiciResponseData>;
+  #abort: Abort | null = null;
+  #unlisten: (() => void) | undefined;
+  #wire: WireResponse<UndiciResponseData> | undefined;
+  /** The chunks of a body read whole, or `undefined` while streaming (or before the head). */
+  #chunks: Buffer[] | undefined;
+  #size = 0;
+  #stream: WireBody | undefined;
+
+  constructor(ctx: Context, request: WireRequest, respond: BodyPolicy<UndiciResponseData>) {
+    this.#ctx = ctx;
+    this.#request = request;
+    this.#respond = respond;
+    this.done = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    // The head deadline of HTTP/2 is a child of the call's scope (see transport.ts).
+    const scope = request.h2Head ?? ctx.scope;
+    if (scope.canAbort) this.#unlisten = scope.onAbort((reason) => this.#onAbort(reason));
+  }
+
+  /** The stream of a streamed body, once the head has come. */
+  get stream(): Readable | undefined {
+    return this.#stream;
+  }
+
+  #onAbort(reason: unknown): void {
+    const error = reason instanceof Error ? reason : new errors.RequestAbortedError();
+    if (this.#stream) this.#stream.destroy(error);
+    else this.#abort?.(error);
+  }
+
+  #stopListening(): void {
+    this.#unlisten?.();
+    this.#unlisten = undefined;
+  }
+
+  /** undici: the request is on its way; `abort` cancels it. */
+  onConnect(abort: Abort): void {
+    const scope = this.#request.h2Head ?? this.#ctx.scope;
+    if (scope.aborted) {
+      abort(scope.reason instanceof Error ? scope.reason : new errors.RequestAbortedError());
+      return;
+    }
+    this.#abort = abort;
+  }
+
+  /**
+   * undici: a head has come. A 1xx arms the head deadline for what is left of it (undici's own
+   * headers timer restarts on every 1xx, so a server dripping `102 Processing` would hold the call
+   * forever); a call without a 1xx (nearly all) costs no timer.
+   */
+  onHeaders(
+    statusCode: number,
+    rawHeaders: Buffer[],
+    resume: () => void,
+    statusText: string,
+  ): boolean {
+    const request = this.#request;
+    if (statusCode < 200) {
+      if (request.headMs > 0 && request.headTimer === undefined && this.#abort) {
+        const abort = this.#abort;
+        const left = request.headMs - (performance.now() - request.started);
+        request.headTimer = setTimeout(() => abort(headTimeout(request)), Math.max(0, left));
+      }
+      return true;
+    }
+    if (request.headTimer !== undefined) clearTimeout(request.headTimer);
+    const headers = util.parseHeaders(rawHeaders) as HeaderRecord;
+    const raw: UndiciResponseData = {
+      statusCode,
+      statusText,
+      headers,
+      trailers: {},
+      opaque: null,
+      context: undefined,
+      body: null,
+    };
+    const wire: WireResponse<UndiciResponseData> = {
+      status: statusCode,
+      statusText,
+      // Built on first access: most calls never look at the response headers.
+      headers: () => recordHeaders(headers),
+      contentLength: headers['content-length'],
+      contentEncoding: headers['content-encoding'],
+      location: headers.location,
+      body: null,
+      raw,
+      wireLengthChecked: false,
+    };
+    this.#wire = wire;
+    if (this.#respond.readsWhole(this.#ctx, wire)) {
+      this.#chunks = [];
+      return true;
+    }
+    const stream = new WireBody(resume, this.#abort);
+    this.#stream = stream;
+    wire.body = raw.body = stream;
+    // The scope's listener goes when the stream does: until then an abort destroys it.
+    if (this.#unlisten) stream.once('close', () => this.#stopListening());
+    this.#resolve(wire);
+    return true;
+  }
+
+  /** undici: a piece of the body; `false` asks it to pause until the stream is read. */
+  onData(chunk: Buffer): boolean {
+    const chunks = this.#chunks;
+    if (chunks === undefined) return this.#stream!.push(chunk);
+    chunks.push(chunk);
+    this.#size += chunk.length;
+    return true;
+  }
+
+  /** undici: the body has ended. */
+  onComplete(trailers: Buffer[] | string[] | null): void {
+    const wire = this.#wire!;
+    if (trailers) util.parseHeaders(trailers as Buffer[], wire.raw.trailers);
+    const chunks = this.#chunks;
+    if (chunks === undefined) {
+      this.#stream!.push(null);
+      return;
+    }
+    this.#stopListening();
+    // One chunk is copied, as undici's own bytes() does: it may be a view of a larger buffer.
+    wire.body =
+      chunks.length === 1 ? new Uint8Array(chunks[0]!) : Buffer.concat(chunks, this.#size);
+    this.#resolve(wire);
+  }
+
+  /** undici: the request failed (before the head, or while the body came). */
+  onError(error: Error): void {
+    this.#stopListening();
+    if (this.#request.headTimer !== undefined) clearTimeout(this.#request.headTimer);
+    const body = this.#request.body;
+    if (body instanceof Readable) body.on('error', noop).destroy(error);
+    const stream = this.#stream;
+    if (stream === undefined) this.#reject(error);
+    // After the current undici callbacks, as undici's request() does: a reader may be mid-chunk.
+    else queueMicrotask(() => stream.destroy(error));
+  }
+}
+
+const noop = () => {};
+
+/**
+ * The stream of a streamed body: reading resumes undici, a full buffer pauses it (onData's `false`),
+ * and destroying it before its end aborts the request, so the connection is not reused mid-body.
+ */
+class WireBody extends Readable {
+  readonly #abort: Abort | null;
+
+  constructor(resume: () => void, abort: Abort | null) {
+    super({ autoDestroy: true, read: resume, highWaterMark: 64 * 1024 });
+    this.#abort = abort;
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.readableEnded) this.#abort?.(error ?? new errors.RequestAbortedError());
+    callback(error);
+  }
+}
