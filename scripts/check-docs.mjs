@@ -7,6 +7,8 @@
 //   <!-- check: skip — why -->  not checked, for the reason given (listed in the output)
 //   <!-- region: file#name -->  a region of an examples/ file, word for word (that file is run)
 //   `as cts` / `as cjs` after the mode picks the module kind (default: ESM, .mts/.mjs).
+//   `web` after the mode (ts): checked as a browser project is instead (bundler resolution without
+//   the `node` condition, lib DOM, no @types/node, no skipLibCheck): the web build's types.
 // `node scripts/check-docs.mjs --verbose` also prints what each block that runs printed.
 // Lines after the first of a check comment are a hidden prelude, put before the block (e.g.
 // `declare const client: Client;` for a fragment). json blocks must parse; sh blocks must name
@@ -59,8 +61,9 @@ function blocks(file) {
     const spec = head.trim();
     const mode = kind === 'check' ? spec.split(/\s+/)[0] : undefined;
     const as = /\bas (cts|cjs|mts|mjs)\b/.exec(spec)?.[1];
+    const web = /\bweb\b/.test(spec);
     const reason = spec.replace(/^skip\s*[—:-]?\s*/, '');
-    found.push({ ...block, mode, as, reason });
+    found.push({ ...block, mode, as, web, reason });
   }
   // A fence this parser does not see (indented, in a list) would be skipped silently: refuse it.
   const fenceLines = text.split('\n').filter((line) => /^\s*```/.test(line)).length;
@@ -127,6 +130,10 @@ for (const file of markdownFiles()) {
       fail(block, `unknown check mode "${block.mode}" (run, typecheck, skip)`);
       continue;
     }
+    if (block.web && (block.mode === 'run' || lang !== 'ts')) {
+      fail(block, '`web` is for ts blocks that are type-checked only (Node runs the others)');
+      continue;
+    }
     if (lang) {
       const cjs = block.as === 'cts' || block.as === 'cjs' || /\brequire\(/.test(block.code);
       const ext = lang === 'ts' ? (cjs ? 'cts' : 'mts') : cjs ? 'cjs' : 'mjs';
@@ -134,7 +141,7 @@ for (const file of markdownFiles()) {
       const path = join(out, `${base}_${String(i + 1).padStart(2, '0')}.${ext}`);
       const preludeLines = block.prelude ? block.prelude.split('\n').length : 0;
       writeFileSync(path, `${block.prelude ? `${block.prelude}\n` : ''}${block.code}\n`);
-      compiled.push({ block, path, preludeLines, run: block.mode === 'run', lang });
+      compiled.push({ block, path, preludeLines, run: block.mode === 'run', lang, web: block.web });
       counts[block.mode === 'run' ? 'run' : 'typecheck']++;
     } else if (block.lang === 'json') {
       counts.json++;
@@ -193,9 +200,20 @@ function typecheck(entries, name, compilerOptions) {
   }
 }
 typecheck(
-  compiled.filter(({ lang }) => lang === 'ts'),
+  compiled.filter(({ lang, web }) => lang === 'ts' && !web),
   'tsconfig.ts.json',
   { allowJs: true }, // a hidden prelude may import the examples' JavaScript (the demo API)
+);
+typecheck(
+  compiled.filter(({ lang, web }) => lang === 'ts' && web),
+  'tsconfig.web.json',
+  {
+    module: 'esnext',
+    moduleResolution: 'bundler',
+    lib: ['es2022', 'dom'],
+    types: [],
+    skipLibCheck: false,
+  },
 );
 typecheck(
   compiled.filter(({ lang }) => lang === 'js'),

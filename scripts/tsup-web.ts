@@ -22,7 +22,9 @@ const webSiblings: Plugin = {
  * The tsup options of the web build: `src/index.web.ts` to `dist/web/index.js` (ESM, no Node
  * builtins). Its declarations come from the Node build (`dist/index.web.d.ts`, sharing the Node
  * entry's chunks), so that a project resolving both builds' types (TypeScript `bundler` resolution
- * next to a Node-only package) sees one declaration of each class.
+ * next to a Node-only package) sees one declaration of each class. The few types that differ
+ * (core's `BodyStream`, `BodyBytes`, `NodeStream`) come from `@extapi/core/platform-types`, which
+ * the declarations import and package.json resolves per condition.
  * @example
  * export default defineConfig([nodeBuild, webBuild()]);
  */

@@ -14,6 +14,8 @@ export default defineConfig([
     clean: ['!web/**'],
     sourcemap: true,
     target: 'node20',
+    // Hand-written per condition (platform-types/): the declarations import it, never inline it.
+    external: ['@extapi/core/platform-types'],
   },
   // Browsers and workers: platform-streams.web.ts (Web Streams) for platform-streams.ts (Node's).
   webBuild(),

@@ -1,6 +1,6 @@
 // Request and response bodies, the rules that need no stream library: replayable bodies, lengths,
 // content codings, the byte limit, reading a body whole. node-streams.ts holds the Node stream pieces.
-import type { Readable } from 'node:stream';
+import type { BodyBytes, NodeStream } from '@extapi/core/platform-types';
 import {
   ConfigError,
   ExtapiError,
@@ -12,11 +12,12 @@ import { createProgressReporter, type ProgressReport } from './progress.js';
 import type { Progress, RequestBody } from './types.js';
 
 /**
- * A response body as a transport receives it: a Node `Readable` or a web `ReadableStream`.
+ * A response body as a transport receives it: a Node `Readable` or a web `ReadableStream` (only
+ * the latter in the web build's types, where {@link NodeStream} is `never`).
  * @example
  * const raw: RawBody = res.body; // undici: a Readable; fetch: a web ReadableStream
  */
-export type RawBody = Readable | ReadableStream<Uint8Array>;
+export type RawBody = NodeStream | ReadableStream<Uint8Array>;
 
 /**
  * Whether a body is a web `ReadableStream` (duck-typed: streams of another realm count too).
@@ -228,7 +229,7 @@ export function progressReporter(options: BodyLimitOptions): ProgressReport | un
 export async function readBody(
   body: RawBody | (AsyncIterable<Uint8Array> & { destroy?: (error?: Error) => void }),
   options: BodyLimitOptions = {},
-): Promise<Buffer> {
+): Promise<BodyBytes> {
   const { maxBytes } = options;
   // Node's web streams are async iterables already; Safari's are not.
   const source: AsyncIterable<Uint8Array> & { destroy?: (error?: Error) => void } =

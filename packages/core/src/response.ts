@@ -1,6 +1,6 @@
 // HttpResponse: one implementation for every transport, buffered or streaming.
 // A buffered body can be read many times; a streaming one once, and discard() always releases it.
-import type { Readable } from 'node:stream';
+import type { BodyStream } from '@extapi/core/platform-types';
 import { isWebStream, type RawBody, readBody } from './body.js';
 import { ConfigError, ExtapiError, ResponseValidationError } from './errors.js';
 import { isStandardSchema } from './schema-issues.js';
@@ -91,9 +91,9 @@ class Response implements HttpResponse {
     return this.status >= 200 && this.status < 300;
   }
 
-  get body(): Readable | null {
-    // A web ReadableStream outside Node (see the core README); typed as Node's for Node callers.
-    return this.#stream as Readable | null;
+  get body(): BodyStream | null {
+    // The transport's stream: a Readable on Node, a web ReadableStream elsewhere (BodyStream).
+    return this.#stream as BodyStream | null;
   }
 
   get bodyRead(): boolean {

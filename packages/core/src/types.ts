@@ -1,6 +1,7 @@
 // The core contract: Context, Next, Middleware, Handler/Transport and HttpResponse.
 // Every other file in every package is written against these types; changing them is a major version.
-import type { Readable } from 'node:stream';
+// The Node build's types on Node, the web build's elsewhere (package.json `node`/`default` conditions).
+import type { BodyStream, NodeStream } from '@extapi/core/platform-types';
 import type { RedirectMode } from './redirect.js';
 import type { AbortScope } from './scope.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
@@ -14,7 +15,7 @@ export type RequestBody =
   | FormData
   | Blob
   | ReadableStream<Uint8Array>
-  | Readable
+  | NodeStream
   | AsyncIterable<Uint8Array>;
 
 /**
@@ -134,8 +135,16 @@ export interface HttpResponse {
   readonly url: string;
   /** The method of the request that produced this response. */
   readonly method: string;
-  /** The body as a stream when it was not read (`readBody: false`), else `null`. */
-  readonly body: Readable | null;
+  /**
+   * The body as a stream when it was not read (`readBody: false`), else `null`. Its type follows
+   * the runtime's build ({@link BodyStream}): a Node `Readable` under the `node` export condition
+   * (Node, Bun, Deno, jest), a web `ReadableStream<Uint8Array>` under `default` (browsers,
+   * workers). `bytes()`, `text()`, `json()` and `discard()` work the same on both.
+   * @example
+   * const res = await client.get('/export.csv', { readBody: false });
+   * for await (const chunk of res.body!) size += chunk.byteLength; // Node; webChunks() elsewhere
+   */
+  readonly body: BodyStream | null;
   /** Whether the body is already buffered (so `bytes()`/`text()`/`json()` can be called again). */
   readonly bodyRead: boolean;
   /** The backend's own response object (undici's `ResponseData`, or fetch's `Response`). */

@@ -13,6 +13,8 @@ export type {
   RequestMeta,
   Transport,
 } from './types.js';
+// The types that follow the build: Node's with the `node` condition, the web's elsewhere.
+export type { BodyBytes, BodyStream, NodeStream } from '@extapi/core/platform-types';
 export { compose } from './compose.js';
 export { createContext, markSensitiveHeader, peekHeaders, type ContextInit } from './context.js';
 export { createClient, type Client } from './client.js';
