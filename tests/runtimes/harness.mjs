@@ -41,9 +41,7 @@ export async function runGroups(groups, { prefix = '', log = console.log } = {})
       if (group.setup) await guard(group.setup(), HANG_GUARD_MS, `${group.title} setup`);
     } catch (error) {
       result.failed += group.cases.length;
-      log(
-        `${prefix}not ok - ${group.title}: setup failed, ${group.cases.length} cases not run`,
-      );
+      log(`${prefix}not ok - ${group.title}: setup failed, ${group.cases.length} cases not run`);
       log(indent(error));
       continue;
     }

@@ -1,7 +1,8 @@
 // What a browser forbids or does its own way, checked rather than worked around: these hold in
 // Chromium, and README.md's Runtimes notes say so. The client sends what it is given; the browser
 // drops what a page may not set or read, and hides redirects from fetch's `redirect: 'manual'`.
-import { equal, ok } from './assert.mjs';
+import { isTransportError } from '@extapi/core';
+import { equal, ok, rejection } from './assert.mjs';
 
 /** The browser-only checks, as `[title, run]` pairs for checks.mjs. */
 export function browserChecks({ client, seen, other, control }) {
@@ -36,6 +37,15 @@ export function browserChecks({ client, seen, other, control }) {
         const c = client([], { headers: { 'x-preflighted': 'yes' } });
         equal((await c.get('/echo')).status, 200);
         ok((await seen()).preflights >= 1, 'no OPTIONS preflight reached the server');
+      },
+    ],
+    [
+      'a response without CORS headers rejects with TransportError ERR_NETWORK (the server did answer)',
+      async () => {
+        const error = await rejection(client([]).get('/no-cors'));
+        equal(isTransportError(error), true, String(error));
+        equal(error.code, 'ERR_NETWORK');
+        equal((await seen()).counts['/no-cors'], 1);
       },
     ],
     [

@@ -24,6 +24,8 @@ function webRoute(path, count) {
         : [200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, GZIPPED];
     case '/set-cookie':
       return [200, { 'set-cookie': 'session=secret; Path=/', 'x-marker': 'visible' }, 'ok'];
+    case '/no-cors': // answered without Access-Control-Allow-Origin: a page may not read it
+      return [200, { 'content-type': 'application/json' }, '{"secret":true}'];
     case '/to-same-origin':
       return [302, { location: '/echo' }, ''];
     default:
@@ -77,6 +79,7 @@ function handler(state) {
     state.counts[path] = count;
     for await (const _chunk of req);
     const [status, headers, body] = own;
+    if (path === '/no-cors') res.removeHeader('access-control-allow-origin');
     res.writeHead(status, headers);
     res.end(body);
   };
