@@ -53,8 +53,17 @@ export async function runChromium() {
     await page.waitForFunction(() => window.__results !== undefined, null, {
       timeout: DEADLINE_MS,
     });
-    // window.__results is a promise: evaluate waits for it.
-    const result = await page.evaluate(() => window.__results);
+    // window.__results is a promise: evaluate waits for it, and the hang guard for evaluate.
+    let timer;
+    const hang = new Promise((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`hang guard: no results in ${DEADLINE_MS} ms`)),
+        DEADLINE_MS,
+      );
+    });
+    const result = await Promise.race([page.evaluate(() => window.__results), hang]).finally(() =>
+      clearTimeout(timer),
+    );
     // The full version (the user agent's is reduced to 156.0.0.0).
     const { product } = await (await context.newCDPSession(page)).send('Browser.getVersion');
     const about = `chromium ${product.replace(/^\D*\//, '')}`;
