@@ -1,6 +1,6 @@
 // Runs a command with the services the tests need, so that `npm test` works on a fresh machine as
-// it does in CI: installs redis-server and tinyproxy with apt-get when they are missing (and it
-// may), starts Redis and a Redis Cluster (3 masters, 3 replicas) on free loopback ports, exports
+// it does in CI: installs redis-server, tinyproxy and chromium with apt-get when they are missing
+// (and it may), starts Redis and a Redis Cluster (3 masters, 3 replicas) on free loopback ports, exports
 // REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SERVER_BIN and TINYPROXY_BIN, runs the command, and stops
 // what it started. Usage: node scripts/test-env.mjs <command> [args…]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -154,6 +154,8 @@ function installMissing() {
     missing.push('redis-server');
   if (!findBinary('TINYPROXY_BIN', 'tinyproxy', ['/usr/bin/tinyproxy', '/usr/sbin/tinyproxy']))
     missing.push('tinyproxy');
+  // tests/web runs its checks in Debian's headless Chromium (and fails, never skips, without it).
+  if (!findBinary('CHROMIUM_BIN', 'chromium', ['/usr/bin/chromium'])) missing.push('chromium');
   if (missing.length === 0) return;
   const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
   const isRoot = process.getuid?.() === 0;

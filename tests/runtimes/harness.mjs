@@ -31,19 +31,18 @@ function guard(promise, ms, title) {
  * Runs `groups` (`{ title, setup?, teardown?, cases: [{ title, run, timeoutMs?, expectedFailure? }] }`)
  * in order and returns `{ passed, failed, expected }`. A case with `expectedFailure` (a reason the
  * README's runtimes table gives) counts as `expected` when it fails and as a failure when it passes,
- * so the table cannot keep a "no" that has become a "yes".
+ * so the table cannot keep a "no" that has become a "yes". Lines go to `log` (console.log by default;
+ * a page or a worker collects them to hand back to the Node runner).
  */
-export async function runGroups(groups, { prefix = '' } = {}) {
+export async function runGroups(groups, { prefix = '', log = console.log } = {}) {
   const result = { passed: 0, failed: 0, expected: 0 };
   for (const group of groups) {
     try {
       if (group.setup) await guard(group.setup(), HANG_GUARD_MS, `${group.title} setup`);
     } catch (error) {
       result.failed += group.cases.length;
-      console.log(
-        `${prefix}not ok - ${group.title}: setup failed, ${group.cases.length} cases not run`,
-      );
-      console.log(indent(error));
+      log(`${prefix}not ok - ${group.title}: setup failed, ${group.cases.length} cases not run`);
+      log(indent(error));
       continue;
     }
     for (const c of group.cases) {
@@ -61,30 +60,30 @@ export async function runGroups(groups, { prefix = '' } = {}) {
       if (c.expectedFailure !== undefined) {
         if (error === undefined) {
           result.failed++;
-          console.log(
+          log(
             `${prefix}not ok - ${title}: passed, but is listed as failing here (${c.expectedFailure}); update README.md's runtimes table`,
           );
         } else {
           result.expected++;
           const got = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-          console.log(`${prefix}ok - ${title} # expected failure: ${c.expectedFailure}`);
-          console.log(`${prefix}    got: ${got.slice(0, 240)}`);
+          log(`${prefix}ok - ${title} # expected failure: ${c.expectedFailure}`);
+          log(`${prefix}    got: ${got.slice(0, 240)}`);
         }
       } else if (error === undefined) {
         result.passed++;
-        console.log(`${prefix}ok - ${title}`);
+        log(`${prefix}ok - ${title}`);
       } else {
         result.failed++;
-        console.log(`${prefix}not ok - ${title}`);
-        console.log(indent(error));
+        log(`${prefix}not ok - ${title}`);
+        log(indent(error));
       }
     }
     try {
       if (group.teardown) await guard(group.teardown(), HANG_GUARD_MS, `${group.title} teardown`);
     } catch (error) {
       result.failed++;
-      console.log(`${prefix}not ok - ${group.title}: teardown failed`);
-      console.log(indent(error));
+      log(`${prefix}not ok - ${group.title}: teardown failed`);
+      log(indent(error));
     }
   }
   return result;

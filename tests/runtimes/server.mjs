@@ -2,9 +2,10 @@
 // item, a 429 with Retry-After, a gzipped JSON body, a redirect to the other origin, …) and records
 // every request it saw in `state.seen` and `state.counts`.
 import { gzipSync } from 'node:zlib';
+import { PAYLOAD } from './payload.mjs';
 
-/** The JSON item the routes answer. */
-export const PAYLOAD = { id: 42, name: 'gzipped item', tags: ['a', 'b'], nested: { ok: true } };
+export { PAYLOAD };
+
 const GZIPPED = gzipSync(Buffer.from(JSON.stringify(PAYLOAD)));
 
 /** What the server saw of one request. */

@@ -167,6 +167,22 @@ describe('mapFetchError', () => {
     expect(error.message).not.toContain('secret');
   });
 
+  it.each([
+    ["Chromium's", 'Failed to fetch'],
+    ["Chromium's for a body cut", 'network error'],
+    ["Firefox's", 'NetworkError when attempting to fetch resource.'],
+    ["Safari's", 'Load failed'],
+  ])(
+    'maps %s network failure (a TypeError in words, no cause) to TransportError ERR_NETWORK',
+    (_name, words) => {
+      expect(mapFetchError(new TypeError(words), context())).toMatchObject({
+        name: 'TransportError',
+        code: 'ERR_NETWORK',
+        method: 'POST',
+      });
+    },
+  );
+
   it('maps a TypeError without a cause to ERR_INVALID_REQUEST: fetch refused its input', () => {
     const error = mapFetchError(
       new TypeError('Request with GET/HEAD method cannot have body.'),

@@ -68,7 +68,7 @@ function fetchError(error: unknown, info: ExtapiErrorOptions): unknown {
     if (error.message === 'terminated' || CUT_BODY.test(error.message)) {
       return new TransportError(`Connection reset: ${error.message}`, 'ECONNRESET', info);
     }
-    if (error.message === 'fetch failed')
+    if (error.message === 'fetch failed' || BROWSER_NETWORK_ERROR.test(error.message))
       return new TransportError('Network error', 'ERR_NETWORK', info);
     return new ExtapiError(`Invalid request: ${error.message}`, 'ERR_INVALID_REQUEST', info);
   }
@@ -99,6 +99,14 @@ function networkError(error: unknown, info: ExtapiErrorOptions): unknown {
 
 /** Deno's message for a body cut by the connection closing (a TypeError without a cause). */
 const CUT_BODY = /^error reading a body from connection/;
+
+/**
+ * A browser's TypeError for any network failure (refused, reset, a body cut, a CORS refusal), in
+ * words of its own and on purpose without the reason: Chromium's, Firefox's and Safari's, and
+ * Chromium's for a body read whose connection closed. A network failure, not a refused input.
+ */
+const BROWSER_NETWORK_ERROR =
+  /^(Failed to fetch|NetworkError when attempting to fetch resource\.|Load failed|network error)$/;
 
 /** Deno's words for the failures Node and Bun give a code to (`… Connection refused (os error 111)`). */
 const SYSTEM_WORDS: [RegExp, string, string][] = [

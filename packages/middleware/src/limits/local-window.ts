@@ -88,7 +88,11 @@ export function createLocalWindow(
       window = created;
       byKey.set(key, window);
       // Idle keys are dropped by a sweep rather than a timer per call, to keep the fast path cheap.
-      sweeper ??= setInterval(sweep, Math.min(Math.max(windowMs, 1000), 60_000)).unref();
+      if (sweeper === undefined) {
+        sweeper = setInterval(sweep, Math.min(Math.max(windowMs, 1000), 60_000));
+        // A browser's or a worker's interval is a number, without unref(): nothing to keep alive there.
+        sweeper.unref?.();
+      }
     }
     return window;
   }

@@ -145,6 +145,31 @@ describe('rateLimit() with waits longer than a timer can hold', () => {
   });
 });
 
+describe('createLocalWindow() where timers have no unref() (browsers, workerd)', () => {
+  test('lets a call through and sweeps with a plain numeric interval', async () => {
+    const realSetInterval = globalThis.setInterval;
+    const intervals: unknown[] = [];
+    // As a browser's: the interval is a number, with no unref() to call.
+    globalThis.setInterval = ((handler: () => void, ms: number) => {
+      const id = Number(realSetInterval(handler, ms));
+      intervals.push(id);
+      return id;
+    }) as typeof setInterval;
+    let gate: StartGate | undefined;
+    try {
+      gate = createLocalWindow({ limit: 1, windowMs: 1000 }, 0);
+      await gate.acquire('', NEVER);
+      expect(intervals).toHaveLength(1);
+      expect(typeof intervals[0]).toBe('number');
+    } finally {
+      gate?.close();
+      globalThis.setInterval = realSetInterval;
+      // Cleared here too, so that a window that failed to keep its interval leaks no timer.
+      for (const id of intervals) clearInterval(id as number);
+    }
+  });
+});
+
 describe('createLocalWindow()', () => {
   let gate: StartGate | undefined;
   beforeEach(() => {
