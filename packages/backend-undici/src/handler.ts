@@ -126,28 +126,20 @@ export class CallHandler {
       return true;
     }
     if (request.headTimer !== undefined) clearTimeout(request.headTimer);
-    const headers = util.parseHeaders(rawHeaders) as HeaderRecord;
-    const raw: UndiciResponseData = {
-      statusCode,
-      statusText,
-      headers,
-      trailers: {},
-      opaque: null,
-      context: undefined,
-      body: null,
-    };
+    const raw = new RawResponse(statusCode, statusText, rawHeaders);
     const wire: WireResponse<UndiciResponseData> = {
       status: statusCode,
       statusText,
       // Built on first access: most calls never look at the response headers.
-      headers: () => recordHeaders(headers),
-      contentLength: headers['content-length'],
-      contentEncoding: headers['content-encoding'],
-      location: headers.location,
+      headers: () => recordHeaders(raw.headers),
+      contentLength: undefined,
+      contentEncoding: undefined,
+      location: undefined,
       body: null,
       raw,
       wireLengthChecked: false,
     };
+    readPolicyHeaders(rawHeaders, wire);
     this.#wire = wire;
     if (this.#respond.readsWhole(this.#ctx, wire)) {
       this.#chunks = [];
@@ -197,6 +189,62 @@ export class CallHandler {
     if (stream === undefined) this.#reject(error);
     // After the current undici callbacks, as undici's request() does: a reader may be mid-chunk.
     else queueMicrotask(() => stream.destroy(error));
+  }
+}
+
+/**
+ * `res.raw`: parses the response headers into undici's record on first access (most calls never
+ * look), as the transport reads the three it needs straight off the raw head.
+ */
+class RawResponse implements UndiciResponseData {
+  readonly statusCode: number;
+  readonly statusText: string;
+  trailers: Record<string, string | string[]> = {};
+  readonly opaque = null;
+  readonly context = undefined;
+  body: Readable | null = null;
+  httpVersion?: '1.1' | '2';
+  #rawHeaders: Buffer[];
+  #headers: HeaderRecord | undefined;
+
+  constructor(statusCode: number, statusText: string, rawHeaders: Buffer[]) {
+    this.statusCode = statusCode;
+    this.statusText = statusText;
+    this.#rawHeaders = rawHeaders;
+  }
+
+  get headers(): HeaderRecord {
+    if (this.#headers === undefined) {
+      this.#headers = util.parseHeaders(this.#rawHeaders) as HeaderRecord;
+      this.#rawHeaders = []; // views of a socket read: not kept past their use
+    }
+    return this.#headers;
+  }
+}
+
+/**
+ * Sets `contentLength`, `contentEncoding` and `location` of `wire` from undici's raw head (names
+ * as sent, values as latin1, a repeated header as an array, as undici's own parser gives them),
+ * looking only at names of their lengths.
+ */
+function readPolicyHeaders(rawHeaders: Buffer[], wire: WireResponse<UndiciResponseData>): void {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const length = rawHeaders[i]!.length;
+    if (length !== 14 && length !== 16 && length !== 8) continue;
+    const name = util.headerNameToString(rawHeaders[i]!);
+    const field =
+      name === 'content-length'
+        ? 'contentLength'
+        : name === 'content-encoding'
+          ? 'contentEncoding'
+          : name === 'location'
+            ? 'location'
+            : undefined;
+    if (field === undefined) continue;
+    const value = rawHeaders[i + 1]!.toString('latin1');
+    const seen = wire[field];
+    wire[field] =
+      seen === undefined ? value : [...(typeof seen === 'string' ? [seen] : seen!), value];
   }
 }
 
