@@ -57,7 +57,7 @@ function options() {
   return { rows, sections, ...roundOptions(args) };
 }
 
-// The tightest baseline: whichever raw undici row was faster (median req/s) in this run.
+// The tightest baseline: whichever raw undici row was fastest (median req/s) in this run.
 function tightestBaseline(rows, stats) {
   let best;
   for (const row of rows) {
@@ -90,7 +90,7 @@ function report(rows, results, rounds) {
   const header = ['row', 'req/s', 'min–max', 'CPU µs/req', 'req/s ×base', 'CPU ×base'];
   console.log(`\n${table([...header, 'server CPU', 'client CPU'], lines)}\n`);
   console.log(
-    `base = ${label(base)}, the faster raw undici row in this run (the tightest baseline).\n` +
+    `base = ${label(base)}, the fastest raw undici row in this run (the tightest baseline).\n` +
       'req/s and CPU µs/req are medians over rounds; each ratio is the median over rounds of the\n' +
       'row against the baseline in the same round. CPU µs/req is the client process (user + system)\n' +
       'per request; server CPU and client CPU are % of one core while the row was measured.',
