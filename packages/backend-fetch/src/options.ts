@@ -38,6 +38,8 @@ export interface FetchResponse {
   readonly body: object | null;
   /** Reads the whole body at once (used when there is no limit or progress to track). */
   arrayBuffer(): Promise<ArrayBuffer>;
+  /** The response type; `'opaqueredirect'` is a redirect a browser hides (an error here). */
+  readonly type?: string;
 }
 
 /**

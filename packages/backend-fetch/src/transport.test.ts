@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import {
   createClient,
+  type ExtapiError,
   isConfigError,
   isExtapiError,
   isTransportError,
@@ -143,6 +144,26 @@ describe('fetchTransport options', () => {
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('/echo');
     expect(await res.text()).toBe('moved');
+  });
+
+  it("rejects a redirect a browser hides (an 'opaqueredirect', status 0) with ERR_REDIRECT_HIDDEN, not as a response", async () => {
+    // What a browser's fetch answers a 3xx with under redirect: 'manual': no status, no Location.
+    const opaque = {
+      type: 'opaqueredirect',
+      status: 0,
+      statusText: '',
+      headers: new Headers(),
+      body: null,
+      arrayBuffer: async () => new ArrayBuffer(0),
+    };
+    const fetch: FetchFunction = async () => opaque;
+    const client = createClient([fetchTransport({ fetch })]);
+    const error = (await client
+      .get('https://api.partner.example/moved')
+      .catch((e) => e)) as ExtapiError;
+    expect(error.code).toBe('ERR_REDIRECT_HIDDEN');
+    expect(error.url).toBe('https://api.partner.example/moved');
+    expect(error.message).toContain('call the URL it leads to');
   });
 
   it('has documented defaults', () => {

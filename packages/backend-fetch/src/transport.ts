@@ -5,6 +5,7 @@ import {
   bodyPolicy,
   type Context,
   defineTransport,
+  ExtapiError,
   type HttpResponse,
   isStreamBody,
   NEVER_ABORT,
@@ -172,6 +173,9 @@ export function fetchTransport(options?: FetchTransportOptions): FetchTransport 
     } finally {
       if (head !== ctx.scope) head.stop();
     }
+    // A browser answers redirect: 'manual' with a status-0 response that hides the Location: core
+    // cannot follow it under its credential rules, and a status 0 would pass for an answer.
+    if (res.type === 'opaqueredirect') throw hiddenRedirect(ctx);
     // fetch's own Headers are immutable: a copy (which keeps each set-cookie apart) is made the
     // first time a middleware or the caller asks for the headers, which most calls never do.
     const given = res.headers as FetchResponse['headers'] & { get?: unknown };
@@ -197,4 +201,14 @@ export function fetchTransport(options?: FetchTransportOptions): FetchTransport 
     name: 'fetch',
     extra: { fetch },
   });
+}
+
+/** The error of a redirect the runtime's fetch hid from the transport (browsers do). */
+function hiddenRedirect(ctx: Context): ExtapiError {
+  const { method, url } = ctx.request;
+  return new ExtapiError(
+    'The server answered with a redirect that this runtime hides from scripts (a browser gives no Location for redirect: "manual"), so it cannot be followed; call the URL it leads to',
+    'ERR_REDIRECT_HIDDEN',
+    { method, url, attempt: ctx.attempt },
+  );
 }
