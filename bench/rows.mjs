@@ -202,6 +202,16 @@ export const ABLATION_ROWS = [
   ]),
 ];
 
+/** A raw undici Agent and the options of a GET of `url` on it (origin and path: no URL to parse per call). */
+async function rawAgent(url) {
+  const { Agent } = await import('undici');
+  const { origin, pathname, search } = new URL(url);
+  return {
+    dispatcher: new Agent({ keepAliveTimeout: 60_000 }),
+    options: { origin, path: pathname + search, method: 'GET' },
+  };
+}
+
 /** A raw undici dispatch handler that collects a body and resolves with its text. */
 class TextHandler {
   constructor(resolve, reject) {
@@ -256,10 +266,7 @@ export const ROWS = [
     label: 'undici Agent#request (raw)',
     baseline: true,
     async setup(url) {
-      const { Agent } = await import('undici');
-      const dispatcher = new Agent({ keepAliveTimeout: 60_000 });
-      const { origin, pathname, search } = new URL(url);
-      const options = { origin, path: pathname + search, method: 'GET' };
+      const { dispatcher, options } = await rawAgent(url);
       return {
         call: async () => {
           const { body } = await dispatcher.request(options);
@@ -277,13 +284,12 @@ export const ROWS = [
     label: 'undici Agent#dispatch (raw)',
     baseline: true,
     async setup(url) {
-      const { Agent } = await import('undici');
-      const dispatcher = new Agent({ keepAliveTimeout: 60_000 });
-      const { origin, pathname, search } = new URL(url);
-      const options = { origin, path: pathname + search, method: 'GET' };
+      const { dispatcher, options } = await rawAgent(url);
       return {
         call: () =>
-          new Promise((resolve, reject) => dispatcher.dispatch(options, new TextHandler(resolve, reject))),
+          new Promise((resolve, reject) =>
+            dispatcher.dispatch(options, new TextHandler(resolve, reject)),
+          ),
         close: () => dispatcher.close(),
       };
     },

@@ -7,6 +7,7 @@ import {
   type BodyPolicy,
   type Context,
   type HeaderRecord,
+  type HeaderSource,
   recordHeaders,
   type WireResponse,
 } from '@extapi/core';
@@ -131,7 +132,7 @@ export class CallHandler {
       status: statusCode,
       statusText,
       // Built on first access: most calls never look at the response headers.
-      headers: () => recordHeaders(raw.headers),
+      headers: () => recordHeaders(raw),
       contentLength: undefined,
       contentEncoding: undefined,
       location: undefined,
@@ -139,7 +140,7 @@ export class CallHandler {
       raw,
       wireLengthChecked: false,
     };
-    readPolicyHeaders(rawHeaders, wire);
+    readPolicyHeaders(raw, wire);
     this.#wire = wire;
     if (this.#respond.readsWhole(this.#ctx, wire)) {
       this.#chunks = [];
@@ -194,9 +195,10 @@ export class CallHandler {
 
 /**
  * `res.raw`: parses the response headers into undici's record on first access (most calls never
- * look), as the transport reads the three it needs straight off the raw head.
+ * look), and, as the {@link HeaderSource} of `res.headers`, answers `get` for one name straight off
+ * the raw head (a middleware asking for a header the response lacks parses nothing).
  */
-class RawResponse implements UndiciResponseData {
+class RawResponse implements UndiciResponseData, HeaderSource {
   readonly statusCode: number;
   readonly statusText: string;
   trailers: Record<string, string | string[]> = {};
@@ -220,32 +222,39 @@ class RawResponse implements UndiciResponseData {
     }
     return this.#headers;
   }
+
+  /** HeaderSource: one header by its lowercase name, as undici's record would give it. */
+  get(lowerName: string): string | string[] | undefined {
+    if (this.#headers !== undefined) return this.#headers[lowerName];
+    return rawHeader(this.#rawHeaders, lowerName);
+  }
+
+  /** HeaderSource: every header. */
+  all(): HeaderRecord {
+    return this.headers;
+  }
 }
 
 /**
- * Sets `contentLength`, `contentEncoding` and `location` of `wire` from undici's raw head (names
- * as sent, values as latin1, a repeated header as an array, as undici's own parser gives them),
- * looking only at names of their lengths.
+ * The value of the header `lowerName` in undici's raw head (values as latin1, a repeated header as
+ * an array, as undici's own parser gives them), looking only at names of its length.
  */
-function readPolicyHeaders(rawHeaders: Buffer[], wire: WireResponse<UndiciResponseData>): void {
+function rawHeader(rawHeaders: Buffer[], lowerName: string): string | string[] | undefined {
+  let found: string | string[] | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    const length = rawHeaders[i]!.length;
-    if (length !== 14 && length !== 16 && length !== 8) continue;
-    const name = util.headerNameToString(rawHeaders[i]!);
-    const field =
-      name === 'content-length'
-        ? 'contentLength'
-        : name === 'content-encoding'
-          ? 'contentEncoding'
-          : name === 'location'
-            ? 'location'
-            : undefined;
-    if (field === undefined) continue;
+    if (rawHeaders[i]!.length !== lowerName.length) continue;
+    if (util.headerNameToString(rawHeaders[i]!) !== lowerName) continue;
     const value = rawHeaders[i + 1]!.toString('latin1');
-    const seen = wire[field];
-    wire[field] =
-      seen === undefined ? value : [...(typeof seen === 'string' ? [seen] : seen!), value];
+    found = found === undefined ? value : [...(typeof found === 'string' ? [found] : found), value];
   }
+  return found;
+}
+
+/** Sets the three headers the body policy needs at once from undici's raw head. */
+function readPolicyHeaders(raw: RawResponse, wire: WireResponse<UndiciResponseData>): void {
+  wire.contentLength = raw.get('content-length');
+  wire.contentEncoding = raw.get('content-encoding');
+  wire.location = raw.get('location');
 }
 
 const noop = () => {};

@@ -18,7 +18,7 @@ import {
   type TimeoutError,
   type TransportError,
 } from '@extapi/core';
-import { startTestServer, type TestServer } from '@extapi/core/testing';
+import { startRawServer, startTestServer, type TestServer } from '@extapi/core/testing';
 import { Agent, request } from 'undici';
 import {
   DEFAULT_UNDICI_TRANSPORT_OPTIONS,
@@ -127,6 +127,34 @@ describe('undiciTransport', () => {
       expect(reported.at(-1)?.transferredBytes).toBe(12);
     } finally {
       await client.close();
+    }
+  });
+
+  it('reads headers off the raw head in any case, repeated ones joined, as undici parses them', async () => {
+    const raw = await startRawServer((_req, socket) => {
+      socket.write(
+        'HTTP/1.1 200 OK\r\nX-Rate: 1\r\nCONTENT-LENGTH: 2\r\nx-rate: 2\r\nContent-Type: text/plain\r\n\r\nok',
+      );
+    });
+    const client = createClient([undiciTransport()], { baseUrl: raw.url });
+    try {
+      const res = await client.get('/');
+      expect(res.headers.get('x-rate')).toBe('1, 2');
+      expect(res.headers.has('x-absent')).toBe(false);
+      expect(await res.text()).toBe('ok');
+      expect((res.raw as UndiciResponseData).headers).toEqual({
+        'x-rate': ['1', '2'],
+        'content-length': '2',
+        'content-type': 'text/plain',
+      });
+      expect([...res.headers]).toEqual([
+        ['content-length', '2'],
+        ['content-type', 'text/plain'],
+        ['x-rate', '1, 2'],
+      ]);
+    } finally {
+      await client.close();
+      await raw.close();
     }
   });
 

@@ -30,6 +30,30 @@ const outcome = (fn: () => unknown) => {
 };
 
 describe('recordHeaders', () => {
+  it('over a HeaderSource, answers get() and has() one name at a time and asks for all only when it must', () => {
+    const record: HeaderRecord = { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] };
+    const asked: string[] = [];
+    let all = 0;
+    const headers = recordHeaders({
+      get: (name) => {
+        asked.push(name);
+        return record[name];
+      },
+      all: () => {
+        all++;
+        return record;
+      },
+    });
+    expect(headers.get('Content-Type')).toBe('text/plain');
+    expect(headers.has('x-missing')).toBe(false);
+    expect(headers.get('set-cookie')).toBe('a=1, b=2');
+    expect(asked).toEqual(['content-type', 'x-missing', 'set-cookie']);
+    expect(all).toBe(0);
+    expect(headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+    expect([...headers]).toEqual([...filled(record)]);
+    expect(all).toBe(1);
+  });
+
   test('is a real Headers', () => {
     expect(recordHeaders(RECORD)).toBeInstanceOf(Headers);
   });

@@ -4,6 +4,19 @@
 /** Header values by lowercase name, as undici gives them: repeated headers as arrays. */
 export type HeaderRecord = Record<string, string | string[] | undefined>;
 
+/**
+ * Headers a transport can look up one by one without parsing them all (undici's raw head): `get`
+ * takes a lowercase name, `all` gives the whole record the first time more is asked of them.
+ * @example
+ * const source: HeaderSource = { get: (name) => record[name], all: () => record };
+ */
+export interface HeaderSource {
+  /** The value of the header `lowerName` (repeated headers as an array), or `undefined`. */
+  get(lowerName: string): string | string[] | undefined;
+  /** Every header, as a record of lowercase names. */
+  all(): HeaderRecord;
+}
+
 // RFC 9110 token: what the Headers methods accept as a name (anything else makes them throw).
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Fetch's "HTTP whitespace", which Headers strips from both ends of a value.
@@ -26,17 +39,18 @@ function normalise(value: string): string {
  * it behaves as the Headers a transport would have built.
  */
 class RecordHeaders extends Headers {
-  #record: HeaderRecord | undefined;
+  #record: HeaderRecord | HeaderSource | undefined;
 
-  constructor(record: HeaderRecord) {
+  constructor(record: HeaderRecord | HeaderSource) {
     super();
     this.#record = record;
   }
 
   #fill(): void {
-    const record = this.#record;
-    if (record === undefined) return;
+    const source = this.#record;
+    if (source === undefined) return;
     this.#record = undefined;
+    const record = isSource(source) ? source.all() : source;
     for (const name in record) {
       if (!Object.hasOwn(record, name)) continue;
       const value = record[name];
@@ -50,6 +64,7 @@ class RecordHeaders extends Headers {
     const record = this.#record;
     if (record === undefined || typeof name !== 'string' || !TOKEN.test(name)) return undefined;
     const lower = name.toLowerCase();
+    if (isSource(record)) return record.get(lower) ?? null;
     return Object.hasOwn(record, lower) ? (record[lower] ?? null) : null;
   }
 
@@ -124,14 +139,20 @@ class RecordHeaders extends Headers {
   }
 }
 
+/** A HeaderSource, not a record: a record's `get` would be a header's value, never a function. */
+function isSource(record: HeaderRecord | HeaderSource): record is HeaderSource {
+  return typeof record.get === 'function' && typeof record.all === 'function';
+}
+
 /**
- * Response headers over `record` (lowercase names, repeated headers as arrays, as undici gives them):
- * a real `Headers` (`instanceof Headers`), whose `get` and `has` read the record and which copies it
- * into itself the first time anything else is asked of it.
+ * Response headers over `record` (lowercase names, repeated headers as arrays, as undici gives them)
+ * or over a {@link HeaderSource}: a real `Headers` (`instanceof Headers`), whose `get` and `has` read
+ * the record (or ask the source) and which copies it into itself the first time anything else is
+ * asked of it.
  * @example
  * const headers = recordHeaders({ 'content-type': 'application/json', 'set-cookie': ['a=1', 'b=2'] });
  * headers.get('Content-Type'); // 'application/json', without building the Headers
  */
-export function recordHeaders(record: HeaderRecord): Headers {
+export function recordHeaders(record: HeaderRecord | HeaderSource): Headers {
   return new RecordHeaders(record);
 }

@@ -35,7 +35,7 @@ export { isDiscardedRedirect, type RedirectMode } from './redirect.js';
 export { createResponse, type ResponseInit } from './response.js';
 export type { StandardSchemaV1 } from './standard-schema.js';
 export { describeIssues, isStandardSchema, issuePath } from './schema-issues.js';
-export { type HeaderRecord, recordHeaders } from './record-headers.js';
+export { type HeaderRecord, type HeaderSource, recordHeaders } from './record-headers.js';
 export {
   base64,
   bodyLength,
