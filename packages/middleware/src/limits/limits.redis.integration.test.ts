@@ -11,7 +11,6 @@ import {
 import { undiciTransport } from '@extapi/backend-undici';
 import { Redis } from 'ioredis';
 import { spyOnTimers } from '../../test/limits/timer-spy.js';
-import { busiestWindow } from '../../test/limits/windows.js';
 import { concurrencyLimit } from './concurrency-limit.js';
 import { DEFAULT_RATE_LIMIT_OPTIONS, rateLimit } from './rate-limit.js';
 import { REDIS_UNAVAILABLE } from '../redis/connection.js';
@@ -94,49 +93,9 @@ describe('limits shared through Redis', () => {
     expect(server.maxInFlight).toBe(4);
   }, 30_000);
 
-  test('3 processes with rateLimit 10 per 1000 ms, 20 calls each: at most 10 starts in any window the delivery jitter cannot blur', async () => {
-    server = await startTestServer((_req, res) => {
-      res.end('ok');
-    });
-    const id = newId('rate');
-    const workers = ['a', 'b', 'c'].map((name) =>
-      startWorker({
-        kind: 'rate',
-        limit: 10,
-        windowMs: 1000,
-        redis: redisUrl,
-        id,
-        calls: 20,
-        url: server.url,
-        name,
-      }),
-    );
-    await sleep(300);
-    for (const { child } of workers) child.stdin!.write('go\n');
-    const results = await Promise.all(workers.map((w) => w.result));
-    expect(results.map((r) => r.failures)).toEqual([[], [], []]);
-    const times = server.arrivals.map((a) => a.at);
-    expect(times).toHaveLength(60);
-    // What the limiter guarantees is on Redis's clock: at most 10 grants in any 1000 ms. Each start
-    // reaches the server some time after its grant (Redis's reply, the worker's scheduling, the
-    // request); while those delays differ by at most DELIVERY_JITTER_MS, no window of
-    // 1000 - DELIVERY_JITTER_MS at the server holds more than 10. A loaded machine stays well
-    // inside 250 ms; a limit that is not shared (30 a second) or lets a window hold 11 still fails.
-    const DELIVERY_JITTER_MS = 250;
-    expect(busiestWindow(times, 1000 - DELIVERY_JITTER_MS)).toBeLessThanOrEqual(10);
-    // Sixty starts need five full windows after the first: the run spans 5 s, less the jitter.
-    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(
-      5000 - DELIVERY_JITTER_MS,
-    );
-    const rate = (59 / (Math.max(...times) - Math.min(...times))) * 1000;
-    report(
-      `Redis rateLimit 10/1000 ms over 3 processes: ${rate.toFixed(2)} starts/s, busiest window ${busiestWindow(times, 1000)} (1 s), ${busiestWindow(times, 1000 - DELIVERY_JITTER_MS)} (${1000 - DELIVERY_JITTER_MS} ms)`,
-    );
-    // The full pace is 10 a second; 8 leaves room for late timers on a loaded machine (each
-    // start makes up at most half an interval of lateness) and still catches a limiter that
-    // waits a window too long or counts a start twice.
-    expect(rate).toBeGreaterThanOrEqual(8);
-  }, 30_000);
+  // Three processes sharing one rateLimit through Redis: limits.partner.integration.test.ts, which
+  // measures the spread of delivery delays instead of assuming one (this file's fixed 250 ms
+  // failed on a machine with every core busy), on a single Redis and on a Redis Cluster.
 
   test('a 429 with Retry-After: 1 seen by one process pauses the queued calls of another', async () => {
     let calls = 0;
