@@ -1,7 +1,9 @@
 // Test fixtures shared by the body policy's tests with either stream adapter (body-policy.test.ts on
 // Node streams, web-streams.test.ts on Web Streams). Not part of any build entry.
 import type { WireResponse } from './body-policy.js';
-import { isExtapiError, TransportError } from './errors.js';
+import { type ContextInit, createContext } from './context.js';
+import { type ExtapiError, isExtapiError, TransportError } from './errors.js';
+import type { Context } from './types.js';
 
 /** What a transport hands the body policy: a 200 with `body`, and `extra` over it. */
 export function wire(body: WireResponse['body'], extra: Partial<WireResponse> = {}): WireResponse {
@@ -21,3 +23,26 @@ export function wire(body: WireResponse['body'], extra: Partial<WireResponse> = 
 /** A backend error, and the mapping that turns it into an extapi one (extapi errors as they are). */
 export const mapError = (error: unknown) =>
   isExtapiError(error) ? error : new TransportError('mapped', 'ECONNRESET', { cause: error });
+
+/** A GET of http://api.test/x, with `init` over it. */
+export function ctxOf(init: Partial<ContextInit> = {}): Context {
+  return createContext({
+    request: {
+      method: 'GET',
+      url: new URL('http://api.test/x'),
+      headers: new Headers(),
+      body: undefined,
+    },
+    ...init,
+  });
+}
+
+/** The error `promise` rejects with; throws if it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<ExtapiError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as ExtapiError;
+  }
+  throw new Error('expected a rejection');
+}

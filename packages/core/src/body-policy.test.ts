@@ -4,31 +4,9 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { DEFAULT_MAX_BUFFERED_BYTES } from './body.js';
 import { bodyPolicy } from './body-policy.js';
-import { mapError, wire } from './body-policy.fixtures.js';
-import { createContext, type ContextInit } from './context.js';
-import { type ExtapiError, isResponseTooLargeError } from './errors.js';
-import type { Context, Progress } from './types.js';
-
-function ctxOf(init: Partial<ContextInit> = {}): Context {
-  return createContext({
-    request: {
-      method: 'GET',
-      url: new URL('http://api.test/x'),
-      headers: new Headers(),
-      body: undefined,
-    },
-    ...init,
-  });
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<ExtapiError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ExtapiError;
-  }
-  throw new Error('expected a rejection');
-}
+import { ctxOf, mapError, rejectionOf, wire } from './body-policy.fixtures.js';
+import { isResponseTooLargeError } from './errors.js';
+import type { Progress } from './types.js';
 
 describe('bodyPolicy', () => {
   it('reads a plain body whole through readAll, the fast path, then awaits afterBody', async () => {

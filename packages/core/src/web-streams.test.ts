@@ -3,10 +3,9 @@
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { DRAIN_MAX_BYTES, DRAIN_TIMEOUT_MS, readBody } from './body.js';
 import { bodyPolicy } from './body-policy.js';
-import { mapError, wire } from './body-policy.fixtures.js';
-import { createContext, type ContextInit } from './context.js';
-import { type ExtapiError, TransportError } from './errors.js';
-import type { Context, Progress } from './types.js';
+import { ctxOf, mapError, rejectionOf, wire } from './body-policy.fixtures.js';
+import { TransportError } from './errors.js';
+import type { Progress } from './types.js';
 import {
   decodeWebStream,
   discardWebStream,
@@ -37,15 +36,6 @@ function source(chunks: Uint8Array[], { stall = false } = {}) {
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (stream: ReadableStream<Uint8Array>) => new Response(stream).text();
-
-async function rejectionOf(promise: Promise<unknown>): Promise<ExtapiError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ExtapiError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('decodeWebStream', () => {
   const body = 'hello web streams '.repeat(100);
@@ -210,12 +200,6 @@ describe('discardWebStream', () => {
 });
 
 describe('bodyPolicy with webStreams', () => {
-  function ctxOf(init: Partial<ContextInit> = {}): Context {
-    return createContext({
-      request: { method: 'GET', url: new URL('http://api.test/x'), headers: new Headers() },
-      ...init,
-    } as ContextInit);
-  }
   const respond = bodyPolicy({ maxResponseBytes: undefined, mapError }, webStreams);
   const gzipped = gzipSync(Buffer.from('{"ok":true}'));
 
