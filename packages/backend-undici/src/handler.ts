@@ -4,6 +4,7 @@
 // collects such a body itself and streams only the others.
 import { Readable } from 'node:stream';
 import {
+  type AbortScope,
   type BodyPolicy,
   type Context,
   type HeaderRecord,
@@ -58,6 +59,8 @@ export class CallHandler {
   #reject!: (error: unknown) => void;
   readonly #request: WireRequest;
   readonly #ctx: Context;
+  /** The scope the request follows: the call's, or on HTTP/2 its head deadline's child. */
+  readonly #scope: AbortScope;
   readonly #respond: BodyPolicy<UndiciResponseData>;
   #abort: Abort | null = null;
   #unlisten: (() => void) | undefined;
@@ -77,6 +80,7 @@ export class CallHandler {
     });
     // The head deadline of HTTP/2 is a child of the call's scope (see transport.ts).
     const scope = request.h2Head ?? ctx.scope;
+    this.#scope = scope;
     if (scope.canAbort) this.#unlisten = scope.onAbort((reason) => this.#onAbort(reason));
   }
 
@@ -86,7 +90,7 @@ export class CallHandler {
   }
 
   #onAbort(reason: unknown): void {
-    const error = reason instanceof Error ? reason : new errors.RequestAbortedError();
+    const error = abortError(reason);
     if (this.#stream) this.#stream.destroy(error);
     else this.#abort?.(error);
   }
@@ -98,9 +102,8 @@ export class CallHandler {
 
   /** undici: the request is on its way; `abort` cancels it. */
   onConnect(abort: Abort): void {
-    const scope = this.#request.h2Head ?? this.#ctx.scope;
-    if (scope.aborted) {
-      abort(scope.reason instanceof Error ? scope.reason : new errors.RequestAbortedError());
+    if (this.#scope.aborted) {
+      abort(abortError(this.#scope.reason));
       return;
     }
     this.#abort = abort;
@@ -258,6 +261,11 @@ function readPolicyHeaders(raw: RawResponse, wire: WireResponse<UndiciResponseDa
 }
 
 const noop = () => {};
+
+/** undici aborts with an Error: a scope's reason as it is, anything else as undici's own. */
+function abortError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new errors.RequestAbortedError();
+}
 
 /**
  * The stream of a streamed body: reading resumes undici, a full buffer pauses it (onData's `false`),
