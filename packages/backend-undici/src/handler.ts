@@ -2,6 +2,7 @@
 // call through core does not use. request() wraps every response in a stream (a Readable, an
 // AsyncResource, a promise and a signal listener); most calls read a small body whole, so this
 // collects such a body itself and streams only the others.
+import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
 import {
   type AbortScope,
@@ -9,6 +10,7 @@ import {
   type Context,
   type HeaderRecord,
   type HeaderSource,
+  type HttpResponse,
   recordHeaders,
   type WireResponse,
 } from '@extapi/core';
@@ -47,21 +49,34 @@ export interface UndiciResponseData {
 /** What undici hands a handler when the connection is ready: the function that aborts the request. */
 type Abort = (reason: Error) => void;
 
+/** What every call of one transport shares: made once by the transport, read by each handler. */
+export interface CallSettings {
+  /** core's body policy, which turns what came off the wire into the response. */
+  readonly policy: BodyPolicy<UndiciResponseData>;
+  /** undici's error as the caller sees it (see map-error.ts). */
+  mapError(error: unknown, ctx: Context): unknown;
+  /** The protocol a response from `origin` came over, when the transport can know it. */
+  readonly httpVersionOf: ((origin: string) => '1.1' | '2') | undefined;
+  /** Called once per call, when its response is complete (or failed): close() waits for these. */
+  settle(): void;
+}
+
 /**
- * One call on undici's dispatcher: `done` settles with the response's head when its body is to be
- * streamed, with the whole body when the body policy reads it whole anyway, or with the error
- * undici failed with (mapped by the transport). It follows the call's scope instead of a signal.
+ * One call on undici's dispatcher: `done` settles with the call's response, made by core's body
+ * policy from the head (a streamed body) or from the whole body (one the policy reads whole
+ * anyway), or with undici's error as the caller sees it. It follows the call's scope instead of
+ * a signal, and settles from undici's callbacks: no async frame, no extra turn per call.
  */
 export class CallHandler {
-  /** The wire response, or undici's error. */
-  readonly done: Promise<WireResponse<UndiciResponseData>>;
-  #resolve!: (wire: WireResponse<UndiciResponseData>) => void;
+  /** The response, or the mapped error. */
+  readonly done: Promise<HttpResponse>;
+  #resolve!: (response: HttpResponse | Promise<HttpResponse>) => void;
   #reject!: (error: unknown) => void;
   readonly #request: WireRequest;
   readonly #ctx: Context;
   /** The scope the request follows: the call's, or on HTTP/2 its head deadline's child. */
   readonly #scope: AbortScope;
-  readonly #respond: BodyPolicy<UndiciResponseData>;
+  readonly #call: CallSettings;
   #abort: Abort | null = null;
   #unlisten: (() => void) | undefined;
   #wire: WireResponse<UndiciResponseData> | undefined;
@@ -70,10 +85,10 @@ export class CallHandler {
   #size = 0;
   #stream: WireBody | undefined;
 
-  constructor(ctx: Context, request: WireRequest, respond: BodyPolicy<UndiciResponseData>) {
+  constructor(ctx: Context, request: WireRequest, call: CallSettings) {
     this.#ctx = ctx;
     this.#request = request;
-    this.#respond = respond;
+    this.#call = call;
     this.done = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -95,9 +110,18 @@ export class CallHandler {
     else this.#abort?.(error);
   }
 
-  #stopListening(): void {
+  /** The response is complete (or failed): the scope's listener goes, close() stops waiting. */
+  #finish(): void {
     this.#unlisten?.();
     this.#unlisten = undefined;
+    this.#call.settle();
+  }
+
+  /** The head deadlines are met once a final head came or the request failed. */
+  #headDone(): void {
+    const request = this.#request;
+    if (request.headTimer !== undefined) clearTimeout(request.headTimer);
+    request.h2Head?.stop();
   }
 
   /** undici: the request is on its way; `abort` cancels it. */
@@ -129,11 +153,13 @@ export class CallHandler {
       }
       return true;
     }
-    if (request.headTimer !== undefined) clearTimeout(request.headTimer);
+    this.#headDone();
     const raw = new RawResponse(statusCode, statusText, rawHeaders);
+    const { httpVersionOf, policy } = this.#call;
+    if (httpVersionOf) raw.httpVersion = httpVersionOf(request.origin);
     const wire: WireResponse<UndiciResponseData> = {
       status: statusCode,
-      statusText,
+      statusText: statusText || STATUS_CODES[statusCode] || '',
       // Built on first access: most calls never look at the response headers.
       headers: () => recordHeaders(raw),
       contentLength: undefined,
@@ -141,20 +167,21 @@ export class CallHandler {
       location: undefined,
       body: null,
       raw,
-      wireLengthChecked: false,
+      // undici holds an HTTP/1.1 body to its content-length itself, encoded or not.
+      wireLengthChecked: raw.httpVersion === '1.1',
     };
-    readPolicyHeaders(raw, wire);
+    readPolicyHeaders(rawHeaders, wire);
     this.#wire = wire;
-    if (this.#respond.readsWhole(this.#ctx, wire)) {
+    if (policy.readsWhole(this.#ctx, wire)) {
       this.#chunks = [];
       return true;
     }
     const stream = new WireBody(resume, this.#abort);
     this.#stream = stream;
     wire.body = raw.body = stream;
-    // The scope's listener goes when the stream does: until then an abort destroys it.
-    if (this.#unlisten) stream.once('close', () => this.#stopListening());
-    this.#resolve(wire);
+    // Until the stream closes an abort destroys it, and the call counts as in flight.
+    stream.once('close', () => this.#finish());
+    this.#resolve(policy(this.#ctx, wire));
     return true;
   }
 
@@ -176,21 +203,27 @@ export class CallHandler {
       this.#stream!.push(null);
       return;
     }
-    this.#stopListening();
+    this.#finish();
     // One chunk is copied, as undici's own bytes() does: it may be a view of a larger buffer.
     wire.body =
       chunks.length === 1 ? new Uint8Array(chunks[0]!) : Buffer.concat(chunks, this.#size);
-    this.#resolve(wire);
+    try {
+      this.#resolve(this.#call.policy.collected(this.#ctx, wire));
+    } catch (error) {
+      this.#reject(error);
+    }
   }
 
   /** undici: the request failed (before the head, or while the body came). */
   onError(error: Error): void {
-    this.#stopListening();
-    if (this.#request.headTimer !== undefined) clearTimeout(this.#request.headTimer);
+    this.#headDone();
     const body = this.#request.body;
     if (body instanceof Readable) body.on('error', noop).destroy(error);
     const stream = this.#stream;
-    if (stream === undefined) this.#reject(error);
+    if (stream === undefined) {
+      this.#finish();
+      this.#reject(this.#call.mapError(error, this.#ctx));
+    }
     // After the current undici callbacks, as undici's request() does: a reader may be mid-chunk.
     else queueMicrotask(() => stream.destroy(error));
   }
@@ -247,17 +280,38 @@ function rawHeader(rawHeaders: Buffer[], lowerName: string): string | string[] |
   for (let i = 0; i < rawHeaders.length; i += 2) {
     if (rawHeaders[i]!.length !== lowerName.length) continue;
     if (util.headerNameToString(rawHeaders[i]!) !== lowerName) continue;
-    const value = rawHeaders[i + 1]!.toString('latin1');
-    found = found === undefined ? value : [...(typeof found === 'string' ? [found] : found), value];
+    found = withValue(found, rawHeaders[i + 1]!);
   }
   return found;
 }
 
-/** Sets the three headers the body policy needs at once from undici's raw head. */
-function readPolicyHeaders(raw: RawResponse, wire: WireResponse<UndiciResponseData>): void {
-  wire.contentLength = raw.get('content-length');
-  wire.contentEncoding = raw.get('content-encoding');
-  wire.location = raw.get('location');
+/** `found` with one more value of its header: a repeated header becomes an array. */
+function withValue(found: string | string[] | undefined, value: Buffer): string | string[] {
+  const text = value.toString('latin1');
+  if (found === undefined) return text;
+  return typeof found === 'string' ? [found, text] : [...found, text];
+}
+
+/**
+ * Sets the three headers the body policy needs from undici's raw head, in one pass that looks only
+ * at names of their lengths (14, 16 and 8).
+ */
+function readPolicyHeaders(rawHeaders: Buffer[], wire: WireResponse<UndiciResponseData>): void {
+  let contentLength: string | string[] | undefined;
+  let contentEncoding: string | string[] | undefined;
+  let location: string | string[] | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const { length } = rawHeaders[i]!;
+    if (length !== 14 && length !== 16 && length !== 8) continue;
+    const name = util.headerNameToString(rawHeaders[i]!);
+    if (name === 'content-length') contentLength = withValue(contentLength, rawHeaders[i + 1]!);
+    else if (name === 'content-encoding')
+      contentEncoding = withValue(contentEncoding, rawHeaders[i + 1]!);
+    else if (name === 'location') location = withValue(location, rawHeaders[i + 1]!);
+  }
+  wire.contentLength = contentLength;
+  wire.contentEncoding = contentEncoding;
+  wire.location = location;
 }
 
 const noop = () => {};

@@ -1,7 +1,6 @@
 // undiciTransport(): the terminal of a stack, sending each request through undici's dispatcher (a
 // keep-alive Agent) with a handler of its own (handler.ts). Wire I/O only: core follows redirects,
 // and its body policy decodes, limits and releases bodies.
-import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
 import {
   bodyPolicy,
@@ -13,10 +12,9 @@ import {
   peekHeaders,
   type RequestBody,
   type Transport,
-  type WireResponse,
 } from '@extapi/core';
 import { type Dispatcher, FormData as UndiciFormData } from 'undici';
-import { CallHandler, type UndiciResponseData } from './handler.js';
+import { CallHandler, type CallSettings, type UndiciResponseData } from './handler.js';
 import { createDispatcher, headTimeout, WireRequest, warnIfInsecure } from './dispatcher.js';
 import { mapUndiciError } from './map-error.js';
 import { resolveUndiciOptions, type UndiciTransportOptions } from './options.js';
@@ -83,19 +81,22 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
     (plainHeaders
       ? Object.fromEntries(headers)
       : headers) as unknown as Dispatcher.RequestOptions['headers'];
-  const httpVersionOf = connections?.httpVersionOf;
-  // undici does not decode: core's body policy does, and holds bodies to maxResponseBytes.
-  const respond = bodyPolicy<UndiciResponseData>({
-    maxResponseBytes: resolved.maxResponseBytes,
-    mapError: (error, ctx) => mapUndiciError(error, ctx, resolved),
-  });
-
   // Calls whose response is not yet complete (head awaited, or a body still to read), so that
   // close() waits for them only, and for at most closeTimeoutMs.
   let inFlight = 0;
   let onIdle: (() => void) | undefined;
-  const settle = () => {
-    if (--inFlight === 0) onIdle?.();
+  const mapError = (error: unknown, ctx: Context) => mapUndiciError(error, ctx, resolved);
+  const call: CallSettings = {
+    // undici does not decode: core's body policy does, and holds bodies to maxResponseBytes.
+    policy: bodyPolicy<UndiciResponseData>({
+      maxResponseBytes: resolved.maxResponseBytes,
+      mapError,
+    }),
+    mapError,
+    httpVersionOf: connections?.httpVersionOf,
+    settle() {
+      if (--inFlight === 0) onIdle?.();
+    },
   };
 
   /**
@@ -147,44 +148,38 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
   }
 
   /**
-   * One call: the request on the wire through its handler (handler.ts), the response through core's
-   * body policy. One async function for both, so that a call costs no more frames and microtask
-   * turns than undici's own request().
+   * One call: the request on the wire through its handler (handler.ts), which settles the call's
+   * promise from undici's callbacks with the response core's body policy makes. A call without a
+   * body costs no async frame: as few promises and turns as undici's own dispatch().
    */
-  async function undici(ctx: Context): Promise<HttpResponse> {
-    const request = requestOptions(ctx);
-    const { method, body } = ctx.request;
-    inFlight++;
-    let handler: CallHandler | undefined;
+  function undici(ctx: Context): Promise<HttpResponse> {
+    let request: WireRequest;
     try {
-      if (body !== undefined) {
-        // core's request body policy: global FormData encoded, upload progress reported.
-        const out = await outgoingBody(ctx, isUndiciForm);
-        request.headers = wireHeaders(out.headers);
-        request.body = undiciBody(out.body!, resolved.allowH2 && !PAYLOAD_METHODS.has(method));
-      }
-      handler = new CallHandler(ctx, request, respond);
-      let wire: WireResponse<UndiciResponseData>;
-      try {
-        dispatcher.dispatch(request as unknown as Dispatcher.DispatchOptions, handler);
-        wire = await handler.done;
-      } catch (error) {
-        throw mapUndiciError(error, ctx, resolved);
-      } finally {
-        request.h2Head?.stop();
-      }
-      const { raw } = wire;
-      if (httpVersionOf) raw.httpVersion = httpVersionOf(request.origin);
-      if (!raw.statusText) wire.statusText = STATUS_CODES[raw.statusCode] || '';
-      // undici holds an HTTP/1.1 body to its content-length itself, encoded or not.
-      wire.wireLengthChecked = raw.httpVersion === '1.1';
-      return await respond(ctx, wire);
-    } finally {
-      // Counted until the response is complete: a streamed body keeps the call in flight until it closes.
-      const stream = handler?.stream;
-      if (stream && !stream.destroyed) stream.once('close', settle);
-      else settle();
+      request = requestOptions(ctx);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    return ctx.request.body === undefined ? send(ctx, request) : sendBody(ctx, request);
+  }
+
+  /** A request with a body: core's request body policy first (FormData encoded, upload progress). */
+  async function sendBody(ctx: Context, request: WireRequest): Promise<HttpResponse> {
+    const out = await outgoingBody(ctx, isUndiciForm);
+    request.headers = wireHeaders(out.headers);
+    const h2NoLength = resolved.allowH2 && !PAYLOAD_METHODS.has(ctx.request.method);
+    request.body = undiciBody(out.body!, h2NoLength);
+    return send(ctx, request);
+  }
+
+  function send(ctx: Context, request: WireRequest): Promise<HttpResponse> {
+    inFlight++;
+    const handler = new CallHandler(ctx, request, call);
+    try {
+      dispatcher.dispatch(request as unknown as Dispatcher.DispatchOptions, handler);
+    } catch (error) {
+      handler.onError(error as Error);
+    }
+    return handler.done;
   }
 
   return defineTransport(undici, {

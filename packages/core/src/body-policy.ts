@@ -118,6 +118,13 @@ export interface BodyPolicy<Raw> {
    * can stream one asks this when the head arrives, and then hands over the bytes as `body`.
    */
   readsWhole(ctx: Context, head: WireHead): boolean;
+  /**
+   * The `HttpResponse` of a body the transport collected whole (`wire.body` is its bytes), at once:
+   * no promise and no turn of the event loop, for a transport that settles its call from a
+   * callback. Throws what the policy itself would reject with (a body shorter or longer than its
+   * `content-length`). A policy with `afterBody` must be called instead: this does not wait for it.
+   */
+  collected(ctx: Context, wire: WireResponse<Raw>): HttpResponse;
 }
 
 const noop = () => {};
@@ -182,45 +189,38 @@ export function bodyPolicy<Raw>(
   }
 
   /** The response of a body read whole: held to its content-length (an HTTP/2 reset ends it silently). */
-  async function whole(
-    ctx: Context,
-    wire: WireResponse<Raw>,
-    init: ResponseInit,
-    bytes: Uint8Array,
-  ) {
+  function collected(ctx: Context, wire: WireResponse<Raw>): HttpResponse {
+    const bytes = wire.body as Uint8Array;
     const size = wholeSize(wire);
     if (size !== undefined && bytes.byteLength !== size) {
       const { method, url } = ctx.request;
       throw lengthMismatch(size, bytes.byteLength, { method, url, attempt: ctx.attempt });
     }
+    return createResponse(responseInit(ctx, wire, bytes));
+  }
+
+  async function whole(ctx: Context, wire: WireResponse<Raw>): Promise<HttpResponse> {
+    const response = collected(ctx, wire);
     if (afterBody) await afterBody();
-    init.body = bytes;
-    return createResponse(init);
+    return response;
   }
 
   async function respond(ctx: Context, wire: WireResponse<Raw>): Promise<HttpResponse> {
-    const { method, url } = ctx.request;
     const { status, body } = wire;
-    const init: ResponseInit = {
-      status,
-      statusText: wire.statusText,
-      headers: wire.headers,
-      url: url.href,
-      method,
-      raw: wire.raw,
-      body: null,
-    };
     // Collected whole by the transport (readsWhole), or to be read whole here: the fast path.
-    if (body instanceof Uint8Array) return whole(ctx, wire, init, body);
+    if (body instanceof Uint8Array) return whole(ctx, wire);
     if (body !== null && readsWhole(ctx, wire)) {
-      let bytes: Uint8Array;
       try {
-        bytes = readAll ? await readAll(wire) : await readBody(body as AsyncIterable<Uint8Array>);
+        wire.body = readAll
+          ? await readAll(wire)
+          : await readBody(body as AsyncIterable<Uint8Array>);
       } catch (error) {
         throw mapError(error, ctx);
       }
-      return whole(ctx, wire, init, bytes);
+      return whole(ctx, wire);
     }
+    const { method, url } = ctx.request;
+    const init = responseInit(ctx, wire, null);
     if (body === null || hasNoBody(method, status)) {
       if (body !== null) release(body);
       if (afterBody) await afterBody();
@@ -295,10 +295,27 @@ export function bodyPolicy<Raw>(
     return createResponse(init);
   }
 
-  return Object.assign(respond, { readsWhole });
+  return Object.assign(respond, { readsWhole, collected });
 }
 
 /** Whether a content-encoding leaves nothing to decode (none, identity, or a coding passed on as it is). */
+/** The fields of a response to `ctx` from `wire`, with `body`. */
+function responseInit<Raw>(
+  ctx: Context,
+  wire: WireResponse<Raw>,
+  body: Uint8Array | null,
+): ResponseInit {
+  return {
+    status: wire.status,
+    statusText: wire.statusText,
+    headers: wire.headers,
+    url: ctx.request.url.href,
+    method: ctx.request.method,
+    raw: wire.raw,
+    body,
+  };
+}
+
 function noCodings(encoding: string | null): boolean {
   try {
     return contentCodings(encoding) === undefined;

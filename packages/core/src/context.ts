@@ -117,63 +117,29 @@ class CallContext implements Context {
   #sensitive: Set<string> | undefined;
   #sensitiveSource: ReadonlySet<string>;
 
-  /**
-   * A call's first context from `init`, or (with `parent`) a clone of `parent` with its own request,
-   * attempt, scope and readBody: the clone's fields are passed as they are, with no init object.
-   */
+  /** Every field given: a call's first context (see {@link startContext}) or a clone's. */
   constructor(
-    init: ContextInit | undefined,
-    parent?: CallContext,
-    request?: HttpRequest,
-    attempt?: number,
-    scope?: AbortScope,
-    readBody?: boolean,
+    request: HttpRequest,
+    attempt: number,
+    scope: AbortScope,
+    meta: RequestMeta,
+    readBody: boolean,
+    maxResponseBytes: number | undefined,
+    onDownloadProgress: ((progress: Progress) => void) | undefined,
+    onUploadProgress: ((progress: Progress) => void) | undefined,
+    call: CallRecord,
+    sensitive: ReadonlySet<string>,
   ) {
-    if (parent !== undefined) {
-      this.request = request!;
-      this.attempt = attempt!;
-      this.scope = scope!;
-      this.meta = parent.meta;
-      this.#call = parent.#call;
-      this.readBody = readBody!;
-      this.maxResponseBytes = parent.maxResponseBytes;
-      this.onDownloadProgress = parent.onDownloadProgress;
-      this.onUploadProgress = parent.onUploadProgress;
-      this.#sensitiveSource = parent.peekSensitiveHeaders();
-      return;
-    }
-    init = init!;
-    this.request = init.request;
-    // Own fields only (a polluted Object.prototype must not fill a field left out), and every
-    // field an own property even when undefined, so reads of ctx never reach the prototype.
-    this.attempt = own(init, 'attempt') ?? 1;
-    const signal = own(init, 'signal');
-    const given = own(init, 'scope');
-    this.scope =
-      given === undefined
-        ? new AbortScope(undefined, 0, undefined, signal)
-        : signal === undefined
-          ? given
-          : new AbortScope(given, 0, undefined, signal);
-    this.meta = own(init, 'meta') ?? {};
-    this.readBody = own(init, 'readBody') ?? true;
-    this.maxResponseBytes = own(init, 'maxResponseBytes');
-    this.onDownloadProgress = own(init, 'onDownloadProgress');
-    this.onUploadProgress = own(init, 'onUploadProgress');
-    const call = own(init, 'call') ?? {};
-    this.#call = new CallRecord(
-      (Object.hasOwn(call, 'origin') ? call.origin : undefined) ?? this.request.url.origin,
-      (Object.hasOwn(call, 'redirect') ? call.redirect : undefined) ?? 'follow',
-      (Object.hasOwn(call, 'maxRedirects') ? call.maxRedirects : undefined) ?? 5,
-    );
-    this.#call.state = own(init, 'state');
-    const names = own(init, 'sensitiveHeaders');
-    this.#sensitiveSource =
-      names === undefined
-        ? NO_NAMES
-        : names instanceof Set
-          ? names // the client's own set, built once: copied on first write, never changed
-          : new Set([...names].map((n) => n.toLowerCase()));
+    this.request = request;
+    this.attempt = attempt;
+    this.scope = scope;
+    this.meta = meta;
+    this.readBody = readBody;
+    this.maxResponseBytes = maxResponseBytes;
+    this.onDownloadProgress = onDownloadProgress;
+    this.onUploadProgress = onUploadProgress;
+    this.#call = call;
+    this.#sensitiveSource = sensitive;
   }
 
   /** What the call decided once, shared by every clone. */
@@ -225,15 +191,54 @@ class CallContext implements Context {
     );
     const scope = patch.scope ?? this.scope;
     return new CallContext(
-      undefined,
-      this,
       copy,
       patch.attempt ?? this.attempt,
       // Replacing the signal keeps the scope too: the pass aborts when either does.
       patch.signal === undefined ? scope : new AbortScope(scope, 0, undefined, patch.signal),
+      this.meta,
       patch.readBody ?? this.readBody,
+      this.maxResponseBytes,
+      this.onDownloadProgress,
+      this.onUploadProgress,
+      this.#call,
+      this.peekSensitiveHeaders(),
     );
   }
+}
+
+/** The fields of a call's first context, as the client has them checked (see request.ts). */
+export interface StartFields {
+  request: HttpRequest;
+  scope: AbortScope;
+  meta: RequestMeta;
+  readBody: boolean;
+  maxResponseBytes: number | undefined;
+  onDownloadProgress: ((progress: Progress) => void) | undefined;
+  onUploadProgress: ((progress: Progress) => void) | undefined;
+  /** The client's own set of credential header names (copied on first write, never changed). */
+  sensitiveHeaders: ReadonlySet<string>;
+  origin: string;
+  redirect: RedirectMode;
+  maxRedirects: number;
+}
+
+/**
+ * A call's first context from fields the client checked: no defaults to look up, no own-property
+ * reads (`fields` is the client's own object, not the caller's).
+ */
+export function startContext(fields: StartFields): Context {
+  return new CallContext(
+    fields.request,
+    1,
+    fields.scope,
+    fields.meta,
+    fields.readBody,
+    fields.maxResponseBytes,
+    fields.onDownloadProgress,
+    fields.onUploadProgress,
+    new CallRecord(fields.origin, fields.redirect, fields.maxRedirects),
+    fields.sensitiveHeaders,
+  );
 }
 
 /**
@@ -242,7 +247,40 @@ class CallContext implements Context {
  * const ctx = createContext({ request: { method: 'GET', url: new URL('http://x/'), headers: new Headers(), body: undefined } });
  */
 export function createContext(init: ContextInit): Context {
-  return new CallContext(init);
+  // Own fields only: a polluted Object.prototype must not fill a field left out.
+  const request = init.request;
+  const signal = own(init, 'signal');
+  const given = own(init, 'scope');
+  const scope =
+    given === undefined
+      ? new AbortScope(undefined, 0, undefined, signal)
+      : signal === undefined
+        ? given
+        : new AbortScope(given, 0, undefined, signal);
+  const call = own(init, 'call') ?? {};
+  const record = new CallRecord(
+    (Object.hasOwn(call, 'origin') ? call.origin : undefined) ?? request.url.origin,
+    (Object.hasOwn(call, 'redirect') ? call.redirect : undefined) ?? 'follow',
+    (Object.hasOwn(call, 'maxRedirects') ? call.maxRedirects : undefined) ?? 5,
+  );
+  record.state = own(init, 'state');
+  const names = own(init, 'sensitiveHeaders');
+  return new CallContext(
+    request,
+    own(init, 'attempt') ?? 1,
+    scope,
+    own(init, 'meta') ?? {},
+    own(init, 'readBody') ?? true,
+    own(init, 'maxResponseBytes'),
+    own(init, 'onDownloadProgress'),
+    own(init, 'onUploadProgress'),
+    record,
+    names === undefined
+      ? NO_NAMES
+      : names instanceof Set
+        ? names // the caller's set: copied on first write, never changed
+        : new Set([...names].map((n) => n.toLowerCase())),
+  );
 }
 
 /**

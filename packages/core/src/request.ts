@@ -7,7 +7,7 @@ import {
   type ResolvedClientOptions,
   setHeaders,
 } from './client-options.js';
-import { createContext } from './context.js';
+import { startContext } from './context.js';
 import { isStreamBody } from './request-body.js';
 import { ConfigError, TimeoutError } from './errors.js';
 import { option, unknownOption } from './options.js';
@@ -113,19 +113,34 @@ const checkPathTemplate = option.string();
  * when given (`client.get` and the like), wins over the options' own.
  */
 export function readRequestOptions(options: unknown, method?: string): CallOptions {
+  if (options === undefined) return noOptions(method);
+  if (!isRecord(options)) throw new ConfigError('options', options, 'expected an object');
   const o = new CallOptions();
-  if (options !== undefined) {
-    if (!isRecord(options)) throw new ConfigError('options', options, 'expected an object');
-    for (const key in options) {
-      if (!Object.hasOwn(options, key)) continue; // inherited: a polluted prototype's, not the caller's
-      if (!Object.hasOwn(REQUEST_KEYS, key))
-        throw unknownOption('request()', key, REQUEST_KEY_LIST);
-      o[key as keyof RequestOptions] = options[key];
-    }
+  for (const key in options) {
+    if (!Object.hasOwn(options, key)) continue; // inherited: a polluted prototype's, not the caller's
+    if (!Object.hasOwn(REQUEST_KEYS, key)) throw unknownOption('request()', key, REQUEST_KEY_LIST);
+    o[key as keyof RequestOptions] = options[key];
   }
   if (method !== undefined) o.method = method;
   return o;
 }
+
+// The options of a call given none, one frozen set per method (client.get and the like): shared,
+// since nothing writes the options once they are read.
+const NO_OPTIONS = new Map<string | undefined, CallOptions>();
+
+function noOptions(method: string | undefined): CallOptions {
+  let o = NO_OPTIONS.get(method);
+  if (o === undefined) {
+    o = new CallOptions();
+    o.method = method;
+    NO_OPTIONS.set(method, Object.freeze(o));
+  }
+  return o;
+}
+
+// The methods of the client's own shortcuts, which need no check or upper-casing.
+const STANDARD_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 
 function isSignal(value: unknown): value is AbortSignal {
   return (
@@ -152,10 +167,13 @@ export function buildContext(
   origin?: string,
 ): Context {
   const rawMethod = o.method ?? 'GET';
-  if (typeof rawMethod !== 'string' || !TOKEN.test(rawMethod)) {
-    throw new ConfigError('method', rawMethod, 'expected an HTTP method token');
+  let method = rawMethod as string;
+  if (!STANDARD_METHODS.has(method)) {
+    if (typeof rawMethod !== 'string' || !TOKEN.test(rawMethod)) {
+      throw new ConfigError('method', rawMethod, 'expected an HTTP method token');
+    }
+    method = rawMethod.toUpperCase();
   }
-  const method = rawMethod.toUpperCase();
   const url =
     origin === undefined
       ? resolveUrl(input, resolved.base, resolved.allowAbsoluteUrls)
@@ -220,18 +238,16 @@ export function buildContext(
             phase: 'request',
           })
       : undefined;
-  const ctx: Context = createContext({
+  const ctx: Context = startContext({
     request: { method, url, headers, body },
     scope: new AbortScope(undefined, timeoutMs, onTimeout, o.signal as AbortSignal | undefined),
     meta: pathTemplate === undefined ? { ...meta } : { ...meta, pathTemplate },
     readBody: checkReadBody(o.readBody, 'readBody') ?? resolved.readBody,
     maxResponseBytes: checkMaxResponseBytes(o.maxResponseBytes, 'maxResponseBytes'),
     sensitiveHeaders: resolved.sensitiveSet,
-    call: {
-      origin: origin ?? url.origin,
-      redirect: checkRedirect(o.redirect, 'redirect') ?? resolved.redirect,
-      maxRedirects: checkMaxRedirects(o.maxRedirects, 'maxRedirects') ?? resolved.maxRedirects,
-    },
+    origin: origin ?? url.origin,
+    redirect: checkRedirect(o.redirect, 'redirect') ?? resolved.redirect,
+    maxRedirects: checkMaxRedirects(o.maxRedirects, 'maxRedirects') ?? resolved.maxRedirects,
     onUploadProgress: checkProgress(o.onUploadProgress, 'onUploadProgress'),
     onDownloadProgress: checkProgress(o.onDownloadProgress, 'onDownloadProgress'),
   });
