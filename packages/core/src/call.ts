@@ -15,6 +15,9 @@ export function execute(
   userSignal: AbortSignal | undefined,
 ): Promise<HttpResponse> {
   const scope = ctx.scope;
+  // No middleware to drop the response and nothing to release (no deadline, no signal): the
+  // redirect step's own promise is the call's.
+  if (names.length === 0 && !scope.canAbort) return run(ctx, next);
   const trail: Trail = new Array(names.length);
   // Whatever the transport made of the abort, the caller sees its own reason or our TimeoutError.
   const fail = (error: unknown): never => {

@@ -280,8 +280,10 @@ export class AbortScope {
     if (listeners === undefined) return;
     // Listeners mostly leave in the reverse order they came (a layer's, then its caller's): pop.
     const i = listeners.lastIndexOf(listener);
-    if (i === listeners.length - 1) listeners.pop();
-    else if (i !== -1) listeners.splice(i, 1);
+    if (i === -1) return;
+    // Shifted by hand: splice() would allocate the array of what it removed.
+    for (let j = i + 1; j < listeners.length; j++) listeners[j - 1] = listeners[j]!;
+    listeners.pop();
   }
 
   #unlink(): void {

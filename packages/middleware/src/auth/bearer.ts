@@ -91,6 +91,8 @@ export function bearerAuth(getToken: GetToken, options: BearerAuthOptions = {}):
   }
   const { refreshOn401 } = resolveBearerAuthOptions(options);
   let refreshing: Promise<string> | undefined;
+  /** The last token that passed checkToken(). */
+  let lastToken: string | undefined;
   let refreshed: string | undefined;
 
   function refresh(): Promise<string> {
@@ -130,7 +132,12 @@ export function bearerAuth(getToken: GetToken, options: BearerAuthOptions = {}):
     // Not async: a token getter that answers at once (a cached token) costs no promise turn.
     function bearerAuth(ctx: Context, next: Next): Promise<HttpResponse> {
       const got = getToken(NO_REFRESH);
-      if (typeof got === 'string') return send(ctx, next, checkToken(got, 'getToken()'));
+      // A token is checked once, not on every call that gets it again (nearly all of them).
+      if (got === lastToken) return send(ctx, next, got);
+      if (typeof got === 'string') {
+        lastToken = checkToken(got, 'getToken()');
+        return send(ctx, next, got);
+      }
       return Promise.resolve(got).then((token) => send(ctx, next, checkToken(token, 'getToken()')));
     },
     // A static token (no refresh) may sit anywhere; a refreshing one belongs inside retry().
