@@ -4,15 +4,14 @@
 // collects such a body itself and streams only the others.
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
-import {
-  type AbortScope,
-  type BodyPolicy,
-  type Context,
-  type HeaderRecord,
-  type HeaderSource,
-  type HttpResponse,
-  recordHeaders,
-  type WireResponse,
+import type {
+  AbortScope,
+  BodyPolicy,
+  Context,
+  HeaderRecord,
+  HeaderSource,
+  HttpResponse,
+  WireResponse,
 } from '@extapi/core';
 import { errors, util } from 'undici';
 import { headTimeout, type WireRequest } from './dispatcher.js';
@@ -80,7 +79,10 @@ export class CallHandler {
   #abort: Abort | null = null;
   #unlisten: (() => void) | undefined;
   #wire: WireResponse<UndiciResponseData> | undefined;
-  /** The chunks of a body read whole, or `undefined` while streaming (or before the head). */
+  /** Whether the body is collected here (read whole) rather than streamed. */
+  #whole = false;
+  /** The first chunk of a body read whole, and every chunk once there is a second (rare). */
+  #first: Buffer | undefined;
   #chunks: Buffer[] | undefined;
   #size = 0;
   #stream: WireBody | undefined;
@@ -160,8 +162,8 @@ export class CallHandler {
     const wire: WireResponse<UndiciResponseData> = {
       status: statusCode,
       statusText: statusText || STATUS_CODES[statusCode] || '',
-      // Built on first access: most calls never look at the response headers.
-      headers: () => recordHeaders(raw),
+      // Read off the raw head when asked for: most calls never look at the response headers.
+      headers: raw,
       contentLength: undefined,
       contentEncoding: undefined,
       location: undefined,
@@ -173,7 +175,7 @@ export class CallHandler {
     readPolicyHeaders(rawHeaders, wire);
     this.#wire = wire;
     if (policy.readsWhole(this.#ctx, wire)) {
-      this.#chunks = [];
+      this.#whole = true;
       return true;
     }
     const stream = new WireBody(resume, this.#abort);
@@ -187,9 +189,9 @@ export class CallHandler {
 
   /** undici: a piece of the body; `false` asks it to pause until the stream is read. */
   onData(chunk: Buffer): boolean {
-    const chunks = this.#chunks;
-    if (chunks === undefined) return this.#stream!.push(chunk);
-    chunks.push(chunk);
+    if (!this.#whole) return this.#stream!.push(chunk);
+    if (this.#first === undefined) this.#first = chunk;
+    else (this.#chunks ??= [this.#first]).push(chunk);
     this.#size += chunk.length;
     return true;
   }
@@ -197,16 +199,15 @@ export class CallHandler {
   /** undici: the body has ended. */
   onComplete(trailers: Buffer[] | string[] | null): void {
     const wire = this.#wire!;
-    if (trailers) util.parseHeaders(trailers as Buffer[], wire.raw.trailers);
-    const chunks = this.#chunks;
-    if (chunks === undefined) {
+    if (trailers && trailers.length > 0) util.parseHeaders(trailers as Buffer[], wire.raw.trailers);
+    if (!this.#whole) {
       this.#stream!.push(null);
       return;
     }
     this.#finish();
+    const chunks = this.#chunks;
     // One chunk is copied, as undici's own bytes() does: it may be a view of a larger buffer.
-    wire.body =
-      chunks.length === 1 ? new Uint8Array(chunks[0]!) : Buffer.concat(chunks, this.#size);
+    wire.body = chunks ? Buffer.concat(chunks, this.#size) : new Uint8Array(this.#first ?? EMPTY);
     try {
       this.#resolve(this.#call.policy.collected(this.#ctx, wire));
     } catch (error) {
@@ -237,7 +238,7 @@ export class CallHandler {
 class RawResponse implements UndiciResponseData, HeaderSource {
   readonly statusCode: number;
   readonly statusText: string;
-  trailers: Record<string, string | string[]> = {};
+  #trailers: Record<string, string | string[]> | undefined;
   readonly opaque = null;
   readonly context = undefined;
   body: Readable | null = null;
@@ -249,6 +250,16 @@ class RawResponse implements UndiciResponseData, HeaderSource {
     this.statusCode = statusCode;
     this.statusText = statusText;
     this.#rawHeaders = rawHeaders;
+  }
+
+  /** The trailers, made on first access (nearly every response has none). */
+  get trailers(): Record<string, string | string[]> {
+    this.#trailers ??= {};
+    return this.#trailers;
+  }
+
+  set trailers(trailers: Record<string, string | string[]>) {
+    this.#trailers = trailers;
   }
 
   get headers(): HeaderRecord {
@@ -315,6 +326,7 @@ function readPolicyHeaders(rawHeaders: Buffer[], wire: WireResponse<UndiciRespon
 }
 
 const noop = () => {};
+const EMPTY = new Uint8Array(0);
 
 /** undici aborts with an Error: a scope's reason as it is, anything else as undici's own. */
 function abortError(reason: unknown): Error {

@@ -1,6 +1,6 @@
 // Tests of what only the undici transport has: its Agent, its options and its own deadlines,
 // against a real node:http server on 127.0.0.1. The shared behaviour is in the conformance suite.
-import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
@@ -152,6 +152,44 @@ describe('undiciTransport', () => {
         ['content-type', 'text/plain'],
         ['x-rate', '1, 2'],
       ]);
+    } finally {
+      await client.close();
+      await raw.close();
+    }
+  });
+
+  it('collects a body that comes in several pieces, an empty one, and the trailers of a chunked one', async () => {
+    // Three pieces, each in its own write a moment apart: undici hands over each separately.
+    const drip = (socket: Socket, pieces: string[], end = '') => {
+      const timer = setInterval(() => {
+        const piece = pieces.shift();
+        if (piece !== undefined) socket.write(piece);
+        else {
+          clearInterval(timer);
+          if (end) socket.write(end);
+        }
+      }, 5);
+    };
+    const raw = await startRawServer((req, socket) => {
+      if (req.path === '/pieces') {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n');
+        drip(socket, ['ab0', 'ab1', 'ab2']);
+      } else if (req.path === '/trailers') {
+        socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n');
+        drip(socket, ['3\r\nab0\r\n', '3\r\nab1\r\n'], '0\r\nX-Sum: 6\r\n\r\n');
+      } else socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+    });
+    const client = createClient([undiciTransport()], { baseUrl: raw.url });
+    try {
+      const pieces = await client.get('/pieces');
+      expect((pieces.raw as UndiciResponseData).body).toBeNull(); // collected, not streamed
+      expect(await pieces.text()).toBe('ab0ab1ab2');
+      expect((pieces.raw as UndiciResponseData).trailers).toEqual({});
+      const empty = await client.get('/empty');
+      expect((await empty.bytes()).byteLength).toBe(0);
+      const trailed = await client.get('/trailers');
+      expect(await trailed.text()).toBe('ab0ab1');
+      expect((trailed.raw as UndiciResponseData).trailers).toEqual({ 'x-sum': '6' });
     } finally {
       await client.close();
       await raw.close();

@@ -11,6 +11,7 @@ import {
 } from './body.js';
 import { ExtapiError, isExtapiError, ResponseTooLargeError } from './errors.js';
 import { platformStreams } from './platform-streams.js';
+import type { HeaderSource } from './record-headers.js';
 import { isDiscardedRedirect } from './redirect.js';
 import { createResponse, type ResponseInit } from './response.js';
 import type { Context, HttpResponse } from './types.js';
@@ -53,8 +54,8 @@ export interface WireResponse<Raw = unknown> {
   status: number;
   /** The reason phrase (the standard one when the protocol has none). */
   statusText: string;
-  /** The headers, or a function that builds them on first access. */
-  headers: Headers | (() => Headers);
+  /** The headers; or a function that builds them, or a source they are read from, on first access. */
+  headers: Headers | HeaderSource | (() => Headers);
   /** The raw `content-length` (the wire length), `content-encoding` and `location` headers. */
   contentLength: WireHeader;
   /** @see contentLength */

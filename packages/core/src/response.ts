@@ -3,6 +3,7 @@
 import type { BodyStream } from '@extapi/core/platform-types';
 import { isWebStream, type RawBody, readBody } from './body.js';
 import { ConfigError, ExtapiError, ResponseValidationError } from './errors.js';
+import { type HeaderSource, recordHeaders } from './record-headers.js';
 import { isStandardSchema } from './schema-issues.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import type { HttpResponse } from './types.js';
@@ -13,8 +14,11 @@ export interface ResponseInit {
   status: number;
   /** The reason phrase; default `''`. */
   statusText?: string;
-  /** The headers, or a function that builds them on first access (most calls never look). */
-  headers: Headers | (() => Headers);
+  /**
+   * The headers; or a function that builds them, or a {@link HeaderSource} they are read from, on
+   * first access (most calls never look).
+   */
+  headers: Headers | HeaderSource | (() => Headers);
   /** The final URL, after redirects. */
   url: string;
   /** The method of the request. */
@@ -59,7 +63,7 @@ class Response implements HttpResponse {
   readonly url: string;
   readonly method: string;
   readonly raw: unknown;
-  #headers: Headers | (() => Headers);
+  #headers: Headers | HeaderSource | (() => Headers);
   #bytes: Uint8Array | undefined;
   #stream: RawBody | null;
   #reading: Promise<Uint8Array> | undefined;
@@ -84,6 +88,7 @@ class Response implements HttpResponse {
   get headers(): Headers {
     let headers = this.#headers;
     if (typeof headers === 'function') this.#headers = headers = headers();
+    else if (!(headers instanceof Headers)) this.#headers = headers = recordHeaders(headers);
     return headers;
   }
 

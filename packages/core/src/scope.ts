@@ -185,19 +185,21 @@ export class AbortScope {
       return Promise.reject(this.reason);
     }
     return new Promise<T>((resolve, reject) => {
-      const off = this.onAbort((reason) => {
+      const onAbort = (reason: unknown) => {
         reject(reason);
         promise.then(discardLate, noop);
-      });
+      };
+      // Listened to and removed directly: no unsubscribe function per race.
+      if (this.canAbort) this.#listen(onAbort);
       promise.then(
         (value) => {
-          off();
+          this.#remove(onAbort);
           // `?.`: a layer that forgot to return next() resolves nothing; the client names it.
           if (owned) this.release((value as { body?: Parameters<AbortScope['release']>[0] })?.body);
           resolve(value);
         },
         (error) => {
-          off();
+          this.#remove(onAbort);
           if (owned) this.dispose();
           reject(error);
         },
