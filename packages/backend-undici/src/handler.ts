@@ -191,7 +191,10 @@ export class CallHandler {
   onData(chunk: Buffer): boolean {
     if (!this.#whole) return this.#stream!.push(chunk);
     if (this.#first === undefined) this.#first = chunk;
-    else (this.#chunks ??= [this.#first]).push(chunk);
+    else {
+      this.#chunks ??= [this.#first];
+      this.#chunks.push(chunk);
+    }
     this.#size += chunk.length;
     return true;
   }
