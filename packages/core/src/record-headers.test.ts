@@ -1,6 +1,8 @@
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { type HeaderRecord, recordHeaders } from './record-headers.js';
+import { createResponse, peekResponseHeaders } from './response.js';
+import type { HttpResponse } from './types.js';
 
 /** What a transport built before: a Headers filled with one append per value. */
 function filled(record: HeaderRecord): Headers {
@@ -134,5 +136,49 @@ describe('recordHeaders', () => {
         expect([...lazy]).toEqual([...real]);
       }),
     );
+  });
+});
+
+describe('peekResponseHeaders', () => {
+  const NAMES = ['content-type', 'Content-Type', 'SET-COOKIE', 'vary', 'x-padded', 'x-empty'];
+  const ODD = ['x-absent', 'missing', 'constructor', '__proto__', 'toString', 'bad name', ''];
+
+  it('answers get() as the Headers would, asking the source one name at a time and never for all', () => {
+    let all = 0;
+    const asked: string[] = [];
+    const source = {
+      get: (name: string) => {
+        asked.push(name);
+        return Object.hasOwn(RECORD, name) ? RECORD[name] : undefined;
+      },
+      all: () => {
+        all++;
+        return RECORD;
+      },
+    };
+    const res = createResponse({
+      status: 200,
+      headers: source,
+      url: 'http://a.test/',
+      method: 'GET',
+      body: null,
+    });
+    const peek = peekResponseHeaders(res);
+    for (const name of [...NAMES, ...ODD]) {
+      expect(outcome(() => peek.get(name))).toEqual(outcome(() => filled(RECORD).get(name)));
+    }
+    expect(asked).toContain('set-cookie');
+    expect(all).toBe(0);
+    // The response's own headers, built afterwards, still agree.
+    expect([...res.headers]).toEqual([...filled(RECORD)]);
+    expect(all).toBe(1);
+  });
+
+  it('gives the headers themselves when there is no source to ask', () => {
+    const headers = new Headers({ 'x-a': '1' });
+    const res = createResponse({ status: 200, headers, url: 'http://a.test/', method: 'GET', body: null });
+    expect(peekResponseHeaders(res)).toBe(headers);
+    const foreign = { headers } as unknown as HttpResponse;
+    expect(peekResponseHeaders(foreign)).toBe(headers);
   });
 });

@@ -71,8 +71,7 @@ class RecordHeaders extends Headers {
   override get(name: string): string | null {
     const value = this.#lookup(name);
     if (value === undefined) return super.get(name);
-    if (value === null) return null;
-    return typeof value === 'string' ? normalise(value) : value.map(normalise).join(', ');
+    return joined(value);
   }
 
   override has(name: string): boolean {
@@ -137,6 +136,21 @@ class RecordHeaders extends Headers {
     this.#fill();
     return inspect(new Headers(this), options);
   }
+}
+
+/** A header's value as `Headers.get` gives it: edges trimmed, repeated values joined. */
+function joined(value: string | readonly string[] | null): string | null {
+  if (value === null) return null;
+  return typeof value === 'string' ? normalise(value) : value.map(normalise).join(', ');
+}
+
+/**
+ * `Headers.get` over a {@link HeaderSource}, without building a `Headers`: what
+ * `recordHeaders(source).get(name)` answers, for one name (an invalid one throws the same TypeError).
+ */
+export function sourceHeader(source: HeaderSource, name: string): string | null {
+  if (typeof name !== 'string' || !TOKEN.test(name)) return new Headers().get(name);
+  return joined(source.get(name.toLowerCase()) ?? null);
 }
 
 /** A HeaderSource, not a record: a record's `get` would be a header's value, never a function. */

@@ -3,7 +3,7 @@
 import type { BodyStream } from '@extapi/core/platform-types';
 import { isWebStream, type RawBody, readBody } from './body.js';
 import { ConfigError, ExtapiError, ResponseValidationError } from './errors.js';
-import { type HeaderSource, recordHeaders } from './record-headers.js';
+import { type HeaderSource, recordHeaders, sourceHeader } from './record-headers.js';
 import { isStandardSchema } from './schema-issues.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import type { HttpResponse } from './types.js';
@@ -90,6 +90,13 @@ class Response implements HttpResponse {
     if (typeof headers === 'function') this.#headers = headers = headers();
     else if (!(headers instanceof Headers)) this.#headers = headers = recordHeaders(headers);
     return headers;
+  }
+
+  /** A reader of one header at a time; see {@link peekResponseHeaders}. */
+  peekHeaders(): Pick<Headers, 'get'> {
+    const headers = this.#headers;
+    if (headers instanceof Headers || typeof headers === 'function') return this.headers;
+    return { get: (name) => sourceHeader(headers, name) };
   }
 
   get ok(): boolean {
@@ -202,6 +209,18 @@ class Response implements HttpResponse {
   [Symbol.asyncDispose](): Promise<void> {
     return this.discard();
   }
+}
+
+/**
+ * The headers of `response` for a reader that only asks for a few by name (a middleware looking
+ * at every response, say): `get` answers as `response.headers.get` does, but a transport that read
+ * the head lazily (undici's) is asked for each name instead of having every header copied into a
+ * `Headers` first. Any other response gives its `headers`.
+ * @example
+ * const remaining = peekResponseHeaders(res).get('x-ratelimit-remaining');
+ */
+export function peekResponseHeaders(response: HttpResponse): Pick<Headers, 'get'> {
+  return response instanceof Response ? response.peekHeaders() : response.headers;
 }
 
 /**

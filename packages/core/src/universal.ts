@@ -32,7 +32,7 @@ export {
 } from './paginate-options.js';
 export { findLink, type LinkValue, parseLinkHeader } from './link-header.js';
 export { isDiscardedRedirect, type RedirectMode } from './redirect.js';
-export { createResponse, type ResponseInit } from './response.js';
+export { createResponse, peekResponseHeaders, type ResponseInit } from './response.js';
 export type { StandardSchemaV1 } from './standard-schema.js';
 export { describeIssues, isStandardSchema, issuePath } from './schema-issues.js';
 export { type HeaderRecord, type HeaderSource, recordHeaders } from './record-headers.js';

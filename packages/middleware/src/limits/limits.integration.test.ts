@@ -173,6 +173,34 @@ describe('limits against a real server', () => {
     for (const ms of paced) expect(ms).toBeLessThanOrEqual(interval + 1);
   });
 
+  test('a 200 saying X-RateLimit-Remaining: 0 and a reset in 1 s pauses the next call; other 200s do not', async () => {
+    let calls = 0;
+    server = await startTestServer((_req, res) => {
+      // Mixed case, as servers send them: the undici transport answers from its raw head.
+      if (calls++ === 1)
+        res.writeHead(200, { 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': '1' });
+      else res.writeHead(200, { 'X-RateLimit-Remaining': '7', 'X-RateLimit-Reset': '1' });
+      res.end('ok');
+    });
+    const limiter = recordLimiter();
+    const client = createClient([
+      rateLimit({ limit: 1_000_000, windowMs: 1000 }),
+      limiter.stamp,
+      transport,
+    ]);
+    try {
+      for (let i = 0; i < 3; i++) expect((await client.get(`${server.url}/`)).status).toBe(200);
+    } finally {
+      limiter.restore();
+    }
+    const [first, second, third] = server.arrivals.map((a) => a.at);
+    // Remaining 7 held nothing back; remaining 0 held the third call for the reset.
+    expect(limiter.waits()).toHaveLength(1);
+    expect(limiter.waits()[0]).toBeLessThanOrEqual(1000);
+    expect(third! - second!).toBeGreaterThanOrEqual(950);
+    expect(second! - first!).toBeLessThan(third! - second!);
+  });
+
   test('100 failing calls (timeouts, resets, aborts, a throwing middleware) leave no slot taken', async () => {
     const max = 4;
     let barrier = 0;

@@ -1,11 +1,16 @@
 // Reads how long a server asks its clients to hold off: Retry-After on a 429/503, or a rate limit
 // header saying none are left until a reset. rateLimit pauses a key for that long.
-import { type HttpResponse, parseRateLimitReset, parseRetryAfter } from '@extapi/core';
+import {
+  type HttpResponse,
+  parseRateLimitReset,
+  parseRetryAfter,
+  peekResponseHeaders,
+} from '@extapi/core';
 
 // `remaining=0` / `r=0` in the RateLimit structured header (dictionary and list forms of the draft).
 const STRUCTURED_EXHAUSTED = /(?:^|[\s,;])(?:r|remaining)\s*=\s*0(?![\d.])/i;
 
-function exhausted(headers: Headers): boolean {
+function exhausted(headers: Pick<Headers, 'get'>): boolean {
   for (const name of ['ratelimit-remaining', 'x-ratelimit-remaining']) {
     const value = headers.get(name);
     if (value !== null && value.trim() === '0') return true;
@@ -22,7 +27,9 @@ function exhausted(headers: Headers): boolean {
  * serverPauseMs(response); // 429 with 'retry-after: 2' → 2000
  */
 export function serverPauseMs(response: HttpResponse, nowMs?: number): number | undefined {
-  const { headers, status } = response;
+  const { status } = response;
+  // Asked for by name, a few at a time: no Headers is built for a response that has none of them.
+  const headers = peekResponseHeaders(response);
   if (status === 429 || status === 503) {
     const retryAfter = parseRetryAfter(headers.get('retry-after'), nowMs ?? Date.now());
     if (retryAfter !== undefined) return retryAfter;
