@@ -176,7 +176,13 @@ describe('peekResponseHeaders', () => {
 
   it('gives the headers themselves when there is no source to ask', () => {
     const headers = new Headers({ 'x-a': '1' });
-    const res = createResponse({ status: 200, headers, url: 'http://a.test/', method: 'GET', body: null });
+    const res = createResponse({
+      status: 200,
+      headers,
+      url: 'http://a.test/',
+      method: 'GET',
+      body: null,
+    });
     expect(peekResponseHeaders(res)).toBe(headers);
     const foreign = { headers } as unknown as HttpResponse;
     expect(peekResponseHeaders(foreign)).toBe(headers);
