@@ -5,5 +5,5 @@ export {
   type UndiciTlsOptions,
   type UndiciTransportOptions,
 } from './options.js';
-export type { UndiciResponseData } from './handler.js';
+export type { UndiciResponseData } from './raw-response.js';
 export { type UndiciTransport, undiciTransport } from './transport.js';

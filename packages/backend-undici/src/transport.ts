@@ -14,7 +14,8 @@ import {
   type Transport,
 } from '@extapi/core';
 import { type Dispatcher, FormData as UndiciFormData } from 'undici';
-import { CallHandler, type CallSettings, type UndiciResponseData } from './handler.js';
+import { CallHandler, type CallSettings } from './handler.js';
+import type { UndiciResponseData } from './raw-response.js';
 import { createDispatcher, headTimeout, WireRequest, warnIfInsecure } from './dispatcher.js';
 import { mapUndiciError } from './map-error.js';
 import { resolveUndiciOptions, type UndiciTransportOptions } from './options.js';
