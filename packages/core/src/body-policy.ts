@@ -299,7 +299,6 @@ export function bodyPolicy<Raw>(
   return Object.assign(respond, { readsWhole, collected });
 }
 
-/** Whether a content-encoding leaves nothing to decode (none, identity, or a coding passed on as it is). */
 /** The fields of a response to `ctx` from `wire`, with `body`. */
 function responseInit<Raw>(
   ctx: Context,
@@ -317,6 +316,7 @@ function responseInit<Raw>(
   };
 }
 
+/** Whether a content-encoding leaves nothing to decode (none, identity, or a coding passed on as it is). */
 function noCodings(encoding: string | null): boolean {
   try {
     return contentCodings(encoding) === undefined;

@@ -3,6 +3,7 @@ import { startTestServer, type TestServer } from '@extapi/core/testing';
 import { undiciTransport } from '@extapi/backend-undici';
 import { concurrencyLimit } from './concurrency-limit.js';
 import { spyOnTimers } from '../../test/limits/timer-spy.js';
+import { stampStarts } from '../../test/limits/stamps.js';
 import { busiestWindow } from '../../test/limits/windows.js';
 import { DEFAULT_RATE_LIMIT_OPTIONS, rateLimit } from './rate-limit.js';
 
@@ -70,11 +71,7 @@ describe('limits against a real server', () => {
       res.end('ok');
     });
     // When the limiter lets each call through, to tell its bound from the delivery's jitter.
-    const starts = new Map<string, number>();
-    const stamp: Middleware = (ctx, next) => {
-      starts.set(ctx.request.url.pathname, performance.now());
-      return next(ctx);
-    };
+    const { starts, stamp } = stampStarts();
     const limiter = recordLimiter();
     const client = createClient([
       rateLimit({ limit: 10, windowMs: 1000 }),

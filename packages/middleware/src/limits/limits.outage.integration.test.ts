@@ -13,6 +13,7 @@ import {
 import { undiciTransport } from '@extapi/backend-undici';
 import { type Cluster, Redis } from 'ioredis';
 import { clusterClient } from '../../test/limits/cluster-client.js';
+import { stampStarts } from '../../test/limits/stamps.js';
 import { busiestWindow } from '../../test/limits/windows.js';
 import { concurrencyLimit } from './concurrency-limit.js';
 import { DEFAULT_RATE_LIMIT_OPTIONS, rateLimit } from './rate-limit.js';
@@ -124,11 +125,7 @@ describe('a Redis Cluster master killed mid-run', () => {
       rateLimit({ limit: 10, windowMs: 1000, redis, id, redisOutageWaitMs: 15_000 }),
     ];
     // When the limiters let each call through, to tell their bound from the delivery's spread.
-    const grants = new Map<string, number>();
-    const stamp: Middleware = (ctx, next) => {
-      grants.set(ctx.request.url.pathname, performance.now());
-      return next(ctx);
-    };
+    const { starts: grants, stamp } = stampStarts();
     const client = createClient([...limits, stamp, transport]);
     const lag = monitorEventLoopDelay({ resolution: 10 });
     lag.enable();
