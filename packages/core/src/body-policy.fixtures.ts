@@ -2,7 +2,8 @@
 // Node streams, web-streams.test.ts on Web Streams). Not part of any build entry.
 import type { WireResponse } from './body-policy.js';
 import { type ContextInit, createContext } from './context.js';
-import { type ExtapiError, isExtapiError, TransportError } from './errors.js';
+import { type ExtapiError, TransportError } from './errors.js';
+import { isExtapiError } from './error-guards.js';
 import type { Context } from './types.js';
 
 /** What a transport hands the body policy: a 200 with `body`, and `extra` over it. */

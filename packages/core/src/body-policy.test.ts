@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { DEFAULT_MAX_BUFFERED_BYTES } from './body.js';
 import { bodyPolicy } from './body-policy.js';
 import { ctxOf, mapError, rejectionOf, wire } from './body-policy.fixtures.js';
-import { isResponseTooLargeError } from './errors.js';
+import { isResponseTooLargeError } from './error-guards.js';
 import type { Progress } from './types.js';
 
 describe('bodyPolicy', () => {

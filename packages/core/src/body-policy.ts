@@ -9,7 +9,8 @@ import {
   readBody,
   responseLimit,
 } from './body.js';
-import { ExtapiError, isExtapiError, ResponseTooLargeError } from './errors.js';
+import { ExtapiError, ResponseTooLargeError } from './errors.js';
+import { isExtapiError } from './error-guards.js';
 import { platformStreams } from './platform-streams.js';
 import type { HeaderSource } from './record-headers.js';
 import { isDiscardedRedirect } from './redirect.js';

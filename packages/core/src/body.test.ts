@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { gzipSync, brotliCompressSync, deflateSync, deflateRawSync } from 'node:zlib';
 import { bodyLength, contentCodings, isReplayableBody, readBody } from './body.js';
 import { decodeStream, limitStream } from './node-streams.js';
-import { isResponseTooLargeError } from './errors.js';
+import { isResponseTooLargeError } from './error-guards.js';
 
 describe('request bodies', () => {
   it.each([

@@ -5,16 +5,13 @@ import type { ClientOptions } from './client-options.js';
 import type { RequestOptions } from './request.js';
 import { markSensitiveHeader } from './context.js';
 import { defineMiddleware } from './middleware-info.js';
+import { ConfigError, type ExtapiError, TimeoutError, TooManyRedirectsError } from './errors.js';
 import {
-  ConfigError,
-  type ExtapiError,
   isConfigError,
   isExtapiError,
   isTimeoutError,
   isTooManyRedirectsError,
-  TimeoutError,
-  TooManyRedirectsError,
-} from './errors.js';
+} from './error-guards.js';
 import { createResponse, type ResponseInit } from './response.js';
 import { NEVER_ABORT } from './signal.js';
 import { mockTransport } from './testing/index.js';

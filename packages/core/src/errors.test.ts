@@ -1,13 +1,6 @@
 import { inspect } from 'node:util';
-import {
-  errorName,
-  HttpStatusError,
-  isExtapiError,
-  isHttpStatusError,
-  isTransportError,
-  recordAttempts,
-  TransportError,
-} from './errors.js';
+import { HttpStatusError, recordAttempts, TransportError } from './errors.js';
+import { errorName, isExtapiError, isHttpStatusError, isTransportError } from './error-guards.js';
 import { createResponse } from './response.js';
 
 describe('errors', () => {

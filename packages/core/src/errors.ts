@@ -1,11 +1,11 @@
 // The one error family of extapi: every error any package throws is an ExtapiError subclass.
-// Guards use a global brand rather than bare instanceof, since two copies of core can be installed.
+// The brand that the guards (error-guards.ts) recognise is set here, in ExtapiError's constructor.
 import type { HttpResponse } from './types.js';
 import { REDACTED, redactUrl } from './redact.js';
 import { describeIssues } from './schema-issues.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 
-const BRAND = Symbol.for('extapi.error');
+import { BRAND } from './error-guards.js';
 
 /** Where an error happened: method and a redacted URL (no userinfo, no secret query values). */
 export interface RequestInfo {
@@ -251,61 +251,6 @@ export function describeValue(value: unknown): string {
 }
 
 /**
- * The most specific name of a thrown value, for labelling failures in metrics and spans: its class
- * name (`TransportError`, `TypeError`), unless that is the generic `Error` or `DOMException`, whose
- * `name` (`AbortError`) says more; `undefined` when neither names it or the value is not an object.
- * @example
- * errorName(new TypeError('x')); // 'TypeError'
- */
-export function errorName(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const className = (error as { constructor?: { name?: unknown } }).constructor?.name;
-  const name = (error as { name?: unknown }).name;
-  if (
-    typeof className === 'string' &&
-    className !== '' &&
-    className !== 'Error' &&
-    className !== 'DOMException'
-  ) {
-    return className;
-  }
-  return typeof name === 'string' && name !== '' ? name : undefined;
-}
-
-function hasBrand(error: unknown): error is ExtapiError {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as Record<symbol, unknown>)[BRAND] === true
-  );
-}
-
-function guard<T extends ExtapiError>(name: string): (error: unknown) => error is T {
-  return (error: unknown): error is T => hasBrand(error) && (error as Error).name === name;
-}
-
-/** Whether `error` is any extapi error, from any installed copy of core. */
-export const isExtapiError = (error: unknown): error is ExtapiError => hasBrand(error);
-/** Whether `error` is an {@link HttpStatusError}. */
-export const isHttpStatusError = guard<HttpStatusError>('HttpStatusError');
-/** Whether `error` is a {@link TimeoutError}. */
-export const isTimeoutError = guard<TimeoutError>('TimeoutError');
-/** Whether `error` is a {@link TransportError}. */
-export const isTransportError = guard<TransportError>('TransportError');
-/** Whether `error` is a {@link QueueFullError}. */
-export const isQueueFullError = guard<QueueFullError>('QueueFullError');
-/** Whether `error` is a {@link CircuitOpenError}. */
-export const isCircuitOpenError = guard<CircuitOpenError>('CircuitOpenError');
-/** Whether `error` is a {@link ResponseTooLargeError}. */
-export const isResponseTooLargeError = guard<ResponseTooLargeError>('ResponseTooLargeError');
-/** Whether `error` is a {@link TooManyRedirectsError}. */
-export const isTooManyRedirectsError = guard<TooManyRedirectsError>('TooManyRedirectsError');
-/** Whether `error` is a {@link ResponseValidationError}. */
-export const isResponseValidationError = guard<ResponseValidationError>('ResponseValidationError');
-/** Whether `error` is a {@link ConfigError}. */
-export const isConfigError = guard<ConfigError>('ConfigError');
-
-/**
  * `client.paginate()` or `client.pages()` could not go on: a next page on another origin that
  * `allowOtherOrigins` does not allow, or at a URL that is not http(s) (`ERR_PAGINATION_ORIGIN`), a
  * page whose items could not be found (`ERR_PAGINATION_ITEMS`), a `Link` to the page itself
@@ -330,6 +275,3 @@ export class PaginationError extends ExtapiError {
     return { ...super.toJSON(), page: this.page };
   }
 }
-
-/** Whether `error` is a {@link PaginationError}. */
-export const isPaginationError = guard<PaginationError>('PaginationError');

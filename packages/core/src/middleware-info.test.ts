@@ -1,4 +1,4 @@
-import { isConfigError } from './errors.js';
+import { isConfigError } from './error-guards.js';
 import { defineMiddleware, middlewareInfo, middlewareName } from './middleware-info.js';
 import type { Context, Next } from './types.js';
 

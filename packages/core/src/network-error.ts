@@ -1,12 +1,7 @@
 // Turns an undici or Node network error into extapi's error family with normalised codes.
 // For transport authors: the undici and fetch backends (Node's fetch is undici too) both map through it.
-import {
-  ExtapiError,
-  type ExtapiErrorOptions,
-  isExtapiError,
-  TimeoutError,
-  TransportError,
-} from './errors.js';
+import { ExtapiError, type ExtapiErrorOptions, TimeoutError, TransportError } from './errors.js';
+import { isExtapiError } from './error-guards.js';
 import type { Context } from './types.js';
 
 /** The deadlines a transport ran with, for the `timeoutMs` of a {@link TimeoutError}. */

@@ -1,7 +1,8 @@
 // client.paginate() and client.pages() on the mock transport: options, the query rule, next(),
 // the origin rule and the errors. End to end over real servers: middleware/test/paginate.integration.test.ts.
 import { createClient } from './client.js';
-import { isConfigError, isHttpStatusError, isPaginationError, PaginationError } from './errors.js';
+import { PaginationError } from './errors.js';
+import { isConfigError, isHttpStatusError, isPaginationError } from './error-guards.js';
 import { type MockStep, mockTransport } from './testing/index.js';
 
 /** Every item of an async iterable. */

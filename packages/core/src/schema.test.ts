@@ -1,11 +1,8 @@
 import { Readable } from 'node:stream';
 import * as v from 'valibot';
 import { z } from 'zod';
-import {
-  isConfigError,
-  isResponseValidationError,
-  type ResponseValidationError,
-} from './errors.js';
+import type { ResponseValidationError } from './errors.js';
+import { isConfigError, isResponseValidationError } from './error-guards.js';
 import { createResponse } from './response.js';
 import { describeIssues, isStandardSchema, issuePath } from './schema-issues.js';
 import type { StandardSchemaV1 } from './standard-schema.js';

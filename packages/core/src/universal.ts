@@ -125,6 +125,20 @@ export {
 export { lintStack, STACK_ORDER_WARNING_CODE, type StackLintWarning } from './stack-lint.js';
 export * from './errors.js';
 export {
+  errorName,
+  isCircuitOpenError,
+  isConfigError,
+  isExtapiError,
+  isHttpStatusError,
+  isPaginationError,
+  isQueueFullError,
+  isResponseTooLargeError,
+  isResponseValidationError,
+  isTimeoutError,
+  isTooManyRedirectsError,
+  isTransportError,
+} from './error-guards.js';
+export {
   MAX_TIMER_MS,
   option,
   readOptions,

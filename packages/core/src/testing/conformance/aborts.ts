@@ -1,7 +1,8 @@
 // Conformance cases, abort and timeouts: the caller's reason, headersTimeoutMs, timeoutMs, recovery afterwards.
 // One subject of the transport conformance suite (./index.ts); each case runs against the real test server.
 import assert from 'node:assert/strict';
-import { isTimeoutError, type TimeoutError } from '../../errors.js';
+import type { TimeoutError } from '../../errors.js';
+import { isTimeoutError } from '../../error-guards.js';
 import { echoOf, rejectionOf } from './checks.js';
 import type { AddCase, SuiteContext } from './suite.js';
 

@@ -1,7 +1,8 @@
 // Conformance cases, content decoding: gzip, deflate, br and stacked codings, whole and streamed.
 // One subject of the transport conformance suite (./index.ts); each case runs against the real test server.
 import assert from 'node:assert/strict';
-import { type ExtapiError, isExtapiError } from '../../errors.js';
+import type { ExtapiError } from '../../errors.js';
+import { isExtapiError } from '../../error-guards.js';
 import { rejectionOf } from './checks.js';
 import { ENCODED_TEXT } from './server.js';
 import type { AddCase, SuiteContext } from './suite.js';

@@ -1,7 +1,8 @@
 // Conformance cases, network errors: refused, reset, cut bodies, all as TransportError with a normalized code.
 // One subject of the transport conformance suite (./index.ts); each case runs against the real test server.
 import assert from 'node:assert/strict';
-import { isTransportError, type TransportError } from '../../errors.js';
+import type { TransportError } from '../../errors.js';
+import { isTransportError } from '../../error-guards.js';
 import { rejectionOf } from './checks.js';
 import { MiB } from './server.js';
 import type { AddCase, SuiteContext } from './suite.js';

@@ -1,7 +1,8 @@
 // Conformance cases, maxResponseBytes: the default limit, the transport option, the per-request one, decoded bytes.
 // One subject of the transport conformance suite (./index.ts); each case runs against the real test server.
 import assert from 'node:assert/strict';
-import { type ExtapiError, isResponseTooLargeError } from '../../errors.js';
+import type { ExtapiError } from '../../errors.js';
+import { isResponseTooLargeError } from '../../error-guards.js';
 import { rejectionOf } from './checks.js';
 import { MiB } from './server.js';
 import type { AddCase, SuiteContext } from './suite.js';
