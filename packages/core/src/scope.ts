@@ -1,6 +1,7 @@
 // One call's cancellation: who may abort it (the caller's signal, deadlines) and who listens (waits,
 // the transport). Plain listeners and one timer per call; an AbortSignal is made only when asked for.
-import { NEVER_ABORT } from './signal.js';
+import { Deadline } from './deadlines.js';
+import { follow, NEVER_ABORT, unfollow } from './signal.js';
 
 type Listener = (reason: unknown) => void;
 
@@ -19,9 +20,6 @@ export interface AbortLike {
   removeEventListener(type: 'abort', listener: () => void): void;
 }
 
-// performance.now() is monotonic: a deadline is not moved by a change of the wall clock.
-const now = () => performance.now();
-
 /**
  * The cancellation of one call, or of a part of it (an attempt, a `timeout()`): it aborts once,
  * with a reason, when its parent aborts, when the caller's signal aborts, or when its deadline
@@ -36,13 +34,11 @@ const now = () => performance.now();
  * Middleware reach it as `ctx.scope`: `onAbort` to stop a wait, `race` to bound a promise,
  * `child` (as `timeout()` does) for a shorter deadline.
  */
-export class AbortScope {
+export class AbortScope extends Deadline {
   /** Whether the scope has aborted. */
   aborted = false;
   /** Why it aborted: the caller's reason, or the `TimeoutError` of the deadline that passed. */
   reason: unknown = undefined;
-  /** When the scope's own deadline passes, in `performance.now()` ms; `Infinity` for none. */
-  readonly deadline: number;
   /** Whether anything can ever abort this scope (a signal, a deadline, a parent that can). */
   readonly canAbort: boolean;
 
@@ -52,10 +48,6 @@ export class AbortScope {
   readonly #onTimeout: ((arg: unknown) => unknown) | undefined;
   #timeoutArg: unknown = undefined;
   #external: AbortSignal | undefined;
-  // Its place in the deadline list of its duration (see DeadlineList), while its deadline counts.
-  #list: DeadlineList | undefined;
-  #prev: AbortScope | undefined;
-  #next: AbortScope | undefined;
 
   /**
    * @param parent the enclosing scope; none for a call's root.
@@ -71,9 +63,9 @@ export class AbortScope {
     signal?: AbortSignal,
     abortable = false,
   ) {
+    super(timeoutMs);
     this.#parent = parent?.canAbort ? parent : undefined;
     this.#onTimeout = onTimeout;
-    this.deadline = timeoutMs ? now() + timeoutMs : Number.POSITIVE_INFINITY;
     const external = signal !== undefined && signal !== NEVER_ABORT ? signal : undefined;
     this.canAbort =
       abortable || this.#parent !== undefined || timeoutMs! > 0 || external !== undefined;
@@ -88,7 +80,7 @@ export class AbortScope {
         follow(external, this);
       }
     }
-    if (timeoutMs! > 0 && !this.aborted) AbortScope.#enlist(this, timeoutMs!);
+    if (timeoutMs! > 0 && !this.aborted) this.enlist(timeoutMs!);
   }
 
   /**
@@ -249,14 +241,6 @@ export class AbortScope {
     else if (typeof body.once === 'function') body.once('close', () => this.dispose());
   }
 
-  /**
-   * Stops the scope's own deadline; it still follows the enclosing scope (a body streamed under
-   * it still hears a caller's abort) until it is disposed or the call's root is.
-   */
-  stop(): void {
-    if (this.#list !== undefined) AbortScope.#delist(this);
-  }
-
   /** EventTarget shape for undici's `signal`: the listener is called once on abort. */
   addEventListener(_type: 'abort', listener: () => void): void {
     this.onAbort(listener as Listener);
@@ -296,93 +280,10 @@ export class AbortScope {
     }
   }
 
-  // Every deadline of the process, in one list per duration: scopes of the same duration are
-  // added in the order they expire, so each list needs one timer, armed for its head, and adding
-  // or removing a scope is a few pointer writes (no Timeout object, no timer per call).
-  static readonly #lists = new Map<number, DeadlineList>();
-
-  static #enlist(scope: AbortScope, ms: number): void {
-    let list = AbortScope.#lists.get(ms);
-    if (list === undefined) {
-      list = { head: undefined, tail: undefined, timer: undefined, clock: undefined };
-      AbortScope.#lists.set(ms, list);
-    }
-    scope.#list = list;
-    scope.#prev = list.tail;
-    if (list.tail === undefined) list.head = scope;
-    else list.tail.#next = scope;
-    list.tail = scope;
-    // The list's timer fires no later than this deadline (it was armed for an older one, or now),
-    // unless the clock was swapped since (fake timers in tests): then it is armed anew.
-    if (list.timer === undefined || list.clock !== setTimeout) {
-      list.clock = setTimeout;
-      list.timer = setTimeout(() => AbortScope.#fire(list), ms);
-    } else if (scope.#prev === undefined) list.timer.ref?.();
+  /** Its deadline passed: it aborts with the reason `onTimeout` makes. */
+  protected override expire(): void {
+    this.abort(this.#onTimeout?.(this.#timeoutArg) ?? new Error('deadline passed'));
   }
-
-  static #delist(scope: AbortScope): void {
-    const list = scope.#list!;
-    if (scope.#prev === undefined) list.head = scope.#next;
-    else scope.#prev.#next = scope.#next;
-    if (scope.#next === undefined) list.tail = scope.#prev;
-    else scope.#next.#prev = scope.#prev;
-    scope.#list = scope.#prev = scope.#next = undefined;
-    // An empty list keeps its timer (a call after it reuses it) but lets the process exit.
-    if (list.head === undefined) list.timer?.unref?.();
-  }
-
-  static #fire(list: DeadlineList): void {
-    list.timer = undefined;
-    // Timers may fire a little early; a deadline within a millisecond is due.
-    const due = now() + 1;
-    let scope = list.head;
-    while (scope !== undefined && scope.deadline <= due) {
-      AbortScope.#delist(scope);
-      scope.abort(scope.#onTimeout?.(scope.#timeoutArg) ?? new Error('deadline passed'));
-      scope = list.head;
-    }
-    if (scope !== undefined && list.timer === undefined) {
-      list.clock = setTimeout;
-      list.timer = setTimeout(() => AbortScope.#fire(list), Math.max(1, scope.deadline - now()));
-    }
-  }
-}
-
-/** The scopes of one duration, oldest first, and the timer armed for the oldest. */
-interface DeadlineList {
-  head: AbortScope | undefined;
-  tail: AbortScope | undefined;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  /** The `setTimeout` the timer was armed with. */
-  clock: typeof setTimeout | undefined;
-}
-
-// The scopes that follow each outside signal, behind one listener on it: calls that share a signal
-// (one per batch, per incoming request, per shutdown) would otherwise add a listener each, and an
-// AbortSignal warns of a leak past 10 (MaxListenersExceededWarning), besides the cost of each.
-const followers = new WeakMap<AbortSignal, { scopes: Set<AbortScope>; listener: () => void }>();
-
-function follow(signal: AbortSignal, scope: AbortScope): void {
-  const entry = followers.get(signal);
-  if (entry !== undefined) {
-    entry.scopes.add(scope);
-    return;
-  }
-  const scopes = new Set([scope]);
-  const listener = () => {
-    followers.delete(signal);
-    for (const follower of scopes) follower.abort(signal.reason);
-  };
-  followers.set(signal, { scopes, listener });
-  signal.addEventListener('abort', listener, { once: true });
-}
-
-function unfollow(signal: AbortSignal, scope: AbortScope): void {
-  const entry = followers.get(signal);
-  if (entry === undefined || !entry.scopes.delete(scope) || entry.scopes.size > 0) return;
-  // The last follower left: a long-lived signal keeps no listener of ours.
-  followers.delete(signal);
-  signal.removeEventListener('abort', entry.listener);
 }
 
 function noop(): void {}

@@ -1,4 +1,5 @@
-// Helpers for middleware authors: abortable sleep and signal combination.
+// Helpers for middleware authors: abortable sleep and signal combination; and how scopes follow a
+// caller's signal.
 // Every wait in extapi goes through these so that a caller's abort always ends it at once.
 
 import type { AbortLike } from './scope.js';
@@ -73,4 +74,39 @@ export function linkSignal(parent: AbortSignal | undefined): LinkedSignal {
     abort: (reason) => controller.abort(reason),
     dispose: () => parent?.removeEventListener('abort', onAbort),
   };
+}
+
+/** What follows an outside signal: a call's scope. */
+interface Follower {
+  abort(reason: unknown): void;
+}
+
+// The scopes that follow each outside signal, behind one listener on it: calls that share a signal
+// (one per batch, per incoming request, per shutdown) would otherwise add a listener each, and an
+// AbortSignal warns of a leak past 10 (MaxListenersExceededWarning), besides the cost of each.
+const followers = new WeakMap<AbortSignal, { scopes: Set<Follower>; listener: () => void }>();
+
+/** `scope` aborts with `signal`'s reason when it aborts, until {@link unfollow}. */
+export function follow(signal: AbortSignal, scope: Follower): void {
+  const entry = followers.get(signal);
+  if (entry !== undefined) {
+    entry.scopes.add(scope);
+    return;
+  }
+  const scopes = new Set([scope]);
+  const listener = () => {
+    followers.delete(signal);
+    for (const follower of scopes) follower.abort(signal.reason);
+  };
+  followers.set(signal, { scopes, listener });
+  signal.addEventListener('abort', listener, { once: true });
+}
+
+/** `scope` no longer follows `signal`. */
+export function unfollow(signal: AbortSignal, scope: Follower): void {
+  const entry = followers.get(signal);
+  if (entry === undefined || !entry.scopes.delete(scope) || entry.scopes.size > 0) return;
+  // The last follower left: a long-lived signal keeps no listener of ours.
+  followers.delete(signal);
+  signal.removeEventListener('abort', entry.listener);
 }
