@@ -10,7 +10,7 @@ import {
   lengthMismatch,
   progressReporter,
 } from './body.js';
-import type { BodyStreams } from './body-policy.js';
+import type { BodyStreams } from './wire.js';
 import { ResponseTooLargeError } from './errors.js';
 import type { RequestBody } from './types.js';
 

@@ -56,14 +56,15 @@ export {
   type BodyLimitOptions,
   type RawBody,
 } from './body.js';
-export {
-  bodyPolicy,
-  type BodyPolicy,
-  type BodyPolicyOptions,
-  type BodyStreams,
-  type WireHeader,
-  type WireResponse,
-} from './body-policy.js';
+export { bodyPolicy } from './body-policy.js';
+export type {
+  BodyPolicy,
+  BodyPolicyOptions,
+  BodyStreams,
+  WireHead,
+  WireHeader,
+  WireResponse,
+} from './wire.js';
 export {
   decodeWebStream,
   discardWebStream,

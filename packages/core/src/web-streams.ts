@@ -9,7 +9,7 @@ import {
   progressReporter,
   type RawBody,
 } from './body.js';
-import type { BodyStreams } from './body-policy.js';
+import type { BodyStreams } from './wire.js';
 import { ExtapiError, ResponseTooLargeError } from './errors.js';
 
 type Bytes = ReadableStream<Uint8Array>;
