@@ -1,37 +1,24 @@
 // cache(): a private HTTP cache (RFC 9111, with RFC 5861's stale-while-revalidate and
 // stale-if-error) in memory or in Redis. Place it before retry(): a hit skips retries and limits.
 import {
-  AbortScope,
   type Context,
   defineMiddleware,
-  errorMessage,
   type HttpResponse,
-  isHttpStatusError,
   type Middleware,
   type Next,
-  TimeoutError,
 } from '@extapi/core';
-import { type CacheOptions, type CacheStoreOperation, resolveCacheOptions } from './options.js';
+import { failSoftStore } from './fail-soft-store.js';
+import { type CacheOptions, resolveCacheOptions } from './options.js';
 import {
-  allowsAuthenticated,
   type CachePolicy,
-  forbidsStale,
+  type PolicyRequest,
   policyClass,
-  policyOptions,
   requestHeaderRecord,
-  responseHeaderRecord,
-  storedRequestHeaders,
 } from './policy.js';
 import { redisStore } from './redis-store.js';
-import {
-  type CacheStatus,
-  fromEntry,
-  hasConditional,
-  isServerFailure,
-  mark,
-  SAFE,
-} from './respond.js';
-import { type CacheEntry, memoryStore } from './store.js';
+import { refresher } from './refresh.js';
+import { fromEntry, hasConditional, SAFE } from './respond.js';
+import { memoryStore } from './store.js';
 
 /** The middleware `cache()` returns. */
 export interface CacheMiddleware extends Middleware {
@@ -49,8 +36,6 @@ const CACHE_PLACEMENT = {
       'a hit must skip retries and limits, and a stored response must be the one retry settled on',
   },
 };
-
-type PolicyRequest = CachePolicy.Request & { headers: CachePolicy.Headers };
 
 /**
  * A private HTTP cache (RFC 9111) for GET and HEAD, built on `http-cache-semantics` (an optional
@@ -89,180 +74,8 @@ export function cache(options: CacheOptions = {}): CacheMiddleware {
       : memoryStore());
   const ownsStore = o.store === undefined;
   const Policy = policyClass(o.now);
-  const policyOpts = policyOptions(o.heuristic);
-  const refreshing = new Map<string, Promise<void>>();
-  let failing = false;
-
-  function storeFailed(error: unknown, operation: CacheStoreOperation): void {
-    try {
-      o.onStoreError?.(error, operation);
-    } catch {
-      // The hook's own failure must not fail the call either.
-    }
-    if (failing) return;
-    failing = true;
-    const message = `cache(): the store failed (${operation}: ${errorMessage(error)}); calls go on as misses`;
-    if (o.logger) o.logger.warn({ operation }, message);
-    else process.emitWarning(message, { type: 'ExtapiWarning', code: 'EXTAPI_CACHE_STORE' });
-  }
-
-  async function read(key: string): Promise<CacheEntry | undefined> {
-    try {
-      const entry = await store.get(key);
-      failing = false;
-      return entry;
-    } catch (error) {
-      storeFailed(error, 'get');
-      return undefined;
-    }
-  }
-
-  async function write(key: string, entry: CacheEntry, ttlMs: number): Promise<void> {
-    try {
-      await store.set(key, entry, ttlMs);
-      failing = false;
-    } catch (error) {
-      storeFailed(error, 'set');
-    }
-  }
-
-  /** Stores `response` when the rules allow, and hands it on marked `status`. */
-  async function keep(
-    key: string,
-    request: PolicyRequest,
-    response: HttpResponse,
-    status: CacheStatus,
-  ): Promise<HttpResponse> {
-    const headers = responseHeaderRecord(response.headers);
-    const vary = response.headers.get('vary');
-    const policy = new Policy(
-      { ...request, headers: storedRequestHeaders(request.headers, vary) },
-      { status: response.status, headers },
-      policyOpts,
-    );
-    if (
-      !policy.storable() ||
-      // RFC 9111 §3.5, applied to this private cache too: a credential's response stays its own.
-      (request.headers.authorization !== undefined &&
-        o.key === undefined &&
-        !allowsAuthenticated(response.headers.get('cache-control'))) ||
-      // A streamed body is the caller's to read: it is not buffered to be stored.
-      !response.bodyRead
-    ) {
-      return mark(response, status);
-    }
-    const body = await response.bytes();
-    let ttlMs = policy.timeToLive();
-    if (headers.etag !== undefined || headers['last-modified'] !== undefined)
-      ttlMs += o.keepStaleMs;
-    if (body.byteLength <= o.maxEntryBytes && ttlMs > 0) {
-      const entry = {
-        policy: policy.toObject(),
-        status: response.status,
-        statusText: response.statusText,
-        url: response.url,
-        body: new Uint8Array(body),
-      };
-      await write(key, entry, ttlMs);
-    }
-    return mark(response, status);
-  }
-
-  /** After a failure: the stored response if the rules let it stand in (stale-if-error), else undefined. */
-  function standIn(
-    request: PolicyRequest,
-    policy: CachePolicy,
-    failedStatus: number | undefined,
-  ): CachePolicy.Headers | undefined {
-    const headers = policy.responseHeaders();
-    if (forbidsStale(headers['cache-control'])) return undefined;
-    try {
-      const failed = failedStatus === undefined ? undefined : { status: failedStatus, headers: {} };
-      // The library answers "not modified" only within stale-if-error (RFC 5861 §4).
-      const { modified } = policy.revalidatedPolicy(request, failed as CachePolicy.Response);
-      return modified ? undefined : headers;
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** Sends the request, conditional on the stored validators, and settles what the caller gets. */
-  async function refresh(
-    ctx: Context,
-    next: Next,
-    key: string,
-    request: PolicyRequest,
-    entry: CacheEntry,
-    policy: CachePolicy,
-    conditional: CachePolicy.Headers,
-  ): Promise<HttpResponse> {
-    const attempt = ctx.clone();
-    for (const name of ['if-none-match', 'if-modified-since']) {
-      const value = conditional[name];
-      if (typeof value === 'string') attempt.request.headers.set(name, value);
-    }
-    let response: HttpResponse;
-    try {
-      response = await next(attempt);
-    } catch (error) {
-      if (ctx.scope.aborted || !isServerFailure(error)) throw error;
-      const status = isHttpStatusError(error) ? error.status : undefined;
-      const headers = standIn(request, policy, status);
-      if (headers === undefined) throw error;
-      if (isHttpStatusError(error)) await error.response.discard();
-      return fromEntry(ctx, entry, headers, 'STALE');
-    }
-    if (response.status >= 500) {
-      const headers = standIn(request, policy, response.status);
-      if (headers === undefined) return mark(response, 'MISS');
-      await response.discard();
-      return fromEntry(ctx, entry, headers, 'STALE');
-    }
-    if (response.status !== 304) return keep(key, request, response, 'MISS');
-    const revalidated = policy.revalidatedPolicy(request, {
-      status: 304,
-      headers: responseHeaderRecord(response.headers),
-    });
-    // The 304's body (none) is dropped so its connection goes back to the pool.
-    await response.discard();
-    if (!revalidated.matches) {
-      // A 304 for validators we did not send: ask again without them (RFC 9111 §4.3.4).
-      return keep(key, request, await next(ctx.clone()), 'MISS');
-    }
-    const updated = revalidated.policy;
-    const refreshed = { ...entry, policy: updated.toObject() };
-    const ttlMs = updated.timeToLive() + o.keepStaleMs;
-    if (ttlMs > 0) await write(key, refreshed, ttlMs);
-    return fromEntry(ctx, refreshed, updated.responseHeaders(), 'REVALIDATED');
-  }
-
-  function refreshInBackground(
-    ctx: Context,
-    next: Next,
-    key: string,
-    request: PolicyRequest,
-    entry: CacheEntry,
-    policy: CachePolicy,
-    conditional: CachePolicy.Headers,
-  ): void {
-    // One refresh per key at a time (RFC 5861 §3 asks for one, not one per caller).
-    if (refreshing.has(key)) return;
-    const ms = o.refreshTimeoutMs;
-    // Its own scope: the caller's call ends now, and its abort or deadline must not cut the refresh.
-    const scope = new AbortScope(
-      undefined,
-      ms,
-      () => new TimeoutError(ms, { phase: 'middleware' }),
-    );
-    const job = refresh(ctx.clone({ scope }), next, key, request, entry, policy, conditional)
-      .then((response) => response.discard())
-      .catch(() => {})
-      .finally(() => {
-        scope.dispose();
-        refreshing.delete(key);
-      });
-    refreshing.set(key, job);
-  }
+  const { read, write, remove } = failSoftStore(store, o);
+  const { keep, refresh, refreshInBackground, settled } = refresher(o, Policy, write);
 
   async function lookup(ctx: Context, next: Next, base: string): Promise<HttpResponse> {
     const method = ctx.request.method;
@@ -300,13 +113,7 @@ export function cache(options: CacheOptions = {}): CacheMiddleware {
    * stored for its URL, so the next GET asks the partner.
    */
   async function invalidate(url: string, response: HttpResponse): Promise<HttpResponse> {
-    if (response.status < 400) {
-      try {
-        await store.delete(`GET ${url}`);
-      } catch (error) {
-        storeFailed(error, 'delete');
-      }
-    }
+    if (response.status < 400) await remove(`GET ${url}`);
     return response;
   }
 
@@ -326,11 +133,9 @@ export function cache(options: CacheOptions = {}): CacheMiddleware {
   };
 
   return Object.assign(defineMiddleware(middleware, CACHE_PLACEMENT), {
-    async settled() {
-      while (refreshing.size > 0) await Promise.allSettled([...refreshing.values()]);
-    },
+    settled,
     async close() {
-      while (refreshing.size > 0) await Promise.allSettled([...refreshing.values()]);
+      await settled();
       if (ownsStore) await store.close?.();
     },
   });

@@ -4,6 +4,9 @@ import { createHash } from 'node:crypto';
 import { type Context, type HeaderRecord, isSensitiveHeader } from '@extapi/core';
 import CachePolicy from 'http-cache-semantics';
 
+/** A request as the policy reads it: `url`, `method` (GET for a HEAD) and the header record. */
+export type PolicyRequest = CachePolicy.Request & { headers: CachePolicy.Headers };
+
 /** The policy class with the cache's clock (the library reads time only through `now()`). */
 export type PolicyClass = typeof CachePolicy;
 

@@ -1,5 +1,5 @@
 // Pure helpers for the OpenTelemetry HTTP client semantic conventions: method, span name, error.type,
-// request attributes and redirect hops. Used by opentelemetry/index.ts; no @opentelemetry import here.
+// request attributes and redirect hops. Used by index.ts and options.ts; no @opentelemetry import here.
 import { errorName, redactUrl, type Context, type HttpRequest } from '@extapi/core';
 
 /** The bucket boundaries the conventions advise for `http.client.request.duration`, in seconds. */
