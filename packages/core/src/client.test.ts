@@ -77,9 +77,9 @@ describe('createClient: options are validated at creation', () => {
 });
 
 describe('createClient: requests', () => {
-  const setup = (options = {}) => {
+  const setup = (options = {}, middleware: Middleware[] = []) => {
     const transport = mockTransport([{ status: 200, body: 'ok' }]);
-    return { transport, client: createClient([transport], options) };
+    return { transport, client: createClient([...middleware, transport], options) };
   };
 
   it('appends relative URLs to baseUrl, keeping its path', async () => {
@@ -185,6 +185,30 @@ describe('createClient: requests', () => {
     const { transport, client } = setup({ headers: { 'x-app': 'a', 'x-env': 'prod' } });
     await client.get('http://api.test/', { headers: { 'x-app': 'b', 'x-env': null } });
     expect(transport.requests[0]!.headers).toEqual({ 'x-app': 'b' });
+  });
+
+  it('sends the default headers uncopied, and a write to one call’s headers reaches no other call', async () => {
+    const { transport, client } = setup({ headers: { 'x-app': 'a' } }, [
+      (ctx, next) => {
+        // Before the write, the request reads the client's headers; the write makes its own copy.
+        expect(ctx.request.headers.get('x-app')).toBe('a');
+        if (ctx.meta.mark) ctx.request.headers.set('x-mark', String(ctx.meta.mark));
+        ctx.request.headers.delete('x-app');
+        return next();
+      },
+    ]);
+    await client.get('http://api.test/one', { meta: { mark: 1 } });
+    await client.get('http://api.test/two');
+    await client.post('http://api.test/three', { json: {} });
+    expect(transport.requests.map((r) => r.headers)).toEqual([
+      { 'x-mark': '1' },
+      {},
+      { 'content-type': 'application/json' },
+    ]);
+    // The defaults themselves are untouched: a call without middleware still sends them.
+    const plain = setup({ headers: { 'x-app': 'a' } });
+    await plain.client.get('http://api.test/');
+    expect(plain.transport.requests[0]!.headers).toEqual({ 'x-app': 'a' });
   });
 
   it('refuses CR, LF or NUL in a header name or value', async () => {

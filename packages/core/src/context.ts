@@ -57,16 +57,17 @@ class CallRecord implements CallInfo {
 }
 
 /**
- * The request of a clone: method, URL and body are its own; its headers are copied from the
- * nearest ancestor that has its own, when first used (most passes never touch them, and a
- * chain of clones then copies once).
+ * The request of a call or of a clone: method, URL and body are its own; its headers are copied,
+ * when first written, from its source (the client's headers for a call's first request, else the
+ * nearest ancestor that has its own). Most passes never write them, and a chain of clones then
+ * copies once; a call that sets no header of its own copies none.
  */
 class ClonedRequest implements HttpRequest {
   #headers: Headers | undefined;
-  readonly #source: HttpRequest;
+  readonly #source: HttpRequest | Headers;
 
   constructor(
-    source: HttpRequest,
+    source: HttpRequest | Headers,
     public method: string,
     public url: URL,
     public body: RequestBody | undefined,
@@ -77,7 +78,7 @@ class ClonedRequest implements HttpRequest {
   }
 
   get headers(): Headers {
-    if (this.#headers === undefined) this.#headers = new Headers(peekHeaders(this.#source));
+    if (this.#headers === undefined) this.#headers = new Headers(this.peekHeaders());
     return this.#headers;
   }
 
@@ -87,8 +88,28 @@ class ClonedRequest implements HttpRequest {
 
   /** The headers this request would copy now, without copying them. */
   peekHeaders(): Headers {
-    return this.#headers ?? peekHeaders(this.#source);
+    if (this.#headers !== undefined) return this.#headers;
+    const source = this.#source;
+    return source instanceof Headers ? source : peekHeaders(source);
   }
+}
+
+/** The headers of a call whose client sets none and which sets none itself: never written. */
+const NO_HEADERS = new Headers();
+
+/**
+ * The first request of a call: `own` are the headers the call set (the client's copied, then
+ * changed), or `undefined` when it set none; then `base`, the client's own `Headers` (or none),
+ * is read in place and copied only if a middleware writes to the request's headers.
+ */
+export function callRequest(
+  method: string,
+  url: URL,
+  body: RequestBody | undefined,
+  base: Headers | undefined,
+  own: Headers | undefined,
+): HttpRequest {
+  return new ClonedRequest(base ?? NO_HEADERS, method, url, body, own);
 }
 
 /**

@@ -7,7 +7,7 @@ import {
   type ResolvedClientOptions,
   setHeaders,
 } from './client-options.js';
-import { startContext } from './context.js';
+import { callRequest, startContext } from './context.js';
 import { isStreamBody } from './request-body.js';
 import { ConfigError, TimeoutError } from './errors.js';
 import { option, unknownOption } from './options.js';
@@ -180,31 +180,39 @@ export function buildContext(
       : parseHttpUrl('url', input);
   if (o.query !== undefined) appendQuery(url, o.query as Query);
 
-  const headers = resolved.headers ? new Headers(resolved.headers) : new Headers();
-  if (o.headers !== undefined) setHeaders(headers, 'headers', o.headers, resolved.sensitiveHeaders);
+  // The client's headers are read in place; the call's own copy is made only if it sets one.
+  const base = resolved.headers;
+  let own: Headers | undefined;
+  if (o.headers !== undefined) {
+    own = setHeaders(new Headers(base), 'headers', o.headers, resolved.sensitiveHeaders);
+  }
   if (url.username !== '' || url.password !== '') {
     // Userinfo is a credential: it goes out as Basic auth (as curl does) unless the call sets
     // Authorization, and never stays in the URL, where fetch refuses it and errors, logs and
     // spans would show it.
-    if (!headers.has('authorization')) {
+    if (!hasHeader(own, base, 'authorization')) {
       const pair = `${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}`;
-      headers.set('authorization', `Basic ${base64(pair)}`);
+      own ??= new Headers(base);
+      own.set('authorization', `Basic ${base64(pair)}`);
     }
     url.username = '';
     url.password = '';
   }
 
   let body = o.body as RequestBody | undefined;
+  let type: string | undefined;
   if (o.json !== undefined) {
     if (body !== undefined)
       throw new ConfigError('json', '[json and body]', 'give either json or body, not both');
     body = JSON.stringify(o.json);
-    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    type = 'application/json';
   } else if (body instanceof URLSearchParams) {
     body = body.toString();
-    if (!headers.has('content-type')) {
-      headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8');
-    }
+    type = 'application/x-www-form-urlencoded;charset=UTF-8';
+  }
+  if (type !== undefined && !hasHeader(own, base, 'content-type')) {
+    own ??= new Headers(base);
+    own.set('content-type', type);
   }
   if (
     body !== undefined &&
@@ -239,7 +247,7 @@ export function buildContext(
           })
       : undefined;
   const ctx: Context = startContext({
-    request: { method, url, headers, body },
+    request: callRequest(method, url, body, base, own),
     scope: new AbortScope(undefined, timeoutMs, onTimeout, o.signal as AbortSignal | undefined),
     meta: pathTemplate === undefined ? { ...meta } : { ...meta, pathTemplate },
     readBody: checkReadBody(o.readBody, 'readBody') ?? resolved.readBody,
@@ -252,6 +260,11 @@ export function buildContext(
     onDownloadProgress: checkProgress(o.onDownloadProgress, 'onDownloadProgress'),
   });
   return ctx;
+}
+
+/** Whether the call's headers (its own copy, else the client's) have `name`. */
+function hasHeader(own: Headers | undefined, base: Headers | undefined, name: string): boolean {
+  return (own ?? base)?.has(name) ?? false;
 }
 
 function decodeUserinfo(text: string): string {
