@@ -1,24 +1,19 @@
 // One call's cancellation: who may abort it (the caller's signal, deadlines) and who listens (waits,
 // the transport). Plain listeners and one timer per call; an AbortSignal is made only when asked for.
-import { Deadline } from './deadlines.js';
+import {
+  type DeadlineEntry,
+  type DeadlineList,
+  delist,
+  enlist,
+  kExpire,
+  kList,
+  kNext,
+  kPrev,
+  now,
+} from './deadlines.js';
 import { follow, NEVER_ABORT, unfollow } from './signal.js';
 
 type Listener = (reason: unknown) => void;
-
-/**
- * What a wait needs of a signal: `AbortSignal` and {@link AbortScope} both fit, so helpers that
- * take one (`sleep`, the limiters' queues) work with `ctx.scope`, whose listeners are cheap.
- */
-export interface AbortLike {
-  /** Whether it has aborted. */
-  readonly aborted: boolean;
-  /** Why it aborted. */
-  readonly reason: unknown;
-  /** Calls `listener` once when it aborts. */
-  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
-  /** Removes a listener added with `addEventListener`. */
-  removeEventListener(type: 'abort', listener: () => void): void;
-}
 
 /**
  * The cancellation of one call, or of a part of it (an attempt, a `timeout()`): it aborts once,
@@ -34,9 +29,11 @@ export interface AbortLike {
  * Middleware reach it as `ctx.scope`: `onAbort` to stop a wait, `race` to bound a promise,
  * `child` (as `timeout()` does) for a shorter deadline.
  */
-export class AbortScope extends Deadline {
+export class AbortScope implements DeadlineEntry {
   /** Whether the scope has aborted. */
   aborted = false;
+  /** When the scope's own deadline passes, in `performance.now()` ms; `Infinity` for none. */
+  readonly deadline: number;
   /** Why it aborted: the caller's reason, or the `TimeoutError` of the deadline that passed. */
   reason: unknown = undefined;
   /** Whether anything can ever abort this scope (a signal, a deadline, a parent that can). */
@@ -48,6 +45,13 @@ export class AbortScope extends Deadline {
   readonly #onTimeout: ((arg: unknown) => unknown) | undefined;
   #timeoutArg: unknown = undefined;
   #external: AbortSignal | undefined;
+  // Its place in the deadline list of its duration (see deadlines.ts), while its deadline counts.
+  /** @hidden */
+  [kList]: DeadlineList | undefined = undefined;
+  /** @hidden */
+  [kPrev]: DeadlineEntry | undefined = undefined;
+  /** @hidden */
+  [kNext]: DeadlineEntry | undefined = undefined;
 
   /**
    * @param parent the enclosing scope; none for a call's root.
@@ -63,9 +67,9 @@ export class AbortScope extends Deadline {
     signal?: AbortSignal,
     abortable = false,
   ) {
-    super(timeoutMs);
     this.#parent = parent?.canAbort ? parent : undefined;
     this.#onTimeout = onTimeout;
+    this.deadline = timeoutMs ? now() + timeoutMs : Number.POSITIVE_INFINITY;
     const external = signal !== undefined && signal !== NEVER_ABORT ? signal : undefined;
     this.canAbort =
       abortable || this.#parent !== undefined || timeoutMs! > 0 || external !== undefined;
@@ -80,7 +84,7 @@ export class AbortScope extends Deadline {
         follow(external, this);
       }
     }
-    if (timeoutMs! > 0 && !this.aborted) this.enlist(timeoutMs!);
+    if (timeoutMs! > 0 && !this.aborted) enlist(this, timeoutMs!);
   }
 
   /**
@@ -280,8 +284,17 @@ export class AbortScope extends Deadline {
     }
   }
 
-  /** Its deadline passed: it aborts with the reason `onTimeout` makes. */
-  protected override expire(): void {
+  /**
+   * Stops the scope's own deadline; it still follows the enclosing scope (a body streamed under
+   * it still hears a caller's abort) until it is disposed or the call's root is.
+   */
+  stop(): void {
+    const list = this[kList];
+    if (list !== undefined) delist(this, list);
+  }
+
+  /** @hidden Its deadline passed: it aborts with the reason `onTimeout` makes. */
+  [kExpire](): void {
     this.abort(this.#onTimeout?.(this.#timeoutArg) ?? new Error('deadline passed'));
   }
 }

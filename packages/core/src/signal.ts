@@ -2,7 +2,20 @@
 // caller's signal.
 // Every wait in extapi goes through these so that a caller's abort always ends it at once.
 
-import type { AbortLike } from './scope.js';
+/**
+ * What a wait needs of a signal: `AbortSignal` and `AbortScope` both fit, so helpers that
+ * take one (`sleep`, the limiters' queues) work with `ctx.scope`, whose listeners are cheap.
+ */
+export interface AbortLike {
+  /** Whether it has aborted. */
+  readonly aborted: boolean;
+  /** Why it aborted. */
+  readonly reason: unknown;
+  /** Calls `listener` once when it aborts. */
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  /** Removes a listener added with `addEventListener`. */
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
 
 /**
  * Resolves after `ms`, or rejects with `signal.reason` as soon as `signal` aborts (an

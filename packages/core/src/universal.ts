@@ -85,8 +85,8 @@ export {
   withProgress,
   type ProgressReport,
 } from './progress.js';
-export { linkSignal, NEVER_ABORT, sleep, type LinkedSignal } from './signal.js';
-export { AbortScope, type AbortLike } from './scope.js';
+export { linkSignal, NEVER_ABORT, sleep, type AbortLike, type LinkedSignal } from './signal.js';
+export { AbortScope } from './scope.js';
 export {
   MAX_SERVER_DELAY_MS,
   parseHttpDate,
