@@ -1,6 +1,7 @@
 // A scripted transport for unit tests of middleware: answers from a script and records what it saw.
 // It is the seam middleware authors test against without a server.
 import type { Readable } from 'node:stream';
+import { peekHeaders } from '../context.js';
 import { createResponse } from '../response.js';
 import { sleep } from '../signal.js';
 import { defineTransport } from '../transport.js';
@@ -85,11 +86,12 @@ export function mockTransport(
 
   async function answer(ctx: Context): Promise<HttpResponse> {
     const call = calls++;
-    const { method, url, headers, body } = ctx.request;
+    const { method, url, body } = ctx.request;
     requests.push({
       method,
       url: url.href,
-      headers: Object.fromEntries(headers),
+      // Read as a transport reads them: no copy of headers nobody wrote.
+      headers: Object.fromEntries(peekHeaders(ctx.request)),
       body,
       attempt: ctx.attempt,
       ctx,
