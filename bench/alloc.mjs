@@ -1,0 +1,141 @@
+// What one call costs in process, with undici's socket work taken out: the Agent's dispatch() is
+// replaced by one that answers every request at once (a canned head and body, from a microtask),
+// so the raw dispatch row, the transport and every middleware above it run as they do over the
+// wire, and only the wire is missing. Prints CPU µs per call (the fastest of several rounds) and the
+// bytes allocated per call (V8's sampling heap profiler), with --sites the functions that allocate.
+// Allocation is the figure to watch: over the wire a call costs about 2.5× its in-process CPU,
+// while a busy loop costs 1× (see bench/README.md), so the extra is memory, not arithmetic.
+// Each row runs in its own process (`node bench/alloc.mjs --row <id>` is the child).
+import { spawnSync } from 'node:child_process';
+import { Session } from 'node:inspector/promises';
+import { fileURLToPath } from 'node:url';
+import { ABLATION_ROWS, ROWS } from './rows.mjs';
+import { parseArgs, positive, table } from './util.mjs';
+
+const HELP = `usage: node bench/alloc.mjs [options]
+  --only a,b      these rows (default: undici-dispatch, extapi-undici, recommended)
+  --calls N       calls per round (default 20000); the heap profile samples 5 rounds' worth
+  --rounds N      CPU rounds per row, the fastest counts (default 7)
+  --sites N       also print the N functions that allocate most per call, per row
+rows: ${[...ROWS, ...ABLATION_ROWS].map((r) => r.id).join(', ')}`;
+
+const DEFAULT_ROWS = ['undici-dispatch', 'extapi-undici', 'recommended'];
+const CONCURRENCY = 32;
+
+/** Makes the Agent's dispatch() answer each request from a microtask: no socket, no parser. */
+async function fakeDispatch() {
+  const { Agent } = await import('undici');
+  const head = ['content-type', 'application/json', 'content-length', '2'].map((s) =>
+    Buffer.from(s),
+  );
+  const body = Buffer.from('{}');
+  Agent.prototype.dispatch = (_options, handler) => {
+    queueMicrotask(() => {
+      handler.onConnect(() => {});
+      handler.onHeaders(200, head, () => {}, 'OK');
+      handler.onData(body);
+      handler.onComplete(null);
+    });
+    return true;
+  };
+}
+
+async function load(call, calls) {
+  let left = calls;
+  const worker = async () => {
+    while (left-- > 0) await call();
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+async function child({ row: id, calls, rounds, sites }) {
+  await fakeDispatch();
+  const row = [...ROWS, ...ABLATION_ROWS].find((r) => r.id === id);
+  // The URL never reaches a socket: dispatch() is faked, mockTransport never opens one.
+  const { call, close } = await row.setup('http://127.0.0.1:9/items/42');
+  await load(call, calls * 2);
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < rounds; i++) {
+    const before = process.cpuUsage();
+    await load(call, calls);
+    const used = process.cpuUsage(before);
+    best = Math.min(best, (used.user + used.system) / calls);
+  }
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 128,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  const sampled = calls * 5;
+  await load(call, sampled);
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  session.disconnect();
+  await close();
+  const bySite = new Map();
+  let bytes = 0;
+  const walk = (node) => {
+    bytes += node.selfSize;
+    if (node.selfSize > 0) {
+      const { functionName, url, lineNumber } = node.callFrame;
+      const site = `${functionName || '(anonymous)'} ${url.split('/').pop()}:${lineNumber + 1}`;
+      bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
+    }
+    for (const next of node.children) walk(next);
+  };
+  walk(profile.head);
+  const top = [...bySite]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, sites)
+    .map(([site, total]) => [site, Math.round(total / sampled)]);
+  return { id, cpuUs: best, bytes: bytes / sampled, top };
+}
+
+function main() {
+  const args = parseArgs(process.argv.slice(2), ['help']);
+  if (args.help) {
+    console.log(HELP);
+    return;
+  }
+  const all = [...ROWS, ...ABLATION_ROWS];
+  const ids = args.only ? String(args.only).split(',') : DEFAULT_ROWS;
+  for (const id of ids)
+    if (!all.some((r) => r.id === id)) throw new Error(`--only: unknown row ${id}\n${HELP}`);
+  const options = {
+    calls: positive(args, 'calls', 20_000),
+    rounds: positive(args, 'rounds', 7),
+    sites: positive(args, 'sites', 0),
+  };
+  const results = ids.map((id) => {
+    const run = spawnSync(
+      process.execPath,
+      [fileURLToPath(import.meta.url), '--child', JSON.stringify({ row: id, ...options })],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    if (run.status !== 0) throw new Error(`row ${id} failed (exit ${run.status})`);
+    return JSON.parse(run.stdout.trim().split('\n').pop());
+  });
+  console.log(
+    `in process, dispatch() faked: ${options.calls} calls × ${options.rounds} rounds, ${CONCURRENCY} in flight\n`,
+  );
+  console.log(
+    table(
+      ['row', 'CPU µs/call (fastest round)', 'bytes allocated/call'],
+      results.map((r) => [r.id, r.cpuUs.toFixed(2), Math.round(r.bytes).toLocaleString('en-US')]),
+    ),
+  );
+  for (const r of results) {
+    if (r.top.length === 0) continue;
+    console.log(`\n${r.id}: where the bytes are allocated (per call)`);
+    for (const [site, bytes] of r.top) console.log(`${String(bytes).padStart(7)}  ${site}`);
+  }
+}
+
+if (process.argv[2] === '--child') {
+  const result = await child(JSON.parse(process.argv[3]));
+  console.log(JSON.stringify(result));
+} else main();
