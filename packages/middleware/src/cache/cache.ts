@@ -99,13 +99,16 @@ export function cache(options: CacheOptions = {}): CacheMiddleware {
     if (response !== undefined) {
       if (revalidation === undefined) return fromEntry(ctx, entry, response.headers, 'HIT');
       if (!revalidation.synchronous) {
-        if (!head)
-          refreshInBackground(ctx, next, key, request, entry, policy, revalidation.headers);
+        if (!head) {
+          const conditional = revalidation.headers;
+          refreshInBackground(ctx, next, { key, request, entry, policy, conditional });
+        }
         return fromEntry(ctx, entry, response.headers, 'STALE');
       }
     }
     if (head) return next(ctx);
-    return refresh(ctx, next, key, request, entry, policy, revalidation?.headers ?? {});
+    const conditional = revalidation?.headers ?? {};
+    return refresh(ctx, next, { key, request, entry, policy, conditional });
   }
 
   /**

@@ -23,6 +23,20 @@ import {
 import { type CacheStatus, fromEntry, isServerFailure, mark } from './respond.js';
 import type { CacheEntry } from './store.js';
 
+/** A stored entry to revalidate, as `refresh` and `refreshInBackground` take it. */
+export interface Stored {
+  /** The entry's cache key. */
+  key: string;
+  /** The call's request, as the cache policy reads it. */
+  request: PolicyRequest;
+  /** The entry as the store holds it. */
+  entry: CacheEntry;
+  /** The entry's policy, rebuilt from `entry.policy`. */
+  policy: CachePolicy;
+  /** The validators to send (`if-none-match`, `if-modified-since`); `{}` for none. */
+  conditional: CachePolicy.Headers;
+}
+
 /**
  * The partner-facing half of one cache() instance: `keep` (store a response the rules allow),
  * `refresh` (revalidate a stored entry in the call), `refreshInBackground` (the same, once per key,
@@ -100,15 +114,8 @@ export function refresher(
   }
 
   /** Sends the request, conditional on the stored validators, and settles what the caller gets. */
-  async function refresh(
-    ctx: Context,
-    next: Next,
-    key: string,
-    request: PolicyRequest,
-    entry: CacheEntry,
-    policy: CachePolicy,
-    conditional: CachePolicy.Headers,
-  ): Promise<HttpResponse> {
+  async function refresh(ctx: Context, next: Next, stored: Stored): Promise<HttpResponse> {
+    const { key, request, entry, policy, conditional } = stored;
     const attempt = ctx.clone();
     for (const name of ['if-none-match', 'if-modified-since']) {
       const value = conditional[name];
@@ -149,15 +156,8 @@ export function refresher(
     return fromEntry(ctx, refreshed, updated.responseHeaders(), 'REVALIDATED');
   }
 
-  function refreshInBackground(
-    ctx: Context,
-    next: Next,
-    key: string,
-    request: PolicyRequest,
-    entry: CacheEntry,
-    policy: CachePolicy,
-    conditional: CachePolicy.Headers,
-  ): void {
+  function refreshInBackground(ctx: Context, next: Next, stored: Stored): void {
+    const { key } = stored;
     // One refresh per key at a time (RFC 5861 §3 asks for one, not one per caller).
     if (refreshing.has(key)) return;
     const ms = o.refreshTimeoutMs;
@@ -167,7 +167,7 @@ export function refresher(
       ms,
       () => new TimeoutError(ms, { phase: 'middleware' }),
     );
-    const job = refresh(ctx.clone({ scope }), next, key, request, entry, policy, conditional)
+    const job = refresh(ctx.clone({ scope }), next, stored)
       .then((response) => response.discard())
       .catch(() => {})
       .finally(() => {
