@@ -158,7 +158,7 @@ describe('AbortScope', () => {
 
     it('rejects with the reason on abort and discards a response that comes later', async () => {
       const root = new AbortScope(undefined, 100, () => 'deadline');
-      let answer!: (value: { discard(): Promise<void> }) => void;
+      let answer!: (value: { body?: unknown; discard(): Promise<void> }) => void;
       const discard = jest.fn(async () => {});
       const raced = root.race(new Promise<{ discard(): Promise<void> }>((r) => (answer = r)));
       jest.advanceTimersByTime(100);
@@ -212,6 +212,23 @@ describe('AbortScope', () => {
       const raced = scope.bound(new Promise<{ body?: unknown }>(() => {}));
       jest.advanceTimersByTime(50);
       await expect(raced).rejects.toBe('late');
+    });
+
+    it('discards an answer that comes after the abort, and rejects every bound work of the scope', async () => {
+      const scope = new AbortScope(undefined, 0, undefined).child(50, () => 'late');
+      let answer!: (value: { body?: unknown; discard(): Promise<void> }) => void;
+      const first = scope.bound(
+        new Promise<{ body?: unknown; discard(): Promise<void> }>((resolve) => (answer = resolve)),
+      );
+      const second = scope.bound(new Promise<{ body?: unknown }>(() => {}));
+      scope.abort('caller');
+      await expect(first).rejects.toBe('caller');
+      await expect(second).rejects.toBe('caller');
+      const discard = jest.fn(() => Promise.resolve());
+      answer({ discard });
+      await Promise.resolve();
+      await Promise.resolve();
+      expect(discard).toHaveBeenCalledTimes(1);
     });
   });
 });

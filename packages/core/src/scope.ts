@@ -15,6 +15,13 @@ import { follow, NEVER_ABORT, unfollow } from './signal.js';
 
 type Listener = (reason: unknown) => void;
 
+/** A body {@link AbortScope.release} can wait for: a Node stream (a web stream has no close event). */
+type StreamedBody = {
+  destroyed: boolean;
+  readableEnded: boolean;
+  once(event: 'close', listener: () => void): unknown;
+};
+
 /**
  * The cancellation of one call, or of a part of it (an attempt, a `timeout()`): it aborts once,
  * with a reason, when its parent aborts, when the caller's signal aborts, or when its deadline
@@ -45,6 +52,8 @@ export class AbortScope implements DeadlineEntry {
   readonly #onTimeout: ((arg: unknown) => unknown) | undefined;
   #timeoutArg: unknown = undefined;
   #external: AbortSignal | undefined;
+  /** Rejects the work {@link bound} races, while it runs. */
+  #rejectBound: ((reason: unknown) => void) | undefined = undefined;
   // Its place in the deadline list of its duration (see deadlines.ts), while its deadline counts.
   /** @hidden */
   [kList]: DeadlineList | undefined = undefined;
@@ -125,6 +134,11 @@ export class AbortScope implements DeadlineEntry {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
+    const rejectBound = this.#rejectBound;
+    if (rejectBound !== undefined) {
+      this.#rejectBound = undefined;
+      rejectBound(reason);
+    }
     const listeners = this.#listeners;
     this.#listeners = undefined;
     this.stop();
@@ -152,51 +166,57 @@ export class AbortScope implements DeadlineEntry {
    * first; a response that arrives after the abort is discarded, so its connection comes back.
    */
   race<T>(promise: Promise<T>): Promise<T> {
-    return this.#race(promise, false);
-  }
-
-  /**
-   * {@link race} for the work this scope was made for (a `timeout()`'s child scope around the rest
-   * of the stack), which also ends the scope with the work: released when a response comes (a body
-   * still streaming keeps hearing the enclosing scopes until it closes), disposed on a failure.
-   * @example
-   * const scope = ctx.scope.child(2_000, onTimeout, ctx);
-   * return scope.bound(next(ctx.clone({ scope })));
-   */
-  bound<
-    T extends
-      | {
-          /** The response's body: a stream still open keeps the enclosing scopes until it closes. */
-          body?: unknown;
-        }
-      | undefined,
-  >(promise: Promise<T>): Promise<T> {
-    return this.#race(promise, true);
-  }
-
-  #race<T>(promise: Promise<T>, owned: boolean): Promise<T> {
-    if (!this.canAbort && !owned) return promise;
     if (this.aborted) {
       promise.then(discardLate, noop);
       return Promise.reject(this.reason);
     }
+    if (!this.canAbort) return promise;
     return new Promise<T>((resolve, reject) => {
       const onAbort = (reason: unknown) => {
         reject(reason);
         promise.then(discardLate, noop);
       };
       // Listened to and removed directly: no unsubscribe function per race.
-      if (this.canAbort) this.#listen(onAbort);
+      this.#listen(onAbort);
       promise.then(
         (value) => {
           this.#remove(onAbort);
-          // `?.`: a layer that forgot to return next() resolves nothing; the client names it.
-          if (owned) this.release((value as { body?: Parameters<AbortScope['release']>[0] })?.body);
           resolve(value);
         },
         (error) => {
           this.#remove(onAbort);
-          if (owned) this.dispose();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /**
+   * {@link race} for the work this scope was made for (a `timeout()`'s child scope around the rest
+   * of the stack), which also ends the scope with the work: released when a response comes (a body
+   * still streaming keeps hearing the enclosing scopes until it closes), disposed on a failure.
+   * A scope bounds one work: another is only raced.
+   * @example
+   * const scope = ctx.scope.child(2_000, onTimeout, ctx);
+   * return scope.bound(next(ctx.clone({ scope })));
+   */
+  bound<T extends { body?: unknown } | undefined>(promise: Promise<T>): Promise<T> {
+    if (this.aborted || this.#rejectBound !== undefined) return this.race(promise);
+    return new Promise<T>((resolve, reject) => {
+      // abort() rejects it directly: no listener and no closure for the abort, per pass.
+      this.#rejectBound = reject;
+      promise.then(
+        (value) => {
+          // Aborted first: the caller has had its rejection, and the late response is let go.
+          if (this.#rejectBound === undefined) discardLate(value);
+          this.#rejectBound = undefined;
+          // `?.`: a layer that forgot to return next() resolves nothing; the client names it.
+          this.release(value?.body as StreamedBody | undefined);
+          resolve(value);
+        },
+        (error) => {
+          this.#rejectBound = undefined;
+          this.dispose();
           reject(error);
         },
       );
@@ -233,13 +253,7 @@ export class AbortScope implements DeadlineEntry {
    * until the body closes; then the scope is disposed. A web ReadableStream (the build for browsers
    * and workers) has no close event: its scope stays under the enclosing one and goes with it.
    */
-  release(
-    body?: {
-      destroyed: boolean;
-      readableEnded: boolean;
-      once(event: 'close', listener: () => void): unknown;
-    } | null,
-  ): void {
+  release(body?: StreamedBody | null): void {
     this.stop();
     if (!body || body.destroyed || body.readableEnded) this.dispose();
     else if (typeof body.once === 'function') body.once('close', () => this.dispose());
