@@ -62,7 +62,7 @@ class CallRecord implements CallInfo {
  * nearest ancestor that has its own). Most passes never write them, and a chain of clones then
  * copies once; a call that sets no header of its own copies none.
  */
-class ClonedRequest implements HttpRequest {
+class PassRequest implements HttpRequest {
   #headers: Headers | undefined;
   readonly #source: HttpRequest | Headers;
 
@@ -109,7 +109,7 @@ export function callRequest(
   base: Headers | undefined,
   own: Headers | undefined,
 ): HttpRequest {
-  return new ClonedRequest(base ?? NO_HEADERS, method, url, body, own);
+  return new PassRequest(base ?? NO_HEADERS, method, url, body, own);
 }
 
 /**
@@ -120,7 +120,7 @@ export function callRequest(
  * const headers = peekHeaders(ctx.request); // iterate, get, has: never set
  */
 export function peekHeaders(request: HttpRequest): Headers {
-  return request instanceof ClonedRequest ? request.peekHeaders() : request.headers;
+  return request instanceof PassRequest ? request.peekHeaders() : request.headers;
 }
 
 const NO_NAMES: ReadonlySet<string> = new Set();
@@ -203,7 +203,7 @@ class CallContext implements Context {
     const request = patch.request;
     const from = this.request;
     const given = request?.headers;
-    const copy = new ClonedRequest(
+    const copy = new PassRequest(
       from,
       request?.method ?? from.method,
       request?.url ?? from.url,
