@@ -16,7 +16,7 @@ export const kNext: unique symbol = Symbol('extapi.deadlineNext');
 /** Called when the entry's deadline passes, after it left its list. */
 export const kExpire: unique symbol = Symbol('extapi.deadlineExpire');
 
-/** Something with a deadline that costs no timer of its own: an {@link AbortScope}. */
+/** Something with a deadline that costs no timer of its own: an `AbortScope`. */
 export interface DeadlineEntry {
   /** When its deadline passes, in `performance.now()` ms. */
   readonly deadline: number;
