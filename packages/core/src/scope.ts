@@ -200,7 +200,14 @@ export class AbortScope implements DeadlineEntry {
    * const scope = ctx.scope.child(2_000, onTimeout, ctx);
    * return scope.bound(next(ctx.clone({ scope })));
    */
-  bound<T extends { body?: unknown } | undefined>(promise: Promise<T>): Promise<T> {
+  bound<
+    T extends
+      | {
+          /** The response's body: a stream still open keeps the enclosing scopes until it closes. */
+          body?: unknown;
+        }
+      | undefined,
+  >(promise: Promise<T>): Promise<T> {
     if (this.aborted || this.#rejectBound !== undefined) return this.race(promise);
     return new Promise<T>((resolve, reject) => {
       // abort() rejects it directly: no listener and no closure for the abort, per pass.
