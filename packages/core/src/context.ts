@@ -98,18 +98,11 @@ class PassRequest implements HttpRequest {
 const NO_HEADERS = new Headers();
 
 /**
- * The first request of a call: `own` are the headers the call set (the client's copied, then
- * changed), or `undefined` when it set none; then `base`, the client's own `Headers` (or none),
- * is read in place and copied only if a middleware writes to the request's headers.
+ * The first request of a call, without a body yet: the client's own `Headers` (or none) are read
+ * in place and copied only when the call's options or a middleware write to `request.headers`.
  */
-export function callRequest(
-  method: string,
-  url: URL,
-  body: RequestBody | undefined,
-  base: Headers | undefined,
-  own: Headers | undefined,
-): HttpRequest {
-  return new PassRequest(base ?? NO_HEADERS, method, url, body, own);
+export function callRequest(method: string, url: URL, base: Headers | undefined): HttpRequest {
+  return new PassRequest(base ?? NO_HEADERS, method, url, undefined, undefined);
 }
 
 /**

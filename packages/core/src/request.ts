@@ -7,7 +7,7 @@ import {
   type ResolvedClientOptions,
   setHeaders,
 } from './client-options.js';
-import { callRequest, startContext } from './context.js';
+import { callRequest, peekHeaders, startContext } from './context.js';
 import { isStreamBody } from './request-body.js';
 import { ConfigError, TimeoutError } from './errors.js';
 import { option, unknownOption } from './options.js';
@@ -180,39 +180,35 @@ export function buildContext(
       : parseHttpUrl('url', input);
   if (o.query !== undefined) appendQuery(url, o.query as Query);
 
-  // The client's headers are read in place; the call's own copy is made only if it sets one.
-  const base = resolved.headers;
-  let own: Headers | undefined;
+  // The client's headers are read in place: the request copies them only when one is written.
+  const request = callRequest(method, url, resolved.headers);
   if (o.headers !== undefined) {
-    own = setHeaders(new Headers(base), 'headers', o.headers, resolved.sensitiveHeaders);
+    setHeaders(request.headers, 'headers', o.headers, resolved.sensitiveHeaders);
   }
   if (url.username !== '' || url.password !== '') {
     // Userinfo is a credential: it goes out as Basic auth (as curl does) unless the call sets
     // Authorization, and never stays in the URL, where fetch refuses it and errors, logs and
     // spans would show it.
-    if (!hasHeader(own, base, 'authorization')) {
+    if (!peekHeaders(request).has('authorization')) {
       const pair = `${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}`;
-      own ??= new Headers(base);
-      own.set('authorization', `Basic ${base64(pair)}`);
+      request.headers.set('authorization', `Basic ${base64(pair)}`);
     }
     url.username = '';
     url.password = '';
   }
 
   let body = o.body as RequestBody | undefined;
-  let type: string | undefined;
   if (o.json !== undefined) {
     if (body !== undefined)
       throw new ConfigError('json', '[json and body]', 'give either json or body, not both');
     body = JSON.stringify(o.json);
-    type = 'application/json';
+    if (!peekHeaders(request).has('content-type'))
+      request.headers.set('content-type', 'application/json');
   } else if (body instanceof URLSearchParams) {
     body = body.toString();
-    type = 'application/x-www-form-urlencoded;charset=UTF-8';
-  }
-  if (type !== undefined && !hasHeader(own, base, 'content-type')) {
-    own ??= new Headers(base);
-    own.set('content-type', type);
+    if (!peekHeaders(request).has('content-type')) {
+      request.headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8');
+    }
   }
   if (
     body !== undefined &&
@@ -246,8 +242,9 @@ export function buildContext(
             phase: 'request',
           })
       : undefined;
+  request.body = body;
   const ctx: Context = startContext({
-    request: callRequest(method, url, body, base, own),
+    request,
     scope: new AbortScope(undefined, timeoutMs, onTimeout, o.signal as AbortSignal | undefined),
     meta: pathTemplate === undefined ? { ...meta } : { ...meta, pathTemplate },
     readBody: checkReadBody(o.readBody, 'readBody') ?? resolved.readBody,
@@ -260,11 +257,6 @@ export function buildContext(
     onDownloadProgress: checkProgress(o.onDownloadProgress, 'onDownloadProgress'),
   });
   return ctx;
-}
-
-/** Whether the call's headers (its own copy, else the client's) have `name`. */
-function hasHeader(own: Headers | undefined, base: Headers | undefined, name: string): boolean {
-  return (own ?? base)?.has(name) ?? false;
 }
 
 function decodeUserinfo(text: string): string {
