@@ -1,7 +1,7 @@
 // The connections of undiciTransport(): the Agent, ProxyAgent or EnvHttpProxyAgent it owns, and one
 // request's options with the head deadline undici cannot keep itself. transport.ts sends each request through them.
 import type { TLSSocket } from 'node:tls';
-import { type AbortScope, type Context, TimeoutError } from '@extapi/core';
+import { type AbortScope, type Context, originOf, TimeoutError } from '@extapi/core';
 import { Agent, buildConnector, type Dispatcher, EnvHttpProxyAgent, ProxyAgent } from 'undici';
 import type { ResolvedUndiciOptions } from './options.js';
 
@@ -32,8 +32,16 @@ export class WireRequest {
 
   constructor(ctx: Context, url: URL, headers: Dispatcher.RequestOptions['headers']) {
     this.ctx = ctx;
-    this.origin = url.origin;
-    this.path = url.pathname + url.search;
+    // Both read off the href the URL already holds: the origin as the last call's same string,
+    // the path as what follows it, up to a fragment (never sent). An href with userinfo (set by a
+    // middleware) does not start with its origin: its path is read the long way.
+    const origin = originOf(url);
+    const { href } = url;
+    this.origin = origin;
+    if (href.startsWith(origin)) {
+      const hash = href.indexOf('#', origin.length);
+      this.path = hash === -1 ? href.slice(origin.length) : href.slice(origin.length, hash);
+    } else this.path = url.pathname + url.search;
     this.method = ctx.request.method as Dispatcher.HttpMethod;
     this.headers = headers;
   }

@@ -14,6 +14,7 @@ import {
   isConfigError,
   isTimeoutError,
   isTransportError,
+  type Middleware,
   type Progress,
   type TimeoutError,
   type TransportError,
@@ -94,6 +95,35 @@ describe('undiciTransport', () => {
       expect((res.raw as { statusCode: number }).statusCode).toBe(200);
     } finally {
       await client.close();
+    }
+  });
+
+  it('sends the path and query of each URL to its origin, never a fragment or userinfo', async () => {
+    const port = new URL(server.url).port;
+    // A middleware that puts userinfo back into the URL (core's own step strips it from the input).
+    const userinfo: Middleware = (ctx, next) => {
+      ctx.request.url.username = 'u';
+      return next();
+    };
+    const client = createClient([undiciTransport()]);
+    const withUserinfo = createClient([userinfo, undiciTransport()]);
+    try {
+      // Two origins in turn (the transport reuses the last origin's string), then userinfo.
+      const answers = [
+        await client.get(`http://127.0.0.1:${port}/a?x=1#frag`),
+        await client.get(`http://localhost:${port}/b#`),
+        await client.get(`http://127.0.0.1:${port}/c/?q=%20`),
+        await withUserinfo.get(`http://127.0.0.1:${port}/d?y=2#z`),
+      ];
+      expect(await Promise.all(answers.map((res) => res.text()))).toEqual([
+        'GET /a?x=1 0',
+        'GET /b 0',
+        'GET /c/?q=%20 0',
+        'GET /d?y=2 0',
+      ]);
+    } finally {
+      await client.close();
+      await withUserinfo.close();
     }
   });
 

@@ -220,38 +220,36 @@ class CallContext implements Context {
   }
 }
 
-/** The fields of a call's first context, as the client has them checked (see request.ts). */
-export interface StartFields {
-  request: HttpRequest;
-  scope: AbortScope;
-  meta: RequestMeta;
-  readBody: boolean;
-  maxResponseBytes: number | undefined;
-  onDownloadProgress: ((progress: Progress) => void) | undefined;
-  onUploadProgress: ((progress: Progress) => void) | undefined;
-  /** The client's own set of credential header names (copied on first write, never changed). */
-  sensitiveHeaders: ReadonlySet<string>;
-  origin: string;
-  redirect: RedirectMode;
-  maxRedirects: number;
-}
-
 /**
- * A call's first context from fields the client checked: no defaults to look up, no own-property
- * reads (`fields` is the client's own object, not the caller's).
+ * A call's first context from values the client checked (see request.ts), passed one by one: no
+ * defaults to look up, no own-property reads, and no object of fields per call.
+ * @param sensitiveHeaders the client's own set of credential header names (copied on first write).
+ * @param origin the origin the call's credentials belong to; see {@link CallInfo.origin}.
  */
-export function startContext(fields: StartFields): Context {
+export function startContext(
+  request: HttpRequest,
+  scope: AbortScope,
+  meta: RequestMeta,
+  readBody: boolean,
+  maxResponseBytes: number | undefined,
+  onDownloadProgress: ((progress: Progress) => void) | undefined,
+  onUploadProgress: ((progress: Progress) => void) | undefined,
+  sensitiveHeaders: ReadonlySet<string>,
+  origin: string,
+  redirect: RedirectMode,
+  maxRedirects: number,
+): Context {
   return new CallContext(
-    fields.request,
+    request,
     1,
-    fields.scope,
-    fields.meta,
-    fields.readBody,
-    fields.maxResponseBytes,
-    fields.onDownloadProgress,
-    fields.onUploadProgress,
-    new CallRecord(fields.origin, fields.redirect, fields.maxRedirects),
-    fields.sensitiveHeaders,
+    scope,
+    meta,
+    readBody,
+    maxResponseBytes,
+    onDownloadProgress,
+    onUploadProgress,
+    new CallRecord(origin, redirect, maxRedirects),
+    sensitiveHeaders,
   );
 }
 

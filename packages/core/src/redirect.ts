@@ -6,6 +6,7 @@ import { ConfigError, ExtapiError, TooManyRedirectsError } from './errors.js';
 import { DEFAULT_SENSITIVE_HEADERS } from './redact.js';
 import { isStreamBody } from './request-body.js';
 import type { Context, Handler, HttpRequest, HttpResponse, Transport } from './types.js';
+import { isHttpUrl } from './url.js';
 
 /** `follow` redirects, hand them back to the caller (`manual`), or fail on one (`error`). */
 export type RedirectMode = 'follow' | 'manual' | 'error';
@@ -93,7 +94,7 @@ export function sameOrigin(url: URL, origin: string): boolean {
 function checkRequest(request: HttpRequest): void {
   const { url } = request;
   const headers = peekHeaders(request);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+  if (!isHttpUrl(url)) {
     throw new ConfigError('url', url.href, 'only http: and https: URLs are allowed');
   }
   const contentLength = headers.get('content-length');
@@ -175,7 +176,7 @@ export function createRedirectStep(transport: Transport, policy: RedirectPolicy)
           cause,
         });
       }
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      if (!isHttpUrl(url)) {
         throw new ExtapiError(`Refusing redirect to ${url.protocol} URL`, 'ERR_UNSAFE_REDIRECT', {
           method: from.method,
           url: from.url,

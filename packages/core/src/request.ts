@@ -14,7 +14,7 @@ import { option, unknownOption } from './options.js';
 import type { RedirectMode } from './redirect.js';
 import { AbortScope } from './scope.js';
 import type { Context, Progress, RequestBody, RequestMeta } from './types.js';
-import { appendQuery, parseHttpUrl, type Query, resolveUrl } from './url.js';
+import { appendQuery, originOf, parseHttpUrl, type Query, resolveUrl } from './url.js';
 
 // The global HeadersInit exists only with the DOM lib; users on @types/node alone have Headers but
 // not HeadersInit, so the published declarations must not name it.
@@ -243,19 +243,19 @@ export function buildContext(
           })
       : undefined;
   request.body = body;
-  const ctx: Context = startContext({
+  const ctx: Context = startContext(
     request,
-    scope: new AbortScope(undefined, timeoutMs, onTimeout, o.signal as AbortSignal | undefined),
-    meta: pathTemplate === undefined ? { ...meta } : { ...meta, pathTemplate },
-    readBody: checkReadBody(o.readBody, 'readBody') ?? resolved.readBody,
-    maxResponseBytes: checkMaxResponseBytes(o.maxResponseBytes, 'maxResponseBytes'),
-    sensitiveHeaders: resolved.sensitiveSet,
-    origin: origin ?? url.origin,
-    redirect: checkRedirect(o.redirect, 'redirect') ?? resolved.redirect,
-    maxRedirects: checkMaxRedirects(o.maxRedirects, 'maxRedirects') ?? resolved.maxRedirects,
-    onUploadProgress: checkProgress(o.onUploadProgress, 'onUploadProgress'),
-    onDownloadProgress: checkProgress(o.onDownloadProgress, 'onDownloadProgress'),
-  });
+    new AbortScope(undefined, timeoutMs, onTimeout, o.signal as AbortSignal | undefined),
+    pathTemplate === undefined ? { ...meta } : { ...meta, pathTemplate },
+    checkReadBody(o.readBody, 'readBody') ?? resolved.readBody,
+    checkMaxResponseBytes(o.maxResponseBytes, 'maxResponseBytes'),
+    checkProgress(o.onDownloadProgress, 'onDownloadProgress'),
+    checkProgress(o.onUploadProgress, 'onUploadProgress'),
+    resolved.sensitiveSet,
+    origin ?? originOf(url),
+    checkRedirect(o.redirect, 'redirect') ?? resolved.redirect,
+    checkMaxRedirects(o.maxRedirects, 'maxRedirects') ?? resolved.maxRedirects,
+  );
   return ctx;
 }
 

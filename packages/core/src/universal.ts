@@ -32,6 +32,7 @@ export {
 } from './paginate-options.js';
 export { findLink, type LinkValue, parseLinkHeader } from './link-header.js';
 export { isDiscardedRedirect, type RedirectMode } from './redirect.js';
+export { originOf } from './url.js';
 export { createResponse, peekResponseHeaders, type ResponseInit } from './response.js';
 export type { StandardSchemaV1 } from './standard-schema.js';
 export { describeIssues, isStandardSchema, issuePath } from './schema-issues.js';

@@ -47,10 +47,40 @@ export function parseHttpUrl(option: string, value: unknown, base?: string): URL
   } catch {
     throw new ConfigError(option, describeUrl(value), 'expected a valid URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+  if (!isHttpUrl(url)) {
     throw new ConfigError(option, describeUrl(value), 'only http: and https: URLs are allowed');
   }
   return url;
+}
+
+/**
+ * Whether `url` is http: or https:, read off its `href` (the `protocol` getter allocates a string
+ * on every read; `href` is the string the URL already holds, its scheme in lower case).
+ */
+export function isHttpUrl(url: URL): boolean {
+  const { href } = url;
+  return href.startsWith('http:') || href.startsWith('https:');
+}
+
+// The origin returned last: calls of a client mostly go to one origin, whose string is then reused
+// as it is (no new string per call, and undici finds its pool by a key it has hashed before).
+let lastOrigin = '';
+
+/**
+ * The origin of an http(s) URL without userinfo (`https://api.example:8443`), as `url.origin`
+ * gives it, but the same string as the last call's when it is on the same origin: `url.origin`
+ * builds a new one on every read. The authority of such an href is its origin's, up to the path's
+ * first `/`.
+ * @example
+ * originOf(new URL('https://api.example/v1/items?page=2')); // 'https://api.example'
+ */
+export function originOf(url: URL): string {
+  const { href } = url;
+  const last = lastOrigin;
+  if (href.startsWith(last) && href.charCodeAt(last.length) === 0x2f && last !== '') return last;
+  if (url.username !== '' || url.password !== '' || !isHttpUrl(url)) return url.origin;
+  lastOrigin = url.origin;
+  return lastOrigin;
 }
 
 /** A parsed `baseUrl`: the prefix that relative paths join, and the query every call carries. */
