@@ -4,7 +4,14 @@
 // collects such a body itself and streams only the others.
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
-import type { AbortScope, BodyPolicy, Context, HttpResponse, WireResponse } from '@extapi/core';
+import type {
+  AbortFollower,
+  AbortScope,
+  BodyPolicy,
+  Context,
+  HttpResponse,
+  WireResponse,
+} from '@extapi/core';
 import { errors, util } from 'undici';
 import { headTimeout, type WireRequest } from './dispatcher.js';
 import { RawResponse, readPolicyHeaders, type UndiciResponseData } from './raw-response.js';
@@ -30,7 +37,7 @@ export interface CallSettings {
  * anyway), or with undici's error as the caller sees it. It follows the call's scope instead of
  * a signal, and settles from undici's callbacks: no async frame, no extra turn per call.
  */
-export class CallHandler {
+export class CallHandler implements AbortFollower {
   /** The response, or the mapped error. */
   readonly done: Promise<HttpResponse>;
   #resolve!: (response: HttpResponse | Promise<HttpResponse>) => void;
@@ -41,7 +48,8 @@ export class CallHandler {
   readonly #scope: AbortScope;
   readonly #call: CallSettings;
   #abort: Abort | null = null;
-  #unlisten: (() => void) | undefined;
+  /** Whether the handler follows its scope (attached to it), until the response is complete. */
+  #following = false;
   #wire: WireResponse<UndiciResponseData> | undefined;
   /** Whether the body is collected here (read whole) rather than streamed. */
   #whole = false;
@@ -62,7 +70,11 @@ export class CallHandler {
     // The head deadline of HTTP/2 is a child of the call's scope (see transport.ts).
     const scope = request.h2Head ?? ctx.scope;
     this.#scope = scope;
-    if (scope.canAbort) this.#unlisten = scope.onAbort((reason) => this.#onAbort(reason));
+    // The handler is its own abort listener: no closure, no function to remove it, per call.
+    if (scope.canAbort) {
+      scope.attach(this);
+      this.#following = true;
+    }
   }
 
   /** The stream of a streamed body, once the head has come. */
@@ -70,7 +82,8 @@ export class CallHandler {
     return this.#stream;
   }
 
-  #onAbort(reason: unknown): void {
+  /** The scope aborted (see `AbortScope#attach`): the request or its streamed body goes. */
+  abort(reason: unknown): void {
     const error = abortError(reason);
     if (this.#stream) this.#stream.destroy(error);
     else this.#abort?.(error);
@@ -78,8 +91,10 @@ export class CallHandler {
 
   /** The response is complete (or failed): the scope's listener goes, close() stops waiting. */
   #finish(): void {
-    this.#unlisten?.();
-    this.#unlisten = undefined;
+    if (this.#following) {
+      this.#following = false;
+      this.#scope.detach(this);
+    }
     this.#call.settle();
   }
 

@@ -180,15 +180,40 @@ describe('AbortScope', () => {
     });
   });
 
+  describe('attach', () => {
+    it('aborts an attached object with the scope, once, and no longer once it is detached', () => {
+      const scope = new AbortScope(undefined, 1_000, () => 'late');
+      const kept = { abort: jest.fn() };
+      const gone = { abort: jest.fn() };
+      scope.attach(kept);
+      scope.attach(gone);
+      scope.detach(gone);
+      scope.abort('stop');
+      scope.abort('again');
+      expect([kept.abort.mock.calls, gone.abort.mock.calls]).toEqual([[['stop']], []]);
+      // A scope that has aborted, or that nothing can abort, keeps no follower.
+      const never = new AbortScope();
+      const late = { abort: jest.fn() };
+      scope.attach(late);
+      never.attach(late);
+      never.abort('own');
+      expect(late.abort).not.toHaveBeenCalled();
+    });
+  });
+
   describe('bound', () => {
     it('ends the scope with its work: released on an answer, disposed on a failure', async () => {
       const parent = new AbortScope(undefined, 1_000, () => 'outer');
       const answered = parent.child(100, () => 'inner');
-      await expect(answered.bound(Promise.resolve({ body: null }))).resolves.toEqual({
+      await expect(
+        answered.bound((value) => value, Promise.resolve({ body: null })),
+      ).resolves.toEqual({
         body: null,
       });
       const failed = parent.child(100, () => 'inner');
-      await expect(failed.bound(Promise.reject(new Error('no')))).rejects.toThrow('no');
+      await expect(failed.bound((value) => value, Promise.reject(new Error('no')))).rejects.toThrow(
+        'no',
+      );
       // Neither deadline fires any more, and the parent's abort no longer reaches them.
       jest.advanceTimersByTime(100);
       parent.abort('caller');
@@ -199,7 +224,7 @@ describe('AbortScope', () => {
       const parent = new AbortScope(undefined, 1_000, () => 'outer');
       const scope = parent.child(100, () => 'inner');
       const body = Object.assign(new EventEmitter(), { destroyed: false, readableEnded: false });
-      await scope.bound(Promise.resolve({ body }));
+      await scope.bound((value) => value, Promise.resolve({ body }));
       jest.advanceTimersByTime(100);
       expect(scope.aborted).toBe(false);
       parent.abort('caller');
@@ -207,9 +232,27 @@ describe('AbortScope', () => {
       body.emit('close');
     });
 
+    it('runs the work with the scope raced already, and turns a throw from it into a rejection', async () => {
+      const parent = new AbortScope(undefined, 1_000, () => 'outer');
+      const scope = parent.child(100, () => 'inner');
+      const seen: boolean[] = [];
+      const work = (s: AbortScope) => {
+        seen.push(s.raced);
+        return Promise.resolve({ body: null });
+      };
+      await scope.bound(work, scope);
+      expect([...seen, scope.raced]).toEqual([true, false]);
+      const throwing = parent.child(100, () => 'inner');
+      const thrown = throwing.bound(() => {
+        throw new Error('sync');
+      }, undefined);
+      await expect(thrown).rejects.toThrow('sync');
+      expect(throwing.raced).toBe(false);
+    });
+
     it('rejects at the deadline even when the work ignores the abort', async () => {
       const scope = new AbortScope(undefined, 0, undefined).child(50, () => 'late');
-      const raced = scope.bound(new Promise<{ body?: unknown }>(() => {}));
+      const raced = scope.bound((value) => value, new Promise<{ body?: unknown }>(() => {}));
       jest.advanceTimersByTime(50);
       await expect(raced).rejects.toBe('late');
     });
@@ -218,9 +261,10 @@ describe('AbortScope', () => {
       const scope = new AbortScope(undefined, 0, undefined).child(50, () => 'late');
       let answer!: (value: { body?: unknown; discard(): Promise<void> }) => void;
       const first = scope.bound(
+        (value) => value,
         new Promise<{ body?: unknown; discard(): Promise<void> }>((resolve) => (answer = resolve)),
       );
-      const second = scope.bound(new Promise<{ body?: unknown }>(() => {}));
+      const second = scope.bound((value) => value, new Promise<{ body?: unknown }>(() => {}));
       scope.abort('caller');
       await expect(first).rejects.toBe('caller');
       await expect(second).rejects.toBe('caller');

@@ -15,6 +15,12 @@ import { follow, NEVER_ABORT, unfollow } from './signal.js';
 
 type Listener = (reason: unknown) => void;
 
+/** An object {@link AbortScope.attach} aborts with a scope, as a child scope is: its own listener. */
+export interface AbortFollower {
+  /** Called once, with the scope's reason, when the scope aborts. */
+  abort(reason: unknown): void;
+}
+
 /** A body {@link AbortScope.release} can wait for: a Node stream (a web stream has no close event). */
 type StreamedBody = {
   destroyed: boolean;
@@ -46,7 +52,7 @@ export class AbortScope implements DeadlineEntry {
   /** Whether anything can ever abort this scope (a signal, a deadline, a parent that can). */
   readonly canAbort: boolean;
 
-  #listeners: Array<Listener | AbortScope> | undefined;
+  #listeners: Array<Listener | AbortFollower> | undefined;
   #signal: AbortSignal | undefined;
   readonly #parent: AbortScope | undefined;
   readonly #onTimeout: ((arg: unknown) => unknown) | undefined;
@@ -162,6 +168,23 @@ export class AbortScope implements DeadlineEntry {
   }
 
   /**
+   * Has `follower.abort(reason)` called once when the scope aborts, as a child scope's is: the
+   * object is its own listener, so following costs no closure and no function to remove it (a
+   * transport's per-call handler). Remove it with {@link detach}. Nothing is added when the scope
+   * has already aborted or can never abort: check `aborted` first.
+   * @example
+   * if (ctx.scope.canAbort) ctx.scope.attach(handler); // …and ctx.scope.detach(handler) when done
+   */
+  attach(follower: AbortFollower): void {
+    if (!this.aborted && this.canAbort) this.#listen(follower);
+  }
+
+  /** Stops following: `follower` is no longer aborted with the scope (see {@link attach}). */
+  detach(follower: AbortFollower): void {
+    this.#remove(follower);
+  }
+
+  /**
    * `promise`, or a rejection with the scope's reason as soon as it aborts, whichever comes
    * first; a response that arrives after the abort is discarded, so its connection comes back.
    */
@@ -195,10 +218,13 @@ export class AbortScope implements DeadlineEntry {
    * {@link race} for the work this scope was made for (a `timeout()`'s child scope around the rest
    * of the stack), which also ends the scope with the work: released when a response comes (a body
    * still streaming keeps hearing the enclosing scopes until it closes), disposed on a failure.
-   * A scope bounds one work: another is only raced.
+   * `work(arg)` is called here, so the layers inside already see the scope as {@link raced}; a
+   * throw from it is a rejection. Like {@link child}'s `onTimeout`, a function shared by every
+   * call with the call's own `arg` costs no closure per call. A scope bounds one work: another is
+   * only raced.
    * @example
    * const scope = ctx.scope.child(2_000, onTimeout, ctx);
-   * return scope.bound(next(ctx.clone({ scope })));
+   * return scope.bound(next, ctx.clone({ scope }));
    */
   bound<
     T extends
@@ -207,12 +233,13 @@ export class AbortScope implements DeadlineEntry {
           body?: unknown;
         }
       | undefined,
-  >(promise: Promise<T>): Promise<T> {
-    if (this.aborted || this.#rejectBound !== undefined) return this.race(promise);
+    A,
+  >(work: (arg: A) => Promise<T>, arg: A): Promise<T> {
+    if (this.aborted || this.#rejectBound !== undefined) return this.race(attempt(work, arg));
     return new Promise<T>((resolve, reject) => {
       // abort() rejects it directly: no listener and no closure for the abort, per pass.
       this.#rejectBound = reject;
-      promise.then(
+      attempt(work, arg).then(
         (value) => {
           // Aborted first: the caller has had its rejection, and the late response is let go.
           if (this.#rejectBound === undefined) discardLate(value);
@@ -228,6 +255,17 @@ export class AbortScope implements DeadlineEntry {
         },
       );
     });
+  }
+
+  /**
+   * Whether the work this scope was made for is {@link bound} now: its owner (a `timeout()`) rejects
+   * it as soon as the scope aborts, whatever the layers inside do. A layer inside with nothing of
+   * its own to release on an abort (retry between attempts) need not {@link race} again.
+   * @example
+   * const answer = await (scope.raced ? next(attempt) : scope.race(next(attempt)));
+   */
+  get raced(): boolean {
+    return this.#rejectBound !== undefined;
   }
 
   /**
@@ -281,12 +319,12 @@ export class AbortScope implements DeadlineEntry {
     if (this.aborted) throw this.reason;
   }
 
-  #listen(listener: Listener | AbortScope): void {
+  #listen(listener: Listener | AbortFollower): void {
     if (this.#listeners === undefined) this.#listeners = [listener];
     else this.#listeners.push(listener);
   }
 
-  #remove(listener: Listener | AbortScope): void {
+  #remove(listener: Listener | AbortFollower): void {
     const listeners = this.#listeners;
     if (listeners === undefined) return;
     // Listeners mostly leave in the reverse order they came (a layer's, then its caller's): pop.
@@ -321,6 +359,15 @@ export class AbortScope implements DeadlineEntry {
 }
 
 function noop(): void {}
+
+/** `work(arg)`'s promise, or its synchronous throw as a rejection. */
+function attempt<A, T>(work: (arg: A) => Promise<T>, arg: A): Promise<T> {
+  try {
+    return work(arg);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
 
 function discardLate(value: unknown): void {
   const discard = (value as { discard?: unknown } | null)?.discard;

@@ -87,7 +87,7 @@ export {
   type ProgressReport,
 } from './progress.js';
 export { linkSignal, NEVER_ABORT, sleep, type AbortLike, type LinkedSignal } from './signal.js';
-export { AbortScope } from './scope.js';
+export { AbortScope, type AbortFollower } from './scope.js';
 export {
   MAX_SERVER_DELAY_MS,
   parseHttpDate,

@@ -64,7 +64,7 @@ export function timeout(options: TimeoutOptions | number): Middleware {
     // The race rejects at the deadline even if an inner layer ignores the abort (a response that
     // still comes after it is discarded), and a caller's abort rejects with the caller's reason.
     const scope = parent.child(ms, reason, ctx);
-    return scope.bound(next(ctx.clone({ scope })));
+    return scope.bound(next, ctx.clone({ scope }));
   };
   return defineMiddleware(middleware, { name: 'timeout' });
 }

@@ -84,6 +84,15 @@ function abortReason(scope: AbortScope, attempts: number, errors: unknown[], pre
 }
 
 /**
+ * An attempt, ended at once when the call's scope aborts even if a layer inside ignores the abort
+ * (its late response released): race() does that, unless the scope's owner already does it for
+ * the whole call (a `timeout()` around retry), or nothing can abort the call.
+ */
+function attempted(scope: AbortScope, attempt: Promise<HttpResponse>): Promise<HttpResponse> {
+  return scope.raced ? attempt : scope.race(attempt);
+}
+
+/**
  * Re-sends a call that failed in a way worth retrying: a `TransportError`, a `TimeoutError` from a
  * `timeout()` inside it, or a status in `statusCodes` (as a response or as the `HttpStatusError` of
  * an inner `expectStatus`; any other `HttpStatusError` is thrown at once).
@@ -197,9 +206,7 @@ export function retry(options: RetryOptions = {}): Middleware {
     }
     const idempotent = key !== undefined || isIdempotentRequest(ctx.request, methods);
     const attemptCtx = attemptOf(ctx, 1, key);
-    // race() ends an attempt that ignores the abort, and releases its late response; for a call
-    // nothing can abort it is the attempt itself.
-    return ctx.scope.race(next(attemptCtx)).then(
+    return attempted(ctx.scope, next(attemptCtx)).then(
       (response) =>
         final(response)
           ? response
@@ -270,7 +277,7 @@ export function retry(options: RetryOptions = {}): Middleware {
       attempt++;
       attemptCtx = attemptOf(ctx, attempt, key);
       try {
-        const answer = await scope.race(next(attemptCtx));
+        const answer = await attempted(scope, next(attemptCtx));
         if (final(answer)) return answer;
         outcome = { attempt, response: answer };
       } catch (error) {

@@ -540,6 +540,15 @@ describe('retry()', () => {
       }
     });
 
+    test('with timeout() before it, ends at the deadline even if the layer inside ignores the abort', async () => {
+      // retry() leaves the race to timeout(), which rejects its whole pass at the deadline.
+      const deaf: Middleware = () => new Promise(() => {});
+      const client = createClient([timeout({ ms: 30 }), retry(), deaf, mockTransport()]);
+      const failure = await client.get(URL_).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(TimeoutError);
+      expect((failure as TimeoutError).timeoutMs).toBe(30);
+    });
+
     test('does not retry an attempt that failed because the caller aborted', async () => {
       const transport = mockTransport([{ delayMs: 5_000 }]);
       const client = createClient([retry(), transport]);
