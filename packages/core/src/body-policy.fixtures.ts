@@ -1,7 +1,7 @@
 // Test fixtures shared by the body policy's tests with either stream adapter (body-policy.test.ts on
 // Node streams, web-streams.test.ts on Web Streams). Not part of any build entry.
 import type { WireResponse } from './wire.js';
-import { type ContextInit, createContext } from './context.js';
+import { type ContextInit, createContext } from './context-init.js';
 import { type ExtapiError, TransportError } from './errors.js';
 import { isExtapiError } from './error-guards.js';
 import type { Context } from './types.js';

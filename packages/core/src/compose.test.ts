@@ -1,5 +1,5 @@
 import { compose } from './compose.js';
-import { createContext } from './context.js';
+import { createContext } from './context-init.js';
 import { ConfigError } from './errors.js';
 import { createResponse } from './response.js';
 import type { Context, HttpResponse, Middleware, Next } from './types.js';

@@ -1,6 +1,6 @@
 // Table tests of toNetworkError: which undici or Node error becomes which extapi error and code.
 // Pure: the errors are built by hand with the codes undici and Node use; the backends test their wrappers.
-import { createContext } from './context.js';
+import { createContext } from './context-init.js';
 import { type ExtapiError, type TimeoutError, TransportError } from './errors.js';
 import { isTimeoutError, isTransportError } from './error-guards.js';
 import { callError, errorCode, errorMessage, toNetworkError } from './network-error.js';

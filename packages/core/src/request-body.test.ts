@@ -1,7 +1,7 @@
 // Unit tests of core's request body policy: FormData a sender cannot take, and upload progress
 // with the body's known length kept. Transports run the conformance suite on top.
 import { Readable } from 'node:stream';
-import { createContext } from './context.js';
+import { createContext } from './context-init.js';
 import { encodeFormData, isStreamBody, outgoingBody } from './request-body.js';
 import type { Context, Progress, RequestBody } from './types.js';
 

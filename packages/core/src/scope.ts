@@ -11,22 +11,10 @@ import {
   kPrev,
   now,
 } from './deadlines.js';
+import { type AbortFollower, bound, kRejectBound, race, type StreamedBody } from './scope-race.js';
 import { follow, NEVER_ABORT, unfollow } from './signal.js';
 
 type Listener = (reason: unknown) => void;
-
-/** An object {@link AbortScope.attach} aborts with a scope, as a child scope is: its own listener. */
-export interface AbortFollower {
-  /** Called once, with the scope's reason, when the scope aborts. */
-  abort(reason: unknown): void;
-}
-
-/** A body {@link AbortScope.release} can wait for: a Node stream (a web stream has no close event). */
-type StreamedBody = {
-  destroyed: boolean;
-  readableEnded: boolean;
-  once(event: 'close', listener: () => void): unknown;
-};
 
 /**
  * The cancellation of one call, or of a part of it (an attempt, a `timeout()`): it aborts once,
@@ -58,8 +46,6 @@ export class AbortScope implements DeadlineEntry {
   readonly #onTimeout: ((arg: unknown) => unknown) | undefined;
   #timeoutArg: unknown = undefined;
   #external: AbortSignal | undefined;
-  /** Rejects the work {@link bound} races, while it runs. */
-  #rejectBound: ((reason: unknown) => void) | undefined = undefined;
   // Its place in the deadline list of its duration (see deadlines.ts), while its deadline counts.
   /** @hidden */
   [kList]: DeadlineList | undefined = undefined;
@@ -67,6 +53,8 @@ export class AbortScope implements DeadlineEntry {
   [kPrev]: DeadlineEntry | undefined = undefined;
   /** @hidden */
   [kNext]: DeadlineEntry | undefined = undefined;
+  /** @hidden Rejects the work {@link bound} races, while it runs (see scope-race.ts). */
+  [kRejectBound]: ((reason: unknown) => void) | undefined = undefined;
 
   /**
    * @param parent the enclosing scope; none for a call's root.
@@ -140,9 +128,9 @@ export class AbortScope implements DeadlineEntry {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
-    const rejectBound = this.#rejectBound;
+    const rejectBound = this[kRejectBound];
     if (rejectBound !== undefined) {
-      this.#rejectBound = undefined;
+      this[kRejectBound] = undefined;
       rejectBound(reason);
     }
     const listeners = this.#listeners;
@@ -189,29 +177,7 @@ export class AbortScope implements DeadlineEntry {
    * first; a response that arrives after the abort is discarded, so its connection comes back.
    */
   race<T>(promise: Promise<T>): Promise<T> {
-    if (this.aborted) {
-      promise.then(discardLate, noop);
-      return Promise.reject(this.reason);
-    }
-    if (!this.canAbort) return promise;
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = (reason: unknown) => {
-        reject(reason);
-        promise.then(discardLate, noop);
-      };
-      // Listened to and removed directly: no unsubscribe function per race.
-      this.#listen(onAbort);
-      promise.then(
-        (value) => {
-          this.#remove(onAbort);
-          resolve(value);
-        },
-        (error) => {
-          this.#remove(onAbort);
-          reject(error);
-        },
-      );
-    });
+    return race(this, promise);
   }
 
   /**
@@ -235,26 +201,7 @@ export class AbortScope implements DeadlineEntry {
       | undefined,
     A,
   >(work: (arg: A) => Promise<T>, arg: A): Promise<T> {
-    if (this.aborted || this.#rejectBound !== undefined) return this.race(attempt(work, arg));
-    return new Promise<T>((resolve, reject) => {
-      // abort() rejects it directly: no listener and no closure for the abort, per pass.
-      this.#rejectBound = reject;
-      attempt(work, arg).then(
-        (value) => {
-          // Aborted first: the caller has had its rejection, and the late response is let go.
-          if (this.#rejectBound === undefined) discardLate(value);
-          this.#rejectBound = undefined;
-          // `?.`: a layer that forgot to return next() resolves nothing; the client names it.
-          this.release(value?.body as StreamedBody | undefined);
-          resolve(value);
-        },
-        (error) => {
-          this.#rejectBound = undefined;
-          this.dispose();
-          reject(error);
-        },
-      );
-    });
+    return bound(this, work, arg);
   }
 
   /**
@@ -265,7 +212,7 @@ export class AbortScope implements DeadlineEntry {
    * const answer = await (scope.raced ? next(attempt) : scope.race(next(attempt)));
    */
   get raced(): boolean {
-    return this.#rejectBound !== undefined;
+    return this[kRejectBound] !== undefined;
   }
 
   /**
@@ -359,17 +306,3 @@ export class AbortScope implements DeadlineEntry {
 }
 
 function noop(): void {}
-
-/** `work(arg)`'s promise, or its synchronous throw as a rejection. */
-function attempt<A, T>(work: (arg: A) => Promise<T>, arg: A): Promise<T> {
-  try {
-    return work(arg);
-  } catch (error) {
-    return Promise.reject(error);
-  }
-}
-
-function discardLate(value: unknown): void {
-  const discard = (value as { discard?: unknown } | null)?.discard;
-  if (typeof discard === 'function') void (discard as () => Promise<void>).call(value);
-}

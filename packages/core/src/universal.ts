@@ -16,7 +16,8 @@ export type {
 // The types that follow the build: Node's with the `node` condition, the web's elsewhere.
 export type { BodyBytes, BodyStream, NodeStream } from '@extapi/core/platform-types';
 export { compose } from './compose.js';
-export { createContext, markSensitiveHeader, peekHeaders, type ContextInit } from './context.js';
+export { markSensitiveHeader, peekHeaders } from './context.js';
+export { createContext, type ContextInit } from './context-init.js';
 export { createClient, type Client } from './client.js';
 export { DEFAULT_CLIENT_OPTIONS, type ClientOptions } from './client-options.js';
 export type { Query, QueryValue, RequestOptions } from './request.js';
@@ -87,7 +88,8 @@ export {
   type ProgressReport,
 } from './progress.js';
 export { linkSignal, NEVER_ABORT, sleep, type AbortLike, type LinkedSignal } from './signal.js';
-export { AbortScope, type AbortFollower } from './scope.js';
+export { AbortScope } from './scope.js';
+export type { AbortFollower } from './scope-race.js';
 export {
   MAX_SERVER_DELAY_MS,
   parseHttpDate,
