@@ -281,6 +281,26 @@ describe('createClient: requests', () => {
     expect(transport.requests).toHaveLength(1);
   });
 
+  it('checks framing headers wherever they come from: the client, the call or a middleware', async () => {
+    // The client's own headers are checked on every call when they hold one (the body varies).
+    const framed = setup({ headers: { 'content-length': '3' } });
+    await framed.client.post('http://api.test/', { body: 'abc' });
+    await expect(framed.client.post('http://api.test/', { body: 'abcd' })).rejects.toThrow(
+      /content-length/,
+    );
+    await expect(
+      setup({ headers: { host: 'other.test' } }).client.get('http://api.test/'),
+    ).rejects.toThrow(/headers.host/);
+    // A middleware that writes one, on a client whose own headers hold none.
+    const lying: Middleware = (ctx, next) => {
+      ctx.request.headers.set('host', 'other.test');
+      return next();
+    };
+    const { transport, client } = setup({ headers: { 'x-app': 'a' } }, [lying]);
+    await expect(client.get('http://api.test/')).rejects.toThrow(/headers.host/);
+    expect(transport.requests).toHaveLength(0);
+  });
+
   it('validates and upper-cases the method', async () => {
     const { transport, client } = setup();
     await client.request('http://api.test/', { method: 'patch' });

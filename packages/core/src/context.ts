@@ -74,6 +74,14 @@ export function callRequest(method: string, url: URL, base: Headers | undefined)
 }
 
 /**
+ * Whether `request` sends its client's own headers `base` as they are: neither the call nor a
+ * middleware has written one (a check of the client's headers made once holds for it).
+ */
+export function sendsClientHeaders(request: HttpRequest, base: Headers | undefined): boolean {
+  return peekHeaders(request) === (base ?? NO_HEADERS);
+}
+
+/**
  * The headers `request` would send, for a reader that does not change them (a transport, a check):
  * a clone's are read from the pass it was cloned from until someone writes to its own, so reading
  * them this way makes no copy. Write through `request.headers`.

@@ -1,7 +1,7 @@
 // The last step before the transport: checks the outgoing request and follows redirects, one
 // policy for every transport. Credentials never leave the origin the call was made for.
 import { bodyLength, checkedLength, isReplayableBody, webChunks } from './body.js';
-import { callRecord, peekHeaders, sensitiveHeaderNames } from './context.js';
+import { callRecord, peekHeaders, sendsClientHeaders, sensitiveHeaderNames } from './context.js';
 import { ConfigError, ExtapiError, TooManyRedirectsError } from './errors.js';
 import { DEFAULT_SENSITIVE_HEADERS } from './redact.js';
 import { isStreamBody } from './request-body.js';
@@ -23,6 +23,8 @@ const BODY_HEADERS = [
 interface RedirectPolicy {
   /** The client's credential headers (the built-in list and its own), dropped on a change of origin. */
   sensitiveHeaders: string[];
+  /** The client's own headers, if it has any. */
+  headers: Headers | undefined;
 }
 
 function isRedirect(status: number): boolean {
@@ -90,13 +92,18 @@ export function sameOrigin(url: URL, origin: string): boolean {
   return url.origin === origin;
 }
 
-/** Refuses what must never reach the wire: other schemes, and framing headers that lie. */
-function checkRequest(request: HttpRequest): void {
+/**
+ * Refuses what must never reach the wire: other schemes, and framing headers that lie. With
+ * `framedBase` false, the client's own headers have neither framing header, so a request that
+ * sends them as they are has no header to check.
+ */
+function checkRequest(request: HttpRequest, policy: RedirectPolicy, framedBase: boolean): void {
   const { url } = request;
-  const headers = peekHeaders(request);
   if (!isHttpUrl(url)) {
     throw new ConfigError('url', url.href, 'only http: and https: URLs are allowed');
   }
+  if (!framedBase && sendsClientHeaders(request, policy.headers)) return;
+  const headers = peekHeaders(request);
   const contentLength = headers.get('content-length');
   if (contentLength !== null) {
     const known = bodyLength(request.body);
@@ -123,13 +130,15 @@ function checkRequest(request: HttpRequest): void {
  * host or port) carries no credential header.
  */
 export function createRedirectStep(transport: Transport, policy: RedirectPolicy): Handler {
+  const base = policy.headers;
+  const framedBase = base !== undefined && (base.has('content-length') || base.has('host'));
   // Not async: a response that is not a redirect to follow costs one `.then`, not an async frame.
   return function redirects(ctx: Context): Promise<HttpResponse> {
     let sent: Promise<HttpResponse>;
     try {
       callRecord(ctx).lastAttempt = ctx.attempt;
       if (!sameOrigin(ctx.request.url, ctx.call.origin)) stripCredentials(ctx, policy);
-      checkRequest(ctx.request);
+      checkRequest(ctx.request, policy, framedBase);
       sent = Promise.resolve(transport(withCheckedLength(ctx)));
     } catch (error) {
       return Promise.reject(error);
@@ -207,7 +216,7 @@ export function createRedirectStep(transport: Transport, policy: RedirectPolicy)
       if (url.origin !== from.url.origin) stripCredentials(hop, policy);
       if (url.host !== from.url.host) hop.request.headers.delete('host');
       callRecord(hop).redirectCount = count;
-      checkRequest(hop.request);
+      checkRequest(hop.request, policy, framedBase);
       response = await transport(hop);
     }
     return response;
