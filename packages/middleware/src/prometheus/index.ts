@@ -13,8 +13,9 @@ import {
   redactPath,
 } from '@extapi/core';
 import { register, type Registry, type RegistryContentType } from 'prom-client';
-import { createPathCap, effectivePort, errorClassName } from './labels.js';
-import { SeriesStore, storeOf } from './series.js';
+import { createPathCap, errorClassName } from './labels.js';
+import { createResponseIndex, type OriginLabels, originLabels } from './response-index.js';
+import { SeriesStore, storeOf, type Totals } from './series.js';
 
 export { createPathCap, effectivePort, errorClassName, OTHER_PATH } from './labels.js';
 
@@ -229,22 +230,46 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Middl
     return capPath(redactPath(ctx.request.url.pathname));
   }
 
-  function record(ctx: Context, outcome: string, errored: boolean, seconds: number): void {
-    const { method, url } = ctx.request;
-    const path = pathOf(ctx);
-    const key = `${method} ${url.protocol}//${url.host} ${path} ${outcome}`;
-    const store = errored ? errors : responses;
-    const totals =
+  // The totals of one label set: found by its key in the store (shared with any other middleware on
+  // the same registry and prefix), or added there.
+  function keyed(
+    store: SeriesStore,
+    origin: OriginLabels,
+    method: string,
+    path: string,
+    outcome: string,
+    errored: boolean,
+  ): Totals {
+    const key = `${method} ${origin.prefix} ${path} ${outcome}`;
+    return (
       store.get(key) ??
       store.add(key, {
-        scheme: url.protocol.slice(0, -1),
-        domain: url.hostname,
-        port: effectivePort(url),
+        scheme: origin.scheme,
+        domain: origin.domain,
+        port: origin.port,
         method,
         path,
         [errored ? 'error_type' : 'status']: outcome,
-      });
-    store.observe(totals, seconds);
+      })
+    );
+  }
+
+  const responseTotals = createResponseIndex(responses, (origin, method, path, status) =>
+    keyed(responses, origin, method, path, String(status), false),
+  );
+
+  function recordResponse(ctx: Context, status: number, seconds: number): void {
+    const { method, url } = ctx.request;
+    responses.observe(responseTotals(url, method, pathOf(ctx), status), seconds);
+  }
+
+  function recordError(ctx: Context, error: unknown, seconds: number): void {
+    const { method, url } = ctx.request;
+    const origin = originLabels(url);
+    errors.observe(
+      keyed(errors, origin, method, pathOf(ctx), errorClassName(error), true),
+      seconds,
+    );
   }
 
   // Not async: one `.then`, not an async frame.
@@ -252,13 +277,13 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Middl
     const start = performance.now();
     return next().then(
       (response) => {
-        record(ctx, String(response.status), false, (performance.now() - start) / 1000);
+        recordResponse(ctx, response.status, (performance.now() - start) / 1000);
         return response;
       },
       (error: unknown) => {
         const seconds = (performance.now() - start) / 1000;
-        if (isHttpStatusError(error)) record(ctx, String(error.status), false, seconds);
-        else record(ctx, errorClassName(error), true, seconds);
+        if (isHttpStatusError(error)) recordResponse(ctx, error.status, seconds);
+        else recordError(ctx, error, seconds);
         throw error;
       },
     );

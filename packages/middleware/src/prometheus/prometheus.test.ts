@@ -166,6 +166,43 @@ describe('prometheusMetrics', () => {
     ]);
   });
 
+  it('tells apart origins that share a prefix: a longer host, a port, userinfo', async () => {
+    const registry = new Registry();
+    const client = createClient([
+      prometheusMetrics({ registry }),
+      mockTransport([{ status: 200 }]),
+    ]);
+    for (const url of [
+      'http://a.test/x',
+      'http://a.test.evil/x',
+      'http://a.test:8080/x',
+      'http://u:p@a.test/x',
+      'http://a.test/y',
+    ])
+      await settle(client.get(url, { pathTemplate: '/x' }), 0);
+    const lines = await samples(registry, 'external_service_request_total');
+    expect(lines).toEqual([
+      'external_service_request_total{scheme="http",domain="a.test",port="80",method="GET",path="/x",status="200"} 3',
+      'external_service_request_total{scheme="http",domain="a.test.evil",port="80",method="GET",path="/x",status="200"} 1',
+      'external_service_request_total{scheme="http",domain="a.test",port="8080",method="GET",path="/x",status="200"} 1',
+    ]);
+  });
+
+  it('counts afresh after the registry resets its metrics', async () => {
+    const registry = new Registry();
+    const client = createClient([
+      prometheusMetrics({ registry }),
+      mockTransport([{ status: 200 }]),
+    ]);
+    await settle(client.get('http://api.test/', { pathTemplate: '/' }), 0);
+    registry.resetMetrics();
+    await settle(client.get('http://api.test/', { pathTemplate: '/' }), 0);
+    const lines = await samples(registry, 'external_service_request_total');
+    expect(lines).toEqual([
+      'external_service_request_total{scheme="http",domain="api.test",port="80",method="GET",path="/",status="200"} 1',
+    ]);
+  });
+
   it('counts an HttpStatusError from an inner expectStatus as a response with its status', async () => {
     const registry = new Registry();
     const expectOk: Middleware = async (_ctx, next) => {

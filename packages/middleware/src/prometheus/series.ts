@@ -35,6 +35,8 @@ interface MetricValue {
  */
 export class SeriesStore {
   readonly #totals = new Map<string, Totals>();
+  /** Bumped when the registry resets the metrics: totals handed out before then are stale. */
+  generation = 0;
   readonly bounds: readonly number[];
   readonly labelNames: readonly string[];
 
@@ -51,7 +53,10 @@ export class SeriesStore {
       aggregator: 'sum',
       labelNames,
       store: this,
-      reset: () => this.#totals.clear(),
+      reset: () => {
+        this.#totals.clear();
+        this.generation++;
+      },
     };
     const counter = {
       ...common,
