@@ -66,8 +66,8 @@ const checkToken = option.secret((token, name): string => {
 
 const NO_REFRESH = Object.freeze({ refresh: false });
 
-function setToken(ctx: Context, token: string): void {
-  ctx.request.headers.set('authorization', `Bearer ${token}`);
+function setAuthorization(ctx: Context, value: string): void {
+  ctx.request.headers.set('authorization', value);
   markSensitiveHeader(ctx, 'authorization');
 }
 
@@ -94,6 +94,18 @@ export function bearerAuth(getToken: GetToken, options: BearerAuthOptions = {}):
   /** The last token that passed checkToken(). */
   let lastToken: string | undefined;
   let refreshed: string | undefined;
+  // The header value of the last token sent: a cached token is sent on nearly every call, and
+  // building `Bearer <token>` again would be a new string each time.
+  let headerToken: string | undefined;
+  let headerValue = '';
+
+  function setToken(ctx: Context, token: string): void {
+    if (token !== headerToken) {
+      headerToken = token;
+      headerValue = `Bearer ${token}`;
+    }
+    setAuthorization(ctx, headerValue);
+  }
 
   function refresh(): Promise<string> {
     refreshing ??= (async () => {
