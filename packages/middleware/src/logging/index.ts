@@ -53,6 +53,9 @@ function stderrLogger(): Logger {
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
 
+// How many methods, and statuses per method, have their line prefix kept (see requestPrefix()).
+const MAX_PREFIXES = 64;
+
 /** The request line's fields, which the response or failure line repeats. */
 interface Sent extends Record<string, unknown> {
   event: 'request';
@@ -95,6 +98,35 @@ export function logging(options: LoggingOptions = {}): Middleware {
     ...resolved.redactQuery,
     ...resolved.redactBodyFields,
   ]);
+
+  // The fixed start of a line, `request GET ` or `response 200 GET `, built once per method (and
+  // status): joined afresh, its pieces were a new string each on every call. Past MAX_PREFIXES
+  // (methods are the caller's own tokens) a prefix is built and not kept.
+  const requestPrefixes = new Map<string, string>();
+  const responsePrefixes = new Map<string, Map<number, string>>();
+
+  function requestPrefix(method: string): string {
+    let prefix = requestPrefixes.get(method);
+    if (prefix === undefined) {
+      prefix = `request ${method} `;
+      if (requestPrefixes.size < MAX_PREFIXES) requestPrefixes.set(method, prefix);
+    }
+    return prefix;
+  }
+
+  function responsePrefix(status: number, method: string): string {
+    let byStatus = responsePrefixes.get(method);
+    if (byStatus === undefined) {
+      byStatus = new Map();
+      if (responsePrefixes.size < MAX_PREFIXES) responsePrefixes.set(method, byStatus);
+    }
+    let prefix = byStatus.get(status);
+    if (prefix === undefined) {
+      prefix = `response ${status} ${method} `;
+      if (byStatus.size < MAX_PREFIXES) byStatus.set(status, prefix);
+    }
+    return prefix;
+  }
 
   const emit = (level: Level, obj: object, msg: string) => {
     try {
@@ -174,7 +206,7 @@ export function logging(options: LoggingOptions = {}): Middleware {
     emit(
       (status as number) >= 500 ? 'error' : 'debug',
       received,
-      `response ${status} ${method} ${url} ${durationMs} ms`,
+      `${responsePrefix(status as number, method as string)}${url} ${durationMs} ms`,
     );
     return response;
   }
@@ -196,7 +228,11 @@ export function logging(options: LoggingOptions = {}): Middleware {
         Object.assign(sent, previewBody(body.bytes, maxBodyBytes, type, fields, body.total));
       }
     }
-    emit('debug', sent, `request ${method} ${url}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
+    emit(
+      'debug',
+      sent,
+      `${requestPrefix(method)}${url}${attempt > 1 ? ` (attempt ${attempt})` : ''}`,
+    );
 
     const start = performance.now();
     return next(ctx).then(
