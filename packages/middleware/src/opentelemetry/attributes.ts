@@ -40,7 +40,30 @@ export function defaultSpanName(ctx: Context): string {
   const method = semconvMethod(ctx.request.method);
   if (method === '_OTHER') return 'HTTP';
   const template = ctx.meta.pathTemplate;
-  return typeof template === 'string' && template !== '' ? `${method} ${template}` : method;
+  return typeof template === 'string' && template !== ''
+    ? templateSpanName(method, template)
+    : method;
+}
+
+// Span names by template, then method: a call names its span even when no SDK records it, and
+// `GET /items/:id` joined again would be a new string every time. Templates are low-cardinality,
+// but past MAX_NAMED_TEMPLATES a name is built and not kept.
+const spanNames = new Map<string, Map<string, string>>();
+const MAX_NAMED_TEMPLATES = 1000;
+
+function templateSpanName(method: string, template: string): string {
+  let byMethod = spanNames.get(template);
+  if (byMethod === undefined) {
+    byMethod = new Map();
+    if (spanNames.size < MAX_NAMED_TEMPLATES) spanNames.set(template, byMethod);
+  }
+  let name = byMethod.get(method);
+  if (name === undefined) {
+    name = `${method} ${template}`;
+    // At most one entry per known method (semconvMethod), so this map stays small.
+    byMethod.set(method, name);
+  }
+  return name;
 }
 
 /**
