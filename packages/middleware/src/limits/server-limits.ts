@@ -10,11 +10,8 @@ import {
 // `remaining=0` / `r=0` in the RateLimit structured header (dictionary and list forms of the draft).
 const STRUCTURED_EXHAUSTED = /(?:^|[\s,;])(?:r|remaining)\s*=\s*0(?![\d.])/i;
 
-// Module-level: an array literal in the loop would be a new array on every response.
-const REMAINING_HEADERS = ['ratelimit-remaining', 'x-ratelimit-remaining'] as const;
-
 function exhausted(headers: Pick<Headers, 'get'>): boolean {
-  for (const name of REMAINING_HEADERS) {
+  for (const name of ['ratelimit-remaining', 'x-ratelimit-remaining']) {
     const value = headers.get(name);
     if (value !== null && value.trim() === '0') return true;
   }
