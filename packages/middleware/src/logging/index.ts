@@ -12,6 +12,7 @@ import {
   redactHeaders,
   redactUrl,
 } from '@extapi/core';
+import { joinedNames } from '../joined-names.js';
 import { type Level, type LoggingOptions, resolveLoggingOptions } from './options.js';
 import { headerSet, previewBody, requestBodyBytes, summarise } from './redact.js';
 
@@ -99,12 +100,10 @@ export function logging(options: LoggingOptions = {}): Middleware {
     ...resolved.redactBodyFields,
   ]);
 
-  // The fixed start of a line, `request GET ` or `response 200 GET `, built once per method (and
+  // The fixed start of a line, `request GET ` or `response 200 GET `, kept per method (and
   // status): joined afresh, its pieces were a new string each on every call. Past MAX_PREFIXES
-  // (methods are the caller's own tokens) a prefix is built and not kept.
+  // (methods are the caller's own tokens) a prefix is joined and not kept.
   const requestPrefixes = new Map<string, string>();
-  const responsePrefixes = new Map<string, Map<number, string>>();
-
   function requestPrefix(method: string): string {
     let prefix = requestPrefixes.get(method);
     if (prefix === undefined) {
@@ -113,20 +112,10 @@ export function logging(options: LoggingOptions = {}): Middleware {
     }
     return prefix;
   }
-
-  function responsePrefix(status: number, method: string): string {
-    let byStatus = responsePrefixes.get(method);
-    if (byStatus === undefined) {
-      byStatus = new Map();
-      if (responsePrefixes.size < MAX_PREFIXES) responsePrefixes.set(method, byStatus);
-    }
-    let prefix = byStatus.get(status);
-    if (prefix === undefined) {
-      prefix = `response ${status} ${method} `;
-      if (byStatus.size < MAX_PREFIXES) byStatus.set(status, prefix);
-    }
-    return prefix;
-  }
+  const responsePrefix = joinedNames(
+    MAX_PREFIXES,
+    (status: number, method: string) => `response ${status} ${method} `,
+  );
 
   const emit = (level: Level, obj: object, msg: string) => {
     try {

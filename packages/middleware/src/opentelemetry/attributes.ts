@@ -1,6 +1,7 @@
 // Pure helpers for the OpenTelemetry HTTP client semantic conventions: method, span name, error.type,
 // request attributes and redirect hops. Used by index.ts and options.ts; no @opentelemetry import here.
 import { errorName, redactUrl, type Context, type HttpRequest } from '@extapi/core';
+import { joinedNames } from '../joined-names.js';
 
 /** The bucket boundaries the conventions advise for `http.client.request.duration`, in seconds. */
 export const DURATION_BUCKETS: readonly number[] = Object.freeze([
@@ -45,26 +46,14 @@ export function defaultSpanName(ctx: Context): string {
     : method;
 }
 
-// Span names by template, then method: a call names its span even when no SDK records it, and
+// Span names by method, then template: a call names its span even when no SDK records it, and
 // `GET /items/:id` joined again would be a new string every time. Templates are low-cardinality,
 // but past MAX_NAMED_TEMPLATES a name is built and not kept.
-const spanNames = new Map<string, Map<string, string>>();
 const MAX_NAMED_TEMPLATES = 1000;
-
-function templateSpanName(method: string, template: string): string {
-  let byMethod = spanNames.get(template);
-  if (byMethod === undefined) {
-    byMethod = new Map();
-    if (spanNames.size < MAX_NAMED_TEMPLATES) spanNames.set(template, byMethod);
-  }
-  let name = byMethod.get(method);
-  if (name === undefined) {
-    name = `${method} ${template}`;
-    // At most one entry per known method (semconvMethod), so this map stays small.
-    byMethod.set(method, name);
-  }
-  return name;
-}
+const templateSpanName = joinedNames(
+  MAX_NAMED_TEMPLATES,
+  (method: string, template: string) => `${method} ${template}`,
+);
 
 /**
  * The port a URL connects to: its own, else 80 for `http:` and 443 for `https:`.
