@@ -12,7 +12,7 @@ import {
   redactHeaders,
   redactUrl,
 } from '@extapi/core';
-import { joinedNames } from '../joined-names.js';
+import { joinedNames } from '../shared/joined-names.js';
 import { type Level, type LoggingOptions, resolveLoggingOptions } from './options.js';
 import { headerSet, previewBody, requestBodyBytes, summarise } from './redact.js';
 

@@ -1,7 +1,7 @@
 // Pure helpers for the OpenTelemetry HTTP client semantic conventions: method, span name, error.type,
 // request attributes and redirect hops. Used by index.ts and options.ts; no @opentelemetry import here.
 import { errorName, redactUrl, type Context, type HttpRequest } from '@extapi/core';
-import { joinedNames } from '../joined-names.js';
+import { joinedNames } from '../shared/joined-names.js';
 
 /** The bucket boundaries the conventions advise for `http.client.request.duration`, in seconds. */
 export const DURATION_BUCKETS: readonly number[] = Object.freeze([

@@ -1,3 +1,4 @@
+// Internals shared by several middleware (no index.ts: not an entry point of its own).
 // Strings joined from two low-cardinality parts (a method and a status, a template and a method),
 // kept so that a call reuses one instead of joining its pieces anew, a new string every time.
 
