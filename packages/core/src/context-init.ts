@@ -1,5 +1,5 @@
 // createContext(): a Context built from named fields with defaults, for middleware authors' unit
-// tests and for code that runs a stack by hand. The client builds its own with startContext().
+// tests and for code that runs a stack by hand. The client builds its own in request.ts.
 import { CallContext, CallRecord } from './context.js';
 import { AbortScope } from './scope.js';
 import type { CallInfo, Context, HttpRequest, Progress, RequestMeta } from './types.js';

@@ -105,7 +105,7 @@ export class CallContext implements Context {
   #sensitive: Set<string> | undefined;
   #sensitiveSource: ReadonlySet<string>;
 
-  /** Every field given: a call's first context (see {@link startContext}) or a clone's. */
+  /** Every field given: a call's first context (see request.ts) or a clone's. */
   constructor(
     request: HttpRequest,
     attempt: number,
@@ -192,39 +192,6 @@ export class CallContext implements Context {
       this.peekSensitiveHeaders(),
     );
   }
-}
-
-/**
- * A call's first context from values the client checked (see request.ts), passed one by one: no
- * defaults to look up, no own-property reads, and no object of fields per call.
- * @param sensitiveHeaders the client's own set of credential header names (copied on first write).
- * @param origin the origin the call's credentials belong to; see {@link CallInfo.origin}.
- */
-export function startContext(
-  request: HttpRequest,
-  scope: AbortScope,
-  meta: RequestMeta,
-  readBody: boolean,
-  maxResponseBytes: number | undefined,
-  onDownloadProgress: ((progress: Progress) => void) | undefined,
-  onUploadProgress: ((progress: Progress) => void) | undefined,
-  sensitiveHeaders: ReadonlySet<string>,
-  origin: string,
-  redirect: RedirectMode,
-  maxRedirects: number,
-): Context {
-  return new CallContext(
-    request,
-    1,
-    scope,
-    meta,
-    readBody,
-    maxResponseBytes,
-    onDownloadProgress,
-    onUploadProgress,
-    new CallRecord(origin, redirect, maxRedirects),
-    sensitiveHeaders,
-  );
 }
 
 /**

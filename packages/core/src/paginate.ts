@@ -11,9 +11,8 @@ import {
   type ResolvedPagination,
   resolvePagination,
 } from './paginate-options.js';
-import { sameOrigin } from './redirect.js';
 import type { HttpResponse, RequestBody } from './types.js';
-import { appendQuery, type Query } from './url.js';
+import { appendQuery, originOf, type Query } from './url.js';
 
 /** The items of a page by the default rule: the JSON body when it is an array. */
 async function jsonItems(response: HttpResponse, page: number): Promise<readonly unknown[]> {
@@ -97,7 +96,7 @@ function nextRequest(
       where,
     );
   }
-  if (!r.allowOtherOrigins && !sameOrigin(url, r.origin)) {
+  if (!r.allowOtherOrigins && originOf(url) !== r.origin) {
     throw new PaginationError(
       `Refusing a next page on ${url.origin}, another origin than ${r.origin} (pass allowOtherOrigins: true to follow it; credentials are not sent there)`,
       'ERR_PAGINATION_ORIGIN',
@@ -107,7 +106,7 @@ function nextRequest(
   }
   // Userinfo in a link never becomes credentials (as in a redirect's Location); the first URL's
   // does, on its own origin only.
-  const own = sameOrigin(url, r.origin);
+  const own = originOf(url) === r.origin;
   url.username = own ? r.start.username : '';
   url.password = own ? r.start.password : '';
   return request;

@@ -6,7 +6,7 @@ import { ConfigError, ExtapiError, TooManyRedirectsError } from './errors.js';
 import { DEFAULT_SENSITIVE_HEADERS } from './redact.js';
 import { isStreamBody } from './request-body.js';
 import type { Context, Handler, HttpRequest, HttpResponse, Transport } from './types.js';
-import { isHttpUrl } from './url.js';
+import { isHttpUrl, originOf } from './url.js';
 
 /** `follow` redirects, hand them back to the caller (`manual`), or fail on one (`error`). */
 export type RedirectMode = 'follow' | 'manual' | 'error';
@@ -76,23 +76,6 @@ function stripCredentials(ctx: Context, policy: RedirectPolicy): void {
 }
 
 /**
- * Whether `url` is on `origin` (scheme, host and port), without building its origin string (a
- * getter that allocates): its href starts with the origin and a path, query or fragment follows.
- * Anything else (userinfo, another host) is decided by the origin itself.
- * @example
- * sameOrigin(new URL('https://api.example/v1?page=2'), 'https://api.example'); // true
- */
-export function sameOrigin(url: URL, origin: string): boolean {
-  const { href } = url;
-  if (href.startsWith(origin)) {
-    const next = href.charCodeAt(origin.length);
-    // '/', '?', '#' or the end: the authority is exactly the origin's.
-    if (next === 0x2f || next === 0x3f || next === 0x23 || Number.isNaN(next)) return true;
-  }
-  return url.origin === origin;
-}
-
-/**
  * Refuses what must never reach the wire: other schemes, and framing headers that lie. With
  * `framedBase` false, the client's own headers have neither framing header, so a request that
  * sends them as they are has no header to check.
@@ -137,7 +120,7 @@ export function createRedirectStep(transport: Transport, policy: RedirectPolicy)
     let sent: Promise<HttpResponse>;
     try {
       callRecord(ctx).lastAttempt = ctx.attempt;
-      if (!sameOrigin(ctx.request.url, ctx.call.origin)) stripCredentials(ctx, policy);
+      if (originOf(ctx.request.url) !== ctx.call.origin) stripCredentials(ctx, policy);
       checkRequest(ctx.request, policy, framedBase);
       sent = Promise.resolve(transport(withCheckedLength(ctx)));
     } catch (error) {

@@ -7,7 +7,7 @@ import {
   type ResolvedClientOptions,
   setHeaders,
 } from './client-options.js';
-import { callRequest, peekHeaders, startContext } from './context.js';
+import { CallContext, CallRecord, callRequest, peekHeaders } from './context.js';
 import { isStreamBody } from './request-body.js';
 import { ConfigError, TimeoutError } from './errors.js';
 import { option, unknownOption } from './options.js';
@@ -243,18 +243,22 @@ export function buildContext(
           })
       : undefined;
   request.body = body;
-  const ctx: Context = startContext(
+  // A call's first context, from values checked here: no object of fields, no defaults to look up.
+  const ctx: Context = new CallContext(
     request,
+    1,
     new AbortScope(undefined, timeoutMs, onTimeout, o.signal as AbortSignal | undefined),
     pathTemplate === undefined ? { ...meta } : { ...meta, pathTemplate },
     checkReadBody(o.readBody, 'readBody') ?? resolved.readBody,
     checkMaxResponseBytes(o.maxResponseBytes, 'maxResponseBytes'),
     checkProgress(o.onDownloadProgress, 'onDownloadProgress'),
     checkProgress(o.onUploadProgress, 'onUploadProgress'),
+    new CallRecord(
+      origin ?? originOf(url),
+      checkRedirect(o.redirect, 'redirect') ?? resolved.redirect,
+      checkMaxRedirects(o.maxRedirects, 'maxRedirects') ?? resolved.maxRedirects,
+    ),
     resolved.sensitiveSet,
-    origin ?? originOf(url),
-    checkRedirect(o.redirect, 'redirect') ?? resolved.redirect,
-    checkMaxRedirects(o.maxRedirects, 'maxRedirects') ?? resolved.maxRedirects,
   );
   return ctx;
 }
