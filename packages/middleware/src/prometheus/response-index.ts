@@ -21,10 +21,10 @@ interface CachedOrigin extends OriginLabels {
 // More origins than this through one middleware are labelled by the keyed path, uncached.
 const MAX_ORIGINS = 64;
 
-/** The origin labels of `url`, read from its getters (each of which copies a string). */
+/** The origin labels of `url`: its origin (core's `originOf`), scheme, domain and port. */
 export function originLabels(url: URL): OriginLabels {
   return {
-    prefix: `${url.protocol}//${url.host}`,
+    prefix: originOf(url),
     scheme: url.protocol.slice(0, -1),
     domain: url.hostname,
     port: effectivePort(url),
