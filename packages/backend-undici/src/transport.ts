@@ -6,6 +6,7 @@ import {
   bodyPolicy,
   type Context,
   defineTransport,
+  headerList,
   ExtapiError,
   type HttpResponse,
   outgoingBody,
@@ -75,13 +76,14 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
   // The head deadline is kept by the transport only when it knows its length (see onInfo).
   const headersTimeoutMs = owned || givenTimeouts ? resolved.headersTimeoutMs : 0;
   // ProxyAgent copies request headers with object spread, which sees nothing of a WHATWG Headers:
-  // proxied (and foreign) dispatchers get a plain record. The plain Agent takes Headers as they are.
+  // proxied (and foreign) dispatchers get a plain record. The plain Agent takes core's flat list,
+  // which its request reads without an iterator, and most calls never build a Headers for.
   const proxied = resolved.proxy !== undefined;
   const plainHeaders = !owned || proxied;
   const wireHeaders = (headers: Headers) =>
     (plainHeaders
       ? Object.fromEntries(headers)
-      : headers) as unknown as Dispatcher.RequestOptions['headers'];
+      : headerList(headers)) as unknown as Dispatcher.RequestOptions['headers'];
   // Calls whose response is not yet complete (head awaited, or a body still to read), so that
   // close() waits for them only, and for at most closeTimeoutMs.
   let inFlight = 0;

@@ -2,6 +2,7 @@
 // Also the header helpers the client and each call use to read `headers` options safely.
 import { ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
+import { ClientHeaders } from './pass-headers.js';
 import { type OptionSpec, option, readOptions } from './options.js';
 import { DEFAULT_SENSITIVE_HEADERS, isSensitiveHeader, REDACTED } from './redact.js';
 import type { RedirectMode } from './redirect.js';
@@ -133,7 +134,8 @@ const CLIENT_SPEC = {
 /** {@link ClientOptions} checked and filled in, once per client. */
 export interface ResolvedClientOptions {
   base: BaseUrl | undefined;
-  headers: Headers | undefined;
+  /** Read-only: every call reads them in place until it writes its own. */
+  headers: ClientHeaders | undefined;
   timeoutMs: number;
   readBody: boolean;
   redirect: RedirectMode;
@@ -159,7 +161,7 @@ export function resolveClientOptions(options: ClientOptions | undefined): Resolv
     headers:
       o.headers === undefined
         ? undefined
-        : setHeaders(new Headers(), 'headers', o.headers, sensitive),
+        : new ClientHeaders(setHeaders(new Headers(), 'headers', o.headers, sensitive)),
     sensitiveHeaders: sensitive,
     sensitiveSet: new Set(sensitive),
   };

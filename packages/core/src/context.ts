@@ -1,5 +1,6 @@
 // The Context implementation: one per call, cloned per attempt and per redirect hop.
 // A clone is cheap: its headers and sensitive-header set are copied from its parent on first use.
+import { ClientHeaders, PassHeaders } from './pass-headers.js';
 import type { RedirectMode } from './redirect.js';
 import { AbortScope } from './scope.js';
 import type {
@@ -46,7 +47,12 @@ class PassRequest implements HttpRequest {
   }
 
   get headers(): Headers {
-    if (this.#headers === undefined) this.#headers = new Headers(this.peekHeaders());
+    if (this.#headers === undefined) {
+      const source = this.peekHeaders();
+      // The client's own never change: a pass's writes are kept over them instead of a copy.
+      this.#headers =
+        source instanceof ClientHeaders ? new PassHeaders(source) : new Headers(source);
+    }
     return this.#headers;
   }
 
@@ -63,13 +69,17 @@ class PassRequest implements HttpRequest {
 }
 
 /** The headers of a call whose client sets none and which sets none itself: never written. */
-const NO_HEADERS = new Headers();
+const NO_HEADERS = new ClientHeaders();
 
 /**
  * The first request of a call, without a body yet: the client's own `Headers` (or none) are read
  * in place and copied only when the call's options or a middleware write to `request.headers`.
  */
-export function callRequest(method: string, url: URL, base: Headers | undefined): HttpRequest {
+export function callRequest(
+  method: string,
+  url: URL,
+  base: ClientHeaders | undefined,
+): HttpRequest {
   return new PassRequest(base ?? NO_HEADERS, method, url, undefined, undefined);
 }
 

@@ -26,7 +26,13 @@ function isSpace(code: number | undefined): boolean {
   return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
 }
 
-function normalise(value: string): string {
+/** Whether `name` is a header name Headers accepts as it is (an RFC 9110 token). */
+export function isHeaderName(name: unknown): name is string {
+  return typeof name === 'string' && TOKEN.test(name);
+}
+
+/** A header value as Headers stores it: HTTP whitespace trimmed from both ends. */
+export function normalise(value: string): string {
   return isSpace(value.charCodeAt(0)) || isSpace(value.charCodeAt(value.length - 1))
     ? value.replace(EDGE_SPACE, '')
     : value;
@@ -62,7 +68,7 @@ class RecordHeaders extends Headers {
   /** The record's value for a valid name; `undefined` when the answer must come from Headers itself. */
   #lookup(name: string): string | string[] | null | undefined {
     const record = this.#record;
-    if (record === undefined || typeof name !== 'string' || !TOKEN.test(name)) return undefined;
+    if (record === undefined || !isHeaderName(name)) return undefined;
     const lower = name.toLowerCase();
     if (isSource(record)) return record.get(lower) ?? null;
     return Object.hasOwn(record, lower) ? (record[lower] ?? null) : null;
@@ -149,7 +155,7 @@ function joined(value: string | readonly string[] | null): string | null {
  * `recordHeaders(source).get(name)` answers, for one name (an invalid one throws the same TypeError).
  */
 export function sourceHeader(source: HeaderSource, name: string): string | null {
-  if (typeof name !== 'string' || !TOKEN.test(name)) return new Headers().get(name);
+  if (!isHeaderName(name)) return new Headers().get(name);
   return joined(source.get(name.toLowerCase()) ?? null);
 }
 

@@ -38,6 +38,7 @@ export { createResponse, peekResponseHeaders, type ResponseInit } from './respon
 export type { StandardSchemaV1 } from './standard-schema.js';
 export { describeIssues, isStandardSchema, issuePath } from './schema-issues.js';
 export { type HeaderRecord, type HeaderSource, recordHeaders } from './record-headers.js';
+export { headerList } from './pass-headers.js';
 export {
   base64,
   bodyLength,
