@@ -14,6 +14,7 @@ import {
   context as otelContext,
   createContextKey,
   createNoopMeter,
+  INVALID_SPAN_CONTEXT,
   isSpanContextValid,
   metrics,
   propagation,
@@ -164,7 +165,10 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Middleware {
     const span = tracer.startSpan(spanName(ctx), SPAN_OPTIONS, parent);
     const recording = span.isRecording();
     const durations = histogram();
-    if (!recording && durations === undefined && !isSpanContextValid(span.spanContext())) {
+    const spanContext = span.spanContext();
+    // The no-op tracer's span without a parent carries the shared invalid context: no id to check.
+    const noContext = spanContext === INVALID_SPAN_CONTEXT || !isSpanContextValid(spanContext);
+    if (!recording && durations === undefined && noContext) {
       // No SDK (or suppressed): nothing to time or describe; a propagator may still carry baggage.
       span.end();
       return next(inject(ctx, parent));
