@@ -10,9 +10,12 @@ import {
 // `remaining=0` / `r=0` in the RateLimit structured header (dictionary and list forms of the draft).
 const STRUCTURED_EXHAUSTED = /(?:^|[\s,;])(?:r|remaining)\s*=\s*0(?![\d.])/i;
 
+// Read on every response a limiter sees: one array for all of them, not a literal per response.
+const REMAINING = ['ratelimit-remaining', 'x-ratelimit-remaining'] as const;
+
 function exhausted(headers: Pick<Headers, 'get'>): boolean {
-  for (const name of ['ratelimit-remaining', 'x-ratelimit-remaining']) {
-    const value = headers.get(name);
+  for (let i = 0; i < REMAINING.length; i++) {
+    const value = headers.get(REMAINING[i]!);
     if (value !== null && value.trim() === '0') return true;
   }
   const structured = headers.get('ratelimit');
