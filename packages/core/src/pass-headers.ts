@@ -2,7 +2,7 @@
 // and a pass's, which keep what it sets or deletes as a short list over the client's until
 // something needs a whole Headers. Either is a real `Headers` to whoever holds it.
 
-import { isHeaderName, normalise } from './record-headers.js';
+import { isHeaderName, kFill, LazyHeaders, normalise } from './lazy-headers.js';
 
 // What Headers refuses in a value (once trimmed): NUL, CR, LF, and anything past Latin-1.
 const BAD_VALUE = /[\0\r\n]|[^\0-\u00ff]/;
@@ -51,7 +51,7 @@ function readOnly(): TypeError {
  * (`append`, iteration, `forEach`, `getSetCookie`, `util.inspect`, a name or value Headers would
  * refuse) fills it first, so it behaves as the copy it stands for.
  */
-export class PassHeaders extends Headers {
+export class PassHeaders extends LazyHeaders {
   #base: ClientHeaders | undefined;
   /** `[lowerName, value or null (deleted)]` pairs, one per name, in the order first written. */
   #own: Array<string | null> = [];
@@ -61,7 +61,7 @@ export class PassHeaders extends Headers {
     this.#base = base;
   }
 
-  #fill(): void {
+  protected override [kFill](): void {
     const base = this.#base;
     if (base === undefined) return;
     this.#base = undefined;
@@ -80,7 +80,7 @@ export class PassHeaders extends Headers {
   #key(name: unknown): string | undefined {
     if (this.#base === undefined) return undefined;
     if (isHeaderName(name)) return name.toLowerCase();
-    this.#fill();
+    this[kFill]();
     return undefined;
   }
 
@@ -116,7 +116,7 @@ export class PassHeaders extends Headers {
       }
     }
     // Not a plain valid value: Headers converts it, or throws its own TypeError.
-    this.#fill();
+    this[kFill]();
     super.set(name, value);
   }
 
@@ -124,54 +124,6 @@ export class PassHeaders extends Headers {
     const key = this.#key(name);
     if (key === undefined) super.delete(name);
     else this.#record(key, null);
-  }
-
-  override append(name: string, value: string): void {
-    this.#fill();
-    super.append(name, value);
-  }
-
-  override getSetCookie(): string[] {
-    this.#fill();
-    return super.getSetCookie();
-  }
-
-  override forEach(
-    callback: (value: string, key: string, parent: Headers) => void,
-    thisArg?: unknown,
-  ): void {
-    this.#fill();
-    super.forEach(callback, thisArg);
-  }
-
-  override entries(): ReturnType<Headers['entries']> {
-    this.#fill();
-    return super.entries();
-  }
-
-  override keys(): ReturnType<Headers['keys']> {
-    this.#fill();
-    return super.keys();
-  }
-
-  override values(): ReturnType<Headers['values']> {
-    this.#fill();
-    return super.values();
-  }
-
-  override [Symbol.iterator](): ReturnType<Headers['entries']> {
-    this.#fill();
-    return super[Symbol.iterator]();
-  }
-
-  /** Node's `util.inspect` reads the entries directly: fill them first. */
-  [Symbol.for('nodejs.util.inspect.custom')](
-    _depth: number,
-    options: object,
-    inspect: (value: unknown, options: object) => string,
-  ): string {
-    this.#fill();
-    return inspect(new Headers(this), options);
   }
 
   /** See {@link headerList}. */

@@ -1,6 +1,8 @@
 // Response headers from a record of lowercase names (undici's `headers`), as a real WHATWG Headers
 // that answers get() and has() from the record and copies it into itself only when asked for more.
 
+import { isHeaderName, kFill, LazyHeaders, normalise } from './lazy-headers.js';
+
 /** Header values by lowercase name, as undici gives them: repeated headers as arrays. */
 export type HeaderRecord = Record<string, string | string[] | undefined>;
 
@@ -17,34 +19,13 @@ export interface HeaderSource {
   all(): HeaderRecord;
 }
 
-// RFC 9110 token: what the Headers methods accept as a name (anything else makes them throw).
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Fetch's "HTTP whitespace", which Headers strips from both ends of a value.
-const EDGE_SPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
-
-function isSpace(code: number | undefined): boolean {
-  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
-}
-
-/** Whether `name` is a header name Headers accepts as it is (an RFC 9110 token). */
-export function isHeaderName(name: unknown): name is string {
-  return typeof name === 'string' && TOKEN.test(name);
-}
-
-/** A header value as Headers stores it: HTTP whitespace trimmed from both ends. */
-export function normalise(value: string): string {
-  return isSpace(value.charCodeAt(0)) || isSpace(value.charCodeAt(value.length - 1))
-    ? value.replace(EDGE_SPACE, '')
-    : value;
-}
-
 /**
  * A `Headers` whose entries stay in `record` until something needs more than `get` or `has`: most
  * calls read a header or two (or none), and filling a Headers costs a validated append per header.
  * Everything else (iteration, `forEach`, `getSetCookie`, changes, `util.inspect`) fills it first, so
  * it behaves as the Headers a transport would have built.
  */
-class RecordHeaders extends Headers {
+class RecordHeaders extends LazyHeaders {
   #record: HeaderRecord | HeaderSource | undefined;
 
   constructor(record: HeaderRecord | HeaderSource) {
@@ -52,7 +33,7 @@ class RecordHeaders extends Headers {
     this.#record = record;
   }
 
-  #fill(): void {
+  protected override [kFill](): void {
     const source = this.#record;
     if (source === undefined) return;
     this.#record = undefined;
@@ -86,61 +67,13 @@ class RecordHeaders extends Headers {
   }
 
   override set(name: string, value: string): void {
-    this.#fill();
+    this[kFill]();
     super.set(name, value);
   }
 
-  override append(name: string, value: string): void {
-    this.#fill();
-    super.append(name, value);
-  }
-
   override delete(name: string): void {
-    this.#fill();
+    this[kFill]();
     super.delete(name);
-  }
-
-  override getSetCookie(): string[] {
-    this.#fill();
-    return super.getSetCookie();
-  }
-
-  override forEach(
-    callback: (value: string, key: string, parent: Headers) => void,
-    thisArg?: unknown,
-  ): void {
-    this.#fill();
-    super.forEach(callback, thisArg);
-  }
-
-  override entries(): ReturnType<Headers['entries']> {
-    this.#fill();
-    return super.entries();
-  }
-
-  override keys(): ReturnType<Headers['keys']> {
-    this.#fill();
-    return super.keys();
-  }
-
-  override values(): ReturnType<Headers['values']> {
-    this.#fill();
-    return super.values();
-  }
-
-  override [Symbol.iterator](): ReturnType<Headers['entries']> {
-    this.#fill();
-    return super[Symbol.iterator]();
-  }
-
-  /** Node's `util.inspect` reads the entries directly: fill them first. */
-  [Symbol.for('nodejs.util.inspect.custom')](
-    _depth: number,
-    options: object,
-    inspect: (value: unknown, options: object) => string,
-  ): string {
-    this.#fill();
-    return inspect(new Headers(this), options);
   }
 }
 

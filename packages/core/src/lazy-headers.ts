@@ -1,0 +1,86 @@
+// The base of core's Headers that keep their entries elsewhere until something needs them all
+// (response headers over undici's raw head, a pass's writes over its client's headers), and the
+// two checks they make without Headers' help.
+
+// RFC 9110 token: what the Headers methods accept as a name (anything else makes them throw).
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Fetch's "HTTP whitespace", which Headers strips from both ends of a value.
+const EDGE_SPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+
+function isSpace(code: number | undefined): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
+}
+
+/** Whether `name` is a header name Headers accepts as it is (an RFC 9110 token). */
+export function isHeaderName(name: unknown): name is string {
+  return typeof name === 'string' && TOKEN.test(name);
+}
+
+/** A header value as Headers stores it: HTTP whitespace trimmed from both ends. */
+export function normalise(value: string): string {
+  return isSpace(value.charCodeAt(0)) || isSpace(value.charCodeAt(value.length - 1))
+    ? value.replace(EDGE_SPACE, '')
+    : value;
+}
+
+/** The method that copies a {@link LazyHeaders}' entries into the Headers itself. */
+export const kFill: unique symbol = Symbol('extapi.fillHeaders');
+
+/**
+ * A real `Headers` whose entries are held elsewhere until something needs more than its subclass
+ * answers on its own: `append`, iteration, `forEach`, `getSetCookie` and `util.inspect` fill it
+ * first (through `[kFill]()`, which does nothing once done), so it then behaves as the Headers it
+ * stands for. Subclasses answer `get`, `has` and whatever writes they can keep.
+ */
+export abstract class LazyHeaders extends Headers {
+  /** Copies the entries held elsewhere into the Headers itself, once. */
+  protected abstract [kFill](): void;
+
+  override append(name: string, value: string): void {
+    this[kFill]();
+    super.append(name, value);
+  }
+
+  override getSetCookie(): string[] {
+    this[kFill]();
+    return super.getSetCookie();
+  }
+
+  override forEach(
+    callback: (value: string, key: string, parent: Headers) => void,
+    thisArg?: unknown,
+  ): void {
+    this[kFill]();
+    super.forEach(callback, thisArg);
+  }
+
+  override entries(): ReturnType<Headers['entries']> {
+    this[kFill]();
+    return super.entries();
+  }
+
+  override keys(): ReturnType<Headers['keys']> {
+    this[kFill]();
+    return super.keys();
+  }
+
+  override values(): ReturnType<Headers['values']> {
+    this[kFill]();
+    return super.values();
+  }
+
+  override [Symbol.iterator](): ReturnType<Headers['entries']> {
+    this[kFill]();
+    return super[Symbol.iterator]();
+  }
+
+  /** Node's `util.inspect` reads the entries directly: fill them first. */
+  [Symbol.for('nodejs.util.inspect.custom')](
+    _depth: number,
+    options: object,
+    inspect: (value: unknown, options: object) => string,
+  ): string {
+    this[kFill]();
+    return inspect(new Headers(this), options);
+  }
+}
