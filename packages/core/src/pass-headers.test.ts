@@ -24,6 +24,21 @@ describe('ClientHeaders', () => {
     expect(() => h.delete('accept')).toThrow(/read-only/);
     expect(h.get('accept')).toBe('application/json');
   });
+  it('answers get and has as a plain Headers does, from its list', () => {
+    const init: [string, string][] = [
+      ['accept', 'a/b'],
+      ['x-twice', '1'],
+      ['X-Twice', '2'],
+      ['set-cookie', 'a=1'],
+      ['set-cookie', 'b=2'],
+    ];
+    const h = new ClientHeaders(new Headers(init));
+    const plain = new Headers(init);
+    for (const name of ['accept', 'ACCEPT', 'x-twice', 'set-cookie', 'x-none']) {
+      expect([name, h.get(name), h.has(name)]).toEqual([name, plain.get(name), plain.has(name)]);
+    }
+    expect(() => h.get('bad name')).toThrow(/invalid header name/);
+  });
 });
 
 describe('PassHeaders', () => {
@@ -109,6 +124,25 @@ describe('PassHeaders', () => {
     const [pass, copy] = both({}, (h) => h.set('x-n', 5 as unknown as string));
     expect(pass.get('x-n')).toBe(copy.get('x-n'));
     expect(headerList(pass)).toEqual(['x-n', '5']);
+  });
+
+  it('is recorded by the mock transport as the wire list, a `__proto__` header an own key', async () => {
+    const transport = mockTransport([{ status: 200 }]);
+    const api = createClient([
+      (ctx, next) => {
+        ctx.request.headers.set('__proto__', 'p');
+        ctx.request.headers.set('x-a', '1');
+        return next(ctx);
+      },
+      transport,
+    ]);
+    await api.get('http://api.test/');
+    const { headers } = transport.requests[0]!;
+    expect(Object.getPrototypeOf(headers)).toBe(Object.prototype);
+    expect(Object.entries(headers)).toEqual([
+      ['__proto__', 'p'],
+      ['x-a', '1'],
+    ]);
   });
 
   it('is what a middleware writes over a client with headers, and the wire gets its list', async () => {

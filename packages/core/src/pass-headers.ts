@@ -25,6 +25,25 @@ export class ClientHeaders extends Headers {
     return this.#list;
   }
 
+  /** Answered from the list: a pass's reads (framing checks, its own `get`) cost no Headers call. */
+  override get(name: string): string | null {
+    const at = this.#find(name);
+    return at === undefined ? super.get(name) : at === -1 ? null : this.list()[at + 1]!;
+  }
+
+  override has(name: string): boolean {
+    const at = this.#find(name);
+    return at === undefined ? super.has(name) : at !== -1;
+  }
+
+  /** Where a valid name is in the list (-1: absent); `undefined` for what Headers must answer. */
+  #find(name: unknown): number | undefined {
+    // A repeated Set-Cookie is listed once per value, which get() joins: Headers answers it.
+    if (!isHeaderName(name)) return undefined;
+    const key = name.toLowerCase();
+    return key === 'set-cookie' ? undefined : indexOf(this.list(), key);
+  }
+
   override set(_name: string, _value: string): never {
     throw readOnly();
   }

@@ -2,6 +2,7 @@
 // It is the seam middleware authors test against without a server.
 import type { Readable } from 'node:stream';
 import { peekHeaders } from '../context.js';
+import { headerList } from '../pass-headers.js';
 import { createResponse } from '../response.js';
 import { sleep } from '../signal.js';
 import { defineTransport } from '../transport.js';
@@ -90,8 +91,9 @@ export function mockTransport(
     requests.push({
       method,
       url: url.href,
-      // Read as a transport reads them: no copy of headers nobody wrote.
-      headers: Object.fromEntries(peekHeaders(ctx.request)),
+      // Read as the undici transport reads them (headerList): no copy of headers nobody wrote, no
+      // Headers built for a pass that only set some.
+      headers: recordOf(headerList(peekHeaders(ctx.request))),
       body,
       attempt: ctx.attempt,
       ctx,
@@ -146,4 +148,22 @@ export function mockTransport(
     maxInFlight: { get: () => maxInFlight },
   });
   return transport as unknown as MockTransport;
+}
+
+/** A flat `[name, value, …]` list as a record, as `Object.fromEntries` makes one (own data keys). */
+function recordOf(list: readonly string[]): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i]!;
+    // `__proto__` is a valid header name: an own key, never the record's prototype.
+    if (name === '__proto__') {
+      Object.defineProperty(record, name, {
+        value: list[i + 1],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else record[name] = list[i + 1]!;
+  }
+  return record;
 }
