@@ -63,25 +63,32 @@ export function bound<T extends { body?: unknown } | undefined, A>(
   arg: A,
 ): Promise<T> {
   if (scope.aborted || scope[kRejectBound] !== undefined) return race(scope, attempt(work, arg));
-  return new Promise<T>((resolve, reject) => {
-    // abort() rejects it directly: no listener and no closure for the abort, per pass.
-    scope[kRejectBound] = reject;
-    attempt(work, arg).then(
-      (value) => {
-        // Aborted first: the caller has had its rejection, and the late response is let go.
-        if (scope[kRejectBound] === undefined) discardLate(value);
-        scope[kRejectBound] = undefined;
-        // `?.`: a layer that forgot to return next() resolves nothing; the client names it.
-        scope.release(value?.body as StreamedBody | undefined);
-        resolve(value);
-      },
-      (error) => {
-        scope[kRejectBound] = undefined;
-        scope.dispose();
-        reject(error);
-      },
-    );
+  // The resolvers are taken out of the executor, so that it and the two reactions below share one
+  // closure context (scope, resolve, reject) per pass instead of one each.
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const bounded = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
   });
+  // abort() rejects it directly: no listener and no closure for the abort, per pass.
+  scope[kRejectBound] = reject;
+  attempt(work, arg).then(
+    (value) => {
+      // Aborted first: the caller has had its rejection, and the late response is let go.
+      if (scope[kRejectBound] === undefined) discardLate(value);
+      scope[kRejectBound] = undefined;
+      // `?.`: a layer that forgot to return next() resolves nothing; the client names it.
+      scope.release(value?.body as StreamedBody | undefined);
+      resolve(value);
+    },
+    (error) => {
+      scope[kRejectBound] = undefined;
+      scope.dispose();
+      reject(error);
+    },
+  );
+  return bounded;
 }
 
 /** `work(arg)`'s promise, or its synchronous throw as a rejection. */
