@@ -36,6 +36,31 @@ describe('createRetryBudget', () => {
     expect(granted).toBe(expected);
   });
 
+  test('reads no clock per call, and earns the same as refilling at every call would', () => {
+    let now = 0;
+    let reads = 0;
+    const budget = createRetryBudget({
+      now: () => {
+        reads++;
+        return now;
+      },
+      maxTokens: 4,
+    });
+    while (budget.withdraw()) {}
+    const before = reads;
+    // 250 ms of time (2.5 tokens) and ten calls (2 tokens) come to 4.5, capped at 4.
+    for (let i = 0; i < 10; i++) {
+      now += 25;
+      budget.deposit();
+    }
+    expect(reads).toBe(before);
+    expect(budget.tokens).toBe(4);
+    now += 50; // half a token more cannot pass the cap
+    let granted = 0;
+    while (budget.withdraw()) granted++;
+    expect(granted).toBe(4);
+  });
+
   test('never holds more than maxTokens', () => {
     const budget = createRetryBudget({ now: () => 0, maxTokens: 3 });
     for (let i = 0; i < 100; i++) budget.deposit();

@@ -60,8 +60,10 @@ export function createRetryBudget(options: RetryBudgetOptions = {}): RetryBudget
   }
 
   return {
+    // No clock read per call: between two withdrawals only capped additions happen, and
+    // min(max, min(max, t + a) + b) = min(max, t + a + b) for a, b ≥ 0, so the time's share can
+    // wait for the next withdrawal (or read of `tokens`), which refills from the last one.
     deposit() {
-      refill();
       tokens = Math.min(maxTokens, tokens + ratio);
     },
     withdraw() {
