@@ -1,6 +1,6 @@
 // The Context implementation: one per call, cloned per attempt and per redirect hop.
 // A clone is cheap: its headers and sensitive-header set are copied from its parent on first use.
-import { ClientHeaders, PassHeaders } from './pass-headers.js';
+import { ClientHeaders, copiesThroughIterator, PassHeaders } from './pass-headers.js';
 import type { RedirectMode } from './redirect.js';
 import { AbortScope } from './scope.js';
 import type {
@@ -49,9 +49,12 @@ class PassRequest implements HttpRequest {
   get headers(): Headers {
     if (this.#headers === undefined) {
       const source = this.peekHeaders();
-      // The client's own never change: a pass's writes are kept over them instead of a copy.
+      // The client's own never change: a pass's writes are kept over them instead of a copy,
+      // where the runtime copies a Headers through its iterator (see copiesThroughIterator).
       this.#headers =
-        source instanceof ClientHeaders ? new PassHeaders(source) : new Headers(source);
+        source instanceof ClientHeaders && copiesThroughIterator
+          ? new PassHeaders(source)
+          : new Headers(source);
     }
     return this.#headers;
   }

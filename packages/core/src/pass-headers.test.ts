@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { mockTransport } from './testing/index.js';
 import { createClient } from './client.js';
 import { peekHeaders } from './context.js';
-import { ClientHeaders, headerList, PassHeaders } from './pass-headers.js';
+import { ClientHeaders, copiesThroughIterator, headerList, PassHeaders } from './pass-headers.js';
 
 const client = (init: Record<string, string>) => new ClientHeaders(new Headers(init));
 
@@ -143,6 +143,17 @@ describe('PassHeaders', () => {
       ['__proto__', 'p'],
       ['x-a', '1'],
     ]);
+  });
+
+  it('is used only where new Headers() copies through the iterator (Node does; Bun reads storage)', () => {
+    // tests/runtimes checks the other side: written headers reach the server on Bun.
+    expect(copiesThroughIterator).toBe(true);
+    const pass = new PassHeaders(client({ accept: 'a/b' }));
+    pass.set('authorization', 'Bearer t');
+    expect(Object.fromEntries(new Headers(pass))).toEqual({
+      accept: 'a/b',
+      authorization: 'Bearer t',
+    });
   });
 
   it('is what a middleware writes over a client with headers, and the wire gets its list', async () => {
