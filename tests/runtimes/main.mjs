@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { fetchTransport } from '@extapi/backend-fetch';
 import { undiciTransport } from '@extapi/backend-undici';
-import { createClient } from '@extapi/core';
+import { createClient, createResponse, defineTransport, recordHeaders } from '@extapi/core';
 import { startTestServer, transportConformanceCases } from '@extapi/core/testing';
 import { EXPECTED_FAILURES, UNSUPPORTED_TRANSPORTS } from './expected-failures.mjs';
 import { runGroups, runtimeKind, runtimeName } from './harness.mjs';
@@ -28,6 +28,8 @@ for (const [name, make] of Object.entries(TRANSPORTS)) {
   groups.push(...conformanceGroups(name, make, expected[`${name} conformance`] ?? {}));
   groups.push(middlewareGroup(name, () => make(), expected[`${name} middleware`] ?? {}));
 }
+
+groups.push(headersGroup());
 
 // A rejection nobody handled is a failure of the run, not a crash that hides the summary.
 let unhandled = 0;
@@ -87,6 +89,54 @@ function unsupportedGroup(name, make, reason) {
           } finally {
             await client.close();
           }
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * core's own Headers (response headers over a record, a pass's writes over its client's) copied
+ * with `new Headers()`, as user code does: Bun copies a Headers from its own storage, not its
+ * iterator, so what they hold elsewhere must still come along.
+ */
+function headersGroup() {
+  const echo = defineTransport(
+    async (ctx) =>
+      createResponse({
+        status: 200,
+        headers: new Headers(ctx.request.headers),
+        url: ctx.request.url.href,
+        method: ctx.request.method,
+        body: null,
+      }),
+    { name: 'echo' },
+  );
+  return {
+    title: "core's headers",
+    cases: [
+      {
+        title: 'recordHeaders() copied with new Headers() keeps its entries',
+        run: () => {
+          assert.equal(new Headers(recordHeaders({ 'x-a': '1' })).get('x-a'), '1');
+        },
+      },
+      {
+        title: "a middleware's header write survives new Headers(ctx.request.headers)",
+        run: async () => {
+          const client = createClient(
+            [
+              (ctx, next) => {
+                ctx.request.headers.set('x-written', 'yes');
+                return next(ctx);
+              },
+              echo,
+            ],
+            { headers: { 'x-client': 'c' } },
+          );
+          const res = await client.get('http://api.test/');
+          assert.equal(res.headers.get('x-written'), 'yes');
+          assert.equal(res.headers.get('x-client'), 'c');
         },
       },
     ],

@@ -1,6 +1,7 @@
 // The Context implementation: one per call, cloned per attempt and per redirect hop.
 // A clone is cheap: its headers and sensitive-header set are copied from its parent on first use.
-import { ClientHeaders, copiesThroughIterator, PassHeaders } from './pass-headers.js';
+import { copiesThroughIterator } from './lazy-headers.js';
+import { ClientHeaders, PassHeaders } from './pass-headers.js';
 import type { RedirectMode } from './redirect.js';
 import { AbortScope } from './scope.js';
 import type {

@@ -23,6 +23,25 @@ export function normalise(value: string): string {
     : value;
 }
 
+/**
+ * Whether this runtime copies a `Headers` given to `new Headers()` (and to `fetch`) through its
+ * iterator, as WebIDL says, so that a subclass holding entries outside its own storage is copied
+ * whole. Bun reads the storage directly: there core's lazy headers are not used (a copy would miss
+ * what they hold outside it).
+ */
+export const copiesThroughIterator: boolean = (() => {
+  class Probe extends Headers {
+    override [Symbol.iterator](): ReturnType<Headers['entries']> {
+      return new Headers([['x-probe', '1']]).entries();
+    }
+  }
+  try {
+    return new Headers(new Probe()).has('x-probe');
+  } catch {
+    return false;
+  }
+})();
+
 /** The method that copies a {@link LazyHeaders}' entries into the Headers itself. */
 export const kFill: unique symbol = Symbol('extapi.fillHeaders');
 

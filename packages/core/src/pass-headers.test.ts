@@ -2,7 +2,8 @@ import { inspect } from 'node:util';
 import { mockTransport } from './testing/index.js';
 import { createClient } from './client.js';
 import { peekHeaders } from './context.js';
-import { ClientHeaders, copiesThroughIterator, headerList, PassHeaders } from './pass-headers.js';
+import { copiesThroughIterator } from './lazy-headers.js';
+import { ClientHeaders, headerList, PassHeaders } from './pass-headers.js';
 
 const client = (init: Record<string, string>) => new ClientHeaders(new Headers(init));
 

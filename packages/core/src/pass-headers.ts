@@ -64,24 +64,6 @@ function readOnly(): TypeError {
 }
 
 /**
- * Whether this runtime copies a `Headers` given to `new Headers()` (and to `fetch`) through its
- * iterator, as WebIDL says, so that a subclass holding entries outside its own storage is copied
- * whole. Bun reads the storage directly: there a pass copies its client's headers instead.
- */
-export const copiesThroughIterator: boolean = (() => {
-  class Probe extends Headers {
-    override [Symbol.iterator](): ReturnType<Headers['entries']> {
-      return new Headers([['x-probe', '1']]).entries();
-    }
-  }
-  try {
-    return new Headers(new Probe()).has('x-probe');
-  } catch {
-    return false;
-  }
-})();
-
-/**
  * The headers a pass writes, over its client's: what it sets or deletes is kept as a list (most
  * passes set a header or two: an `Authorization`, a trace id) and read through to the client's for
  * the rest, so no copy is made and the wire gets a list without building a Headers. Anything else

@@ -1,7 +1,13 @@
 // Response headers from a record of lowercase names (undici's `headers`), as a real WHATWG Headers
 // that answers get() and has() from the record and copies it into itself only when asked for more.
 
-import { isHeaderName, kFill, LazyHeaders, normalise } from './lazy-headers.js';
+import {
+  copiesThroughIterator,
+  isHeaderName,
+  kFill,
+  LazyHeaders,
+  normalise,
+} from './lazy-headers.js';
 
 /** Header values by lowercase name, as undici gives them: repeated headers as arrays. */
 export type HeaderRecord = Record<string, string | string[] | undefined>;
@@ -107,5 +113,7 @@ function isSource(record: HeaderRecord | HeaderSource): record is HeaderSource {
  * headers.get('Content-Type'); // 'application/json', without building the Headers
  */
 export function recordHeaders(record: HeaderRecord | HeaderSource): Headers {
-  return new RecordHeaders(record);
+  const headers = new RecordHeaders(record);
+  // Bun copies a Headers from its own storage, which would miss the record: a filled plain one.
+  return copiesThroughIterator ? headers : new Headers([...headers]);
 }
