@@ -2,7 +2,8 @@
 // (response headers over undici's raw head, a pass's writes over its client's headers), and the
 // two checks they make without Headers' help.
 
-// RFC 9110 token: what the Headers methods accept as a name (anything else makes them throw).
+// RFC 9110 §5.6.2 token, ASCII only: what the Headers methods accept as a name (anything else
+// makes them throw), and what a method must be.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Fetch's "HTTP whitespace", which Headers strips from both ends of a value.
 const EDGE_SPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
@@ -11,9 +12,9 @@ function isSpace(code: number | undefined): boolean {
   return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
 }
 
-/** Whether `name` is a header name Headers accepts as it is (an RFC 9110 token). */
-export function isHeaderName(name: unknown): name is string {
-  return typeof name === 'string' && TOKEN.test(name);
+/** Whether `value` is an RFC 9110 token: a header name Headers accepts as it is, or a method. */
+export function isToken(value: unknown): value is string {
+  return typeof value === 'string' && TOKEN.test(value);
 }
 
 /** A header value as Headers stores it: HTTP whitespace trimmed from both ends. */

@@ -2,7 +2,7 @@
 // and a pass's, which keep what it sets or deletes as a short list over the client's until
 // something needs a whole Headers. Either is a real `Headers` to whoever holds it.
 
-import { isHeaderName, kFill, LazyHeaders, normalise } from './lazy-headers.js';
+import { isToken, kFill, LazyHeaders, normalise } from './lazy-headers.js';
 
 // What Headers refuses in a value (once trimmed): NUL, CR, LF, and anything past Latin-1.
 const BAD_VALUE = /[\0\r\n]|[^\0-\u00ff]/;
@@ -39,7 +39,7 @@ export class ClientHeaders extends Headers {
   /** Where a valid name is in the list (-1: absent); `undefined` for what Headers must answer. */
   #find(name: unknown): number | undefined {
     // A repeated Set-Cookie is listed once per value, which get() joins: Headers answers it.
-    if (!isHeaderName(name)) return undefined;
+    if (!isToken(name)) return undefined;
     const key = name.toLowerCase();
     return key === 'set-cookie' ? undefined : indexOf(this.list(), key);
   }
@@ -98,7 +98,7 @@ export class PassHeaders extends LazyHeaders {
   /** A name this pass may answer or record without Headers' help: `undefined` once filled. */
   #key(name: unknown): string | undefined {
     if (this.#base === undefined) return undefined;
-    if (isHeaderName(name)) return name.toLowerCase();
+    if (isToken(name)) return name.toLowerCase();
     this[kFill]();
     return undefined;
   }

@@ -8,6 +8,7 @@ import {
   setHeaders,
 } from './client-options.js';
 import { CallContext, CallRecord, callRequest, peekHeaders } from './context.js';
+import { isToken } from './lazy-headers.js';
 import { isStreamBody } from './request-body.js';
 import { ConfigError, TimeoutError } from './errors.js';
 import { option, unknownOption } from './options.js';
@@ -55,9 +56,6 @@ export interface RequestOptions {
   /** Called as the response body is read, at most every 50 ms and once at the end. */
   onDownloadProgress?: (progress: Progress) => void;
 }
-
-// RFC 9110 §5.6.2 token (ASCII only, so `ſet` is refused rather than upper-cased to `SET`).
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 // Every request option, once: the list of known keys cannot drift from RequestOptions.
 const REQUEST_KEYS = {
@@ -169,7 +167,8 @@ export function buildContext(
   const rawMethod = o.method ?? 'GET';
   let method = rawMethod as string;
   if (!STANDARD_METHODS.has(method)) {
-    if (typeof rawMethod !== 'string' || !TOKEN.test(rawMethod)) {
+    // ASCII only, so `ſet` is refused rather than upper-cased to `SET`.
+    if (!isToken(rawMethod)) {
       throw new ConfigError('method', rawMethod, 'expected an HTTP method token');
     }
     method = rawMethod.toUpperCase();
