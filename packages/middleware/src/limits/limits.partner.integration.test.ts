@@ -9,7 +9,7 @@ import {
   startTestServer,
   type TestServer,
 } from '@extapi/core/testing';
-import { busiestWindow } from '../../test/limits/windows.js';
+import { busiestWindow, busiestWindowCertain } from '../../test/limits/windows.js';
 
 const WORKER = join(__dirname, '../../test/limits/fleet-worker.mjs');
 const report = (line: string) => {
@@ -33,6 +33,8 @@ interface FleetConfig {
 
 interface Done {
   grants: { at: number; url: string }[];
+  /** Each start Redis granted: when the worker asked and when Redis's answer reached it (epoch ms). */
+  takes: { sent: number; answered: number }[];
   failures: string[];
   /** The longest event-loop delay of the worker during the run, in ms. */
   maxLagMs: number;
@@ -140,11 +142,21 @@ function expectPartnerView(
         .map((a, i) => `${a.url} ${(a.at - first).toFixed(0)} +${delays[i]!.toFixed(1)}`)
         .join('\n'),
     );
-  // The limiter's own bound: no window of windowMs + jitterMs holds more than `limit` grants (a
-  // stamp follows its grant by a few microtasks, or by the event-loop delay).
-  expect(busiestWindow([...grants.values()], windowMs + jitterMs - 2 - lag)).toBeLessThanOrEqual(
-    limit,
-  );
+  // The limiter's own bound: no window of windowMs + jitterMs holds more than `limit` grants.
+  const takes = results.flatMap((r) => r.takes);
+  if (takes.length > 0) {
+    // Redis grants on its own clock, at an instant between the ask and the answer: a loaded machine
+    // may hold the answer back for many ms (which once packed 11 stamps into a shrunken window), so
+    // a breach counts only where limit + 1 grants fit in one window wherever they fell in their spans.
+    expect(takes).toHaveLength(counted.length);
+    const spans = takes.map((t) => ({ from: t.sent, to: t.answered }));
+    expect(busiestWindowCertain(spans, windowMs + jitterMs)).toBeLessThanOrEqual(limit);
+  } else {
+    // In process a stamp follows its grant by a few microtasks, or by the event-loop delay.
+    expect(busiestWindow([...grants.values()], windowMs + jitterMs - 2 - lag)).toBeLessThanOrEqual(
+      limit,
+    );
+  }
   expect(busiestWindow(arrivals, windowMs - excess)).toBeLessThanOrEqual(limit);
   expect(inSpan).toBeGreaterThanOrEqual(Math.ceil(0.95 * limit * windows));
 }

@@ -1,6 +1,7 @@
 // One process of a fleet for the partner-view tests (forked with an IPC channel): builds its stack
 // from the built packages, waits for 'go', sends its calls at the test server and reports back the
-// instant each call was let through (epoch ms) and how each ended.
+// instant each call was let through (epoch ms), when each start Redis granted was asked and answered,
+// and how each call ended.
 // Config (the first message): { redis?: url, cluster?: 'host:port,…', id, stack: ['concurrency' |
 // 'rate', …] outside-in, limit, windowMs, deliveryJitterMs?, max?, calls, url, name }.
 import { createClient } from '@extapi/core';
@@ -25,6 +26,23 @@ if (config.cluster) {
     redisOptions: { maxRetriesPerRequest: 0, connectTimeout: 1000 },
   });
   cluster.on('error', () => {});
+}
+// Every start Redis grants, bracketed on this process's clock: sent before Redis read its TIME,
+// answered after. The limiter's bound is checked on these, not on the stamps below, which trail a
+// grant by however long a loaded machine keeps Redis's answer from this process.
+const takes = [];
+const scripted = cluster ?? (config.redis ? Redis.prototype : undefined);
+if (scripted) {
+  for (const command of ['evalsha', 'eval']) {
+    const run = scripted[command];
+    scripted[command] = async function (...args) {
+      const sent = epoch();
+      const result = await run.apply(this, args);
+      if (String(args[2]).startsWith('extapi:rate:') && args[4] === 'take' && result === 0)
+        takes.push({ sent, answered: epoch() });
+      return result;
+    };
+  }
 }
 const redis = cluster ?? config.redis;
 const shared = redis === undefined ? {} : { redis, id: config.id };
@@ -83,6 +101,6 @@ const failures = results
 for (const limiter of limiters) await limiter.close();
 await client.close();
 cluster?.disconnect();
-process.send({ type: 'done', grants, failures, maxLagMs: lag.max / 1e6, maxRttMs }, () =>
+process.send({ type: 'done', grants, takes, failures, maxLagMs: lag.max / 1e6, maxRttMs }, () =>
   process.disconnect(),
 );

@@ -1,4 +1,5 @@
-// Test helper: how many of `times` fall inside the busiest half-open window [t, t + windowMs).
+// Test helpers: how many events fall inside the busiest half-open window [t, t + windowMs), from
+// exact times or from times known only to lie in a span.
 
 /** The largest number of `times` inside any half-open window [t, t + windowMs). */
 export function busiestWindow(times: number[], windowMs: number): number {
@@ -8,6 +9,22 @@ export function busiestWindow(times: number[], windowMs: number): number {
   for (let last = 0; last < sorted.length; last++) {
     while (sorted[last]! - sorted[first]! >= windowMs) first++;
     best = Math.max(best, last - first + 1);
+  }
+  return best;
+}
+
+/**
+ * The largest number of events that certainly share a half-open window of `windowMs`, when each is
+ * known only to lie in its span [`from`, `to`]: events whose spans all fit in less than `windowMs`.
+ */
+export function busiestWindowCertain(
+  spans: { from: number; to: number }[],
+  windowMs: number,
+): number {
+  let best = 0;
+  for (const first of spans) {
+    const inside = spans.filter((s) => s.from >= first.from && s.to < first.from + windowMs);
+    best = Math.max(best, inside.length);
   }
   return best;
 }
