@@ -12,6 +12,7 @@ import {
   type OutgoingBody,
   outgoingBody,
   peekHeaders,
+  requestUrl,
   TimeoutError,
   type Transport,
 } from '@extapi/core';
@@ -154,7 +155,7 @@ export function fetchTransport(options?: FetchTransportOptions): FetchTransport 
    * function for both, so that a call costs no more frames and microtask turns than fetch's own.
    */
   async function fetchRequest(ctx: Context): Promise<HttpResponse> {
-    const { method, url, body } = ctx.request;
+    const { method, body } = ctx.request;
     // fetch reports a request body's own error as a bare `fetch failed`: the body keeps it here.
     const failure: BodyFailure = {};
     let head = ctx.scope;
@@ -167,7 +168,10 @@ export function fetchTransport(options?: FetchTransportOptions): FetchTransport 
           ? { headers: peekHeaders(ctx.request), body }
           : await outgoingBody(ctx, nativeForm);
       head = headDeadline(ctx);
-      res = await fetch(url.href, requestInit(init, method, out, head.signal, failure));
+      res = await fetch(
+        requestUrl(ctx.request).href,
+        requestInit(init, method, out, head.signal, failure),
+      );
     } catch (error) {
       throw mapFetchError(failure.error ?? error, ctx);
     } finally {

@@ -1,7 +1,7 @@
 // The connections of undiciTransport(): the Agent, ProxyAgent or EnvHttpProxyAgent it owns, and one
 // request's options with the head deadline undici cannot keep itself. transport.ts sends each request through them.
 import type { TLSSocket } from 'node:tls';
-import { type AbortScope, type Context, originOf, TimeoutError } from '@extapi/core';
+import { type AbortScope, type Context, requestUrl, TimeoutError } from '@extapi/core';
 import { Agent, buildConnector, type Dispatcher, EnvHttpProxyAgent, ProxyAgent } from 'undici';
 import type { ResolvedUndiciOptions } from './options.js';
 
@@ -30,18 +30,12 @@ export class WireRequest {
   /** HTTP/2: the child scope that keeps the head deadline from the start. */
   h2Head: AbortScope | undefined = undefined;
 
-  constructor(ctx: Context, url: URL, headers: Dispatcher.RequestOptions['headers']) {
+  constructor(ctx: Context, headers: Dispatcher.RequestOptions['headers']) {
     this.ctx = ctx;
-    // Both read off the href the URL already holds: the origin as the last call's same string,
-    // the path as what follows it, up to a fragment (never sent). An href with userinfo (set by a
-    // middleware) does not start with its origin: its path is read the long way.
-    const origin = originOf(url);
-    const { href } = url;
+    // Core's text of the URL: most calls' never became a URL object.
+    const { origin, path } = requestUrl(ctx.request);
     this.origin = origin;
-    if (href.startsWith(origin)) {
-      const hash = href.indexOf('#', origin.length);
-      this.path = hash === -1 ? href.slice(origin.length) : href.slice(origin.length, hash);
-    } else this.path = url.pathname + url.search;
+    this.path = path;
     this.method = ctx.request.method as Dispatcher.HttpMethod;
     this.headers = headers;
   }

@@ -124,7 +124,6 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
 
   /** undici's options for one request, but its body; throws for a request it must refuse. */
   function requestOptions(ctx: Context): WireRequest {
-    const { method, url } = ctx.request;
     // Read, never written here: a clone's headers are not copied for it.
     const headers = peekHeaders(ctx.request);
     if (proxied && headers.has('proxy-authorization')) {
@@ -132,10 +131,10 @@ export function undiciTransport(options?: UndiciTransportOptions): UndiciTranspo
       throw new ExtapiError(
         'Proxy-Authorization cannot be set per request; give the proxy credentials in the proxy URL or proxyAuth',
         'ERR_INVALID_REQUEST',
-        { method, url, attempt: ctx.attempt },
+        { method: ctx.request.method, url: ctx.request.url, attempt: ctx.attempt },
       );
     }
-    const request = new WireRequest(ctx, url, wireHeaders(headers));
+    const request = new WireRequest(ctx, wireHeaders(headers));
     if (perRequestTimeouts) {
       request.headersTimeout = resolved.headersTimeoutMs;
       request.bodyTimeout = resolved.bodyTimeoutMs;

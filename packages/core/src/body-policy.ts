@@ -9,6 +9,7 @@ import {
   readBody,
   responseLimit,
 } from './body.js';
+import { requestUrl } from './context.js';
 import { ExtapiError, ResponseTooLargeError } from './errors.js';
 import { isExtapiError } from './error-guards.js';
 import { platformStreams } from './platform-streams.js';
@@ -116,8 +117,9 @@ export function bodyPolicy<Raw>(
       }
       return whole(ctx, wire);
     }
-    const { method, url } = ctx.request;
+    const { method } = ctx.request;
     const init = responseInit(ctx, wire, null);
+    const url = init.url;
     if (body === null || hasNoBody(method, status)) {
       if (body !== null) release(body);
       if (afterBody) await afterBody();
@@ -159,7 +161,7 @@ export function bodyPolicy<Raw>(
           expectedBytes: length,
           mapError: map,
           method,
-          url: url.href,
+          url,
         });
       }
       source = streams.decode(source, decode);
@@ -172,7 +174,7 @@ export function bodyPolicy<Raw>(
       // An undecoded web body's errors are mapped as it is adapted (streams.from); others' here.
       mapError: source === body && isWebStream(body) ? undefined : map,
       method,
-      url: url.href,
+      url,
     };
     if (ctx.readBody) {
       try {
@@ -205,7 +207,7 @@ function responseInit<Raw>(
     status: wire.status,
     statusText: wire.statusText,
     headers: wire.headers,
-    url: ctx.request.url.href,
+    url: requestUrl(ctx.request).href,
     method: ctx.request.method,
     raw: wire.raw,
     body,

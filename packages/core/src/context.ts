@@ -4,6 +4,7 @@ import { copiesThroughIterator } from './lazy-headers.js';
 import { ClientHeaders, PassHeaders } from './pass-headers.js';
 import type { RedirectMode } from './redirect.js';
 import { AbortScope } from './scope.js';
+import { type UrlText, urlText } from './url.js';
 import type {
   CallInfo,
   Context,
@@ -30,21 +31,49 @@ export class CallRecord implements CallInfo {
  * The request of a call or of a clone: method, URL and body are its own; its headers are copied,
  * when first written, from its source (the client's headers for a call's first request, else the
  * nearest ancestor that has its own). Most passes never write them, and a chain of clones then
- * copies once; a call that sets no header of its own copies none.
+ * copies once; a call that sets no header of its own copies none. Its URL may come as text (see
+ * `plainUrl`): the `URL` object is made when someone asks for `url`, and most calls never do.
  */
 class PassRequest implements HttpRequest {
   #headers: Headers | undefined;
   readonly #source: HttpRequest | Headers;
+  #url: URL | undefined;
+  /** The URL's text: all of it until `url` is asked for, then what it was when last read. */
+  #text: UrlText | undefined;
 
+  /** With `url`, that URL object; else `text`, of which one is made when `url` is read. */
   constructor(
     source: HttpRequest | Headers,
     public method: string,
-    public url: URL,
+    url: URL | undefined,
+    text: UrlText | undefined,
     public body: RequestBody | undefined,
     headers: Headers | undefined,
   ) {
     this.#source = source;
     this.#headers = headers;
+    this.#url = url;
+    this.#text = text;
+  }
+
+  get url(): URL {
+    this.#url ??= new URL(this.#text!.href);
+    return this.#url;
+  }
+
+  set url(url: URL) {
+    this.#url = url;
+    this.#text = undefined;
+  }
+
+  /** The URL as text; read off the `URL` again once one was handed out (it may have changed). */
+  urlText(): UrlText {
+    const url = this.#url;
+    const text = this.#text;
+    if (url === undefined) return text!;
+    if (text !== undefined && url.href === text.href) return text;
+    this.#text = urlText(url);
+    return this.#text;
   }
 
   get headers(): Headers {
@@ -77,14 +106,16 @@ const NO_HEADERS = new ClientHeaders();
 
 /**
  * The first request of a call, without a body yet: the client's own `Headers` (or none) are read
- * in place and copied only when the call's options or a middleware write to `request.headers`.
+ * in place and copied only when the call's options or a middleware write to `request.headers`. Its
+ * URL is a `URL` or, for a URL the parser would give back as it is, only its text (see `plainUrl`).
  */
 export function callRequest(
   method: string,
-  url: URL,
+  url: URL | undefined,
+  text: UrlText | undefined,
   base: ClientHeaders | undefined,
 ): HttpRequest {
-  return new PassRequest(base ?? NO_HEADERS, method, url, undefined, undefined);
+  return new PassRequest(base ?? NO_HEADERS, method, url, text, undefined, undefined);
 }
 
 /**
@@ -104,6 +135,16 @@ export function sendsClientHeaders(request: HttpRequest, base: Headers | undefin
  */
 export function peekHeaders(request: HttpRequest): Headers {
   return request instanceof PassRequest ? request.peekHeaders() : request.headers;
+}
+
+/**
+ * The request's URL as text (href, origin, path), for a reader that does not change it (a
+ * transport, a check, a log line): no `URL` object is made for a call whose URL nobody asked for.
+ * @example
+ * const { origin, path } = requestUrl(ctx.request);
+ */
+export function requestUrl(request: HttpRequest): UrlText {
+  return request instanceof PassRequest ? request.urlText() : urlText(request.url);
 }
 
 export class CallContext implements Context {
@@ -187,7 +228,10 @@ export class CallContext implements Context {
     const copy = new PassRequest(
       from,
       request?.method ?? from.method,
-      request?.url ?? from.url,
+      // A URL given to the clone is its own; else it starts from the text of its parent's (a
+      // value: writing to one's URL object never changes the other's).
+      request?.url,
+      request?.url === undefined ? requestUrl(from) : undefined,
       request && 'body' in request ? request.body : from.body,
       given === undefined ? undefined : new Headers(given),
     );

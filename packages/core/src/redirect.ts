@@ -1,12 +1,18 @@
 // The last step before the transport: checks the outgoing request and follows redirects, one
 // policy for every transport. Credentials never leave the origin the call was made for.
 import { bodyLength, checkedLength, isReplayableBody, webChunks } from './body.js';
-import { callRecord, peekHeaders, sendsClientHeaders, sensitiveHeaderNames } from './context.js';
+import {
+  callRecord,
+  peekHeaders,
+  requestUrl,
+  sendsClientHeaders,
+  sensitiveHeaderNames,
+} from './context.js';
 import { ConfigError, ExtapiError, TooManyRedirectsError } from './errors.js';
 import { DEFAULT_SENSITIVE_HEADERS } from './redact.js';
 import { isStreamBody } from './request-body.js';
 import type { Context, Handler, HttpRequest, HttpResponse, Transport } from './types.js';
-import { isHttpUrl, originOf } from './url.js';
+import { isHttpHref, isHttpUrl } from './url.js';
 
 /** `follow` redirects, hand them back to the caller (`manual`), or fail on one (`error`). */
 export type RedirectMode = 'follow' | 'manual' | 'error';
@@ -81,9 +87,9 @@ function stripCredentials(ctx: Context, policy: RedirectPolicy): void {
  * sends them as they are has no header to check.
  */
 function checkRequest(request: HttpRequest, policy: RedirectPolicy, framedBase: boolean): void {
-  const { url } = request;
-  if (!isHttpUrl(url)) {
-    throw new ConfigError('url', url.href, 'only http: and https: URLs are allowed');
+  const { href } = requestUrl(request);
+  if (!isHttpHref(href)) {
+    throw new ConfigError('url', href, 'only http: and https: URLs are allowed');
   }
   if (!framedBase && sendsClientHeaders(request, policy.headers)) return;
   const headers = peekHeaders(request);
@@ -101,8 +107,8 @@ function checkRequest(request: HttpRequest, policy: RedirectPolicy, framedBase: 
   }
   const host = headers.get('host');
   // A Host set for the first URL is dropped on a hop to another host (as got does), see below.
-  if (host !== null && host.toLowerCase() !== url.host) {
-    throw new ConfigError('headers.host', host, `conflicts with the URL host ${url.host}`);
+  if (host !== null && host.toLowerCase() !== request.url.host) {
+    throw new ConfigError('headers.host', host, `conflicts with the URL host ${request.url.host}`);
   }
 }
 
@@ -120,7 +126,7 @@ export function createRedirectStep(transport: Transport, policy: RedirectPolicy)
     let sent: Promise<HttpResponse>;
     try {
       callRecord(ctx).lastAttempt = ctx.attempt;
-      if (originOf(ctx.request.url) !== ctx.call.origin) stripCredentials(ctx, policy);
+      if (requestUrl(ctx.request).origin !== ctx.call.origin) stripCredentials(ctx, policy);
       checkRequest(ctx.request, policy, framedBase);
       sent = Promise.resolve(transport(withCheckedLength(ctx)));
     } catch (error) {

@@ -15,7 +15,14 @@ import { option, unknownOption } from './options.js';
 import type { RedirectMode } from './redirect.js';
 import { AbortScope } from './scope.js';
 import type { Context, Progress, RequestBody, RequestMeta } from './types.js';
-import { appendQuery, originOf, parseHttpUrl, type Query, resolveUrl } from './url.js';
+import {
+  appendQuery,
+  originOf,
+  parseHttpUrl,
+  type Query,
+  resolvePlainUrl,
+  resolveUrl,
+} from './url.js';
 
 // The global HeadersInit exists only with the DOM lib; users on @types/node alone have Headers but
 // not HeadersInit, so the published declarations must not name it.
@@ -173,18 +180,25 @@ export function buildContext(
     }
     method = rawMethod.toUpperCase();
   }
+  // Most calls' URLs are plain text the parser would give back as it is: no URL is made for those.
+  const text =
+    origin === undefined && o.query === undefined
+      ? resolvePlainUrl(input, resolved.base)
+      : undefined;
   const url =
-    origin === undefined
-      ? resolveUrl(input, resolved.base, resolved.allowAbsoluteUrls)
-      : parseHttpUrl('url', input);
-  if (o.query !== undefined) appendQuery(url, o.query as Query);
+    text !== undefined
+      ? undefined
+      : origin === undefined
+        ? resolveUrl(input, resolved.base, resolved.allowAbsoluteUrls)
+        : parseHttpUrl('url', input);
+  if (url !== undefined && o.query !== undefined) appendQuery(url, o.query as Query);
 
   // The client's headers are read in place: the request copies them only when one is written.
-  const request = callRequest(method, url, resolved.headers);
+  const request = callRequest(method, url, text, resolved.headers);
   if (o.headers !== undefined) {
     setHeaders(request.headers, 'headers', o.headers, resolved.sensitiveHeaders);
   }
-  if (url.username !== '' || url.password !== '') {
+  if (url !== undefined && (url.username !== '' || url.password !== '')) {
     // Userinfo is a credential: it goes out as Basic auth (as curl does) unless the call sets
     // Authorization, and never stays in the URL, where fetch refuses it and errors, logs and
     // spans would show it.
@@ -253,7 +267,7 @@ export function buildContext(
     checkProgress(o.onDownloadProgress, 'onDownloadProgress'),
     checkProgress(o.onUploadProgress, 'onUploadProgress'),
     new CallRecord(
-      origin ?? originOf(url),
+      origin ?? text?.origin ?? originOf(url!),
       checkRedirect(o.redirect, 'redirect') ?? resolved.redirect,
       checkMaxRedirects(o.maxRedirects, 'maxRedirects') ?? resolved.maxRedirects,
     ),

@@ -109,8 +109,8 @@ export interface Context {
   /** Called as the request body is sent; only the transports call it. */
   onUploadProgress?: (progress: Progress) => void;
   /**
-   * A copy for a new attempt or hop: its own `request` (with its own `Headers`) and its own
-   * `sensitiveHeaders`, the same `scope`, `call`, `meta` and `state`. `patch` overrides fields of
+   * A copy for a new attempt or hop: its own `request` (with its own `Headers` and its own `URL`,
+   * made from the parent's as it is now) and its own `sensitiveHeaders`, the same `scope`, `call`, `meta` and `state`. `patch` overrides fields of
    * the copy (`scope` or `signal` for a shorter-lived pass). Cheap: the headers and the
    * sensitive-header set are copied from the parent when the copy first touches them.
    */

@@ -16,7 +16,7 @@ export type {
 // The types that follow the build: Node's with the `node` condition, the web's elsewhere.
 export type { BodyBytes, BodyStream, NodeStream } from '@extapi/core/platform-types';
 export { compose } from './compose.js';
-export { markSensitiveHeader, peekHeaders } from './context.js';
+export { markSensitiveHeader, peekHeaders, requestUrl } from './context.js';
 export { createContext, type ContextInit } from './context-init.js';
 export { createClient, type Client } from './client.js';
 export { DEFAULT_CLIENT_OPTIONS, type ClientOptions } from './client-options.js';
@@ -33,7 +33,7 @@ export {
 } from './paginate-options.js';
 export { findLink, type LinkValue, parseLinkHeader } from './link-header.js';
 export { isDiscardedRedirect, type RedirectMode } from './redirect.js';
-export { originOf } from './url.js';
+export { originOf, type UrlText } from './url.js';
 export { createResponse, peekResponseHeaders, type ResponseInit } from './response.js';
 export type { StandardSchemaV1 } from './standard-schema.js';
 export { describeIssues, isStandardSchema, issuePath } from './schema-issues.js';

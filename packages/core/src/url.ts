@@ -58,7 +58,11 @@ export function parseHttpUrl(option: string, value: unknown, base?: string): URL
  * on every read; `href` is the string the URL already holds, its scheme in lower case).
  */
 export function isHttpUrl(url: URL): boolean {
-  const { href } = url;
+  return isHttpHref(url.href);
+}
+
+/** Whether a serialised URL (an `href`) is http: or https:. */
+export function isHttpHref(href: string): boolean {
   return href.startsWith('http:') || href.startsWith('https:');
 }
 
@@ -81,6 +85,79 @@ export function originOf(url: URL): string {
   if (url.username !== '' || url.password !== '' || !isHttpUrl(url)) return url.origin;
   lastOrigin = url.origin;
   return lastOrigin;
+}
+
+/** A request's URL as text: what a transport sends and what a check compares, without a `URL` object. */
+export interface UrlText {
+  /** The serialised URL, as `url.href` gives it. */
+  readonly href: string;
+  /** Its origin, as {@link originOf} gives it. */
+  readonly origin: string;
+  /** Path and query, as sent on the request line (`/v1/items?page=2`); never a fragment. */
+  readonly path: string;
+}
+
+/**
+ * The text of a parsed URL. The path is what follows the origin in the href, up to a fragment; an
+ * href with userinfo (set by a middleware) does not start with its origin and is read the long way.
+ */
+export function urlText(url: URL): UrlText {
+  const origin = originOf(url);
+  const { href } = url;
+  if (!href.startsWith(origin)) return { href, origin, path: url.pathname + url.search };
+  const hash = href.indexOf('#', origin.length);
+  return {
+    href,
+    origin,
+    path: hash === -1 ? href.slice(origin.length) : href.slice(origin.length, hash),
+  };
+}
+
+// The origin of an http(s) URL the WHATWG parser gives back as it is: lower-case scheme and host,
+// no userinfo, a port without leading zeros. Groups: 1 the scheme, 2 the host, 3 its last label,
+// 4 the port.
+const PLAIN_ORIGIN = /^(https?):\/\/((?:[a-z0-9-]+\.)*([a-z0-9-]+))(?::([1-9]\d{0,4}))?(?=\/)/;
+// A last label the parser reads as a number, and the one form of an IPv4 address it keeps as is.
+const NUMBER_LABEL = /^(?:\d+|0x[0-9a-f]*)$/;
+const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.|$)){4}$/;
+// A path and query of characters the parser never encodes or rewrites, without dot segments (also
+// percent-encoded), and without a fragment.
+const PLAIN_PATH = /^(?!.*(?:\/\.|%2e))\/[\w\-.~!$&'()*+,;=:@%/]*(?:\?[\w\-.~!$&()*+,;=:@%/?]*)?$/i;
+
+/** The origin that starts `input` when the parser keeps it as it is, else `undefined`. */
+function plainOrigin(input: string): string | undefined {
+  const match = PLAIN_ORIGIN.exec(input);
+  if (match === null || match[2]!.includes('xn--')) return undefined; // punycode: decoded, checked
+  const [origin, scheme, host, last, port] = match;
+  if (NUMBER_LABEL.test(last!) && !DOTTED_QUAD.test(host!)) return undefined;
+  if (port !== undefined && (Number(port) > 65535 || port === (scheme === 'http' ? '80' : '443')))
+    return undefined;
+  return origin;
+}
+
+// The last answer of plainUrl: a client that calls one URL over and over checks it once.
+let lastPlain: UrlText | undefined;
+
+/**
+ * The text of `input` when it is an absolute http(s) URL that parses to itself (most calls'
+ * URLs), found without making a `URL`; `undefined` for any other input, which takes the parser.
+ * An origin seen last (by {@link originOf} too) is not checked again: a URL's own origin is in
+ * the form the parser gives.
+ * @example
+ * plainUrl('https://api.example/v1/items?page=2'); // { origin: 'https://api.example', path: '/v1/items?page=2', … }
+ */
+export function plainUrl(input: string): UrlText | undefined {
+  if (input === lastPlain?.href) return lastPlain;
+  let origin: string | undefined = lastOrigin;
+  if (origin === '' || !input.startsWith(origin) || input.charCodeAt(origin.length) !== 0x2f) {
+    origin = plainOrigin(input);
+    if (origin === undefined) return undefined;
+  }
+  const path = input.slice(origin.length);
+  if (!PLAIN_PATH.test(path)) return undefined;
+  lastOrigin = origin;
+  lastPlain = { href: input, origin, path };
+  return lastPlain;
 }
 
 /** A parsed `baseUrl`: the prefix that relative paths join, and the query every call carries. */
@@ -149,6 +226,24 @@ export function resolveUrl(
     url.search = url.search === '' ? base.search : `${base.search}&${url.search.slice(1)}`;
   }
   return url;
+}
+
+/**
+ * {@link resolveUrl}'s answer as text, for a string it would take to a URL that parses to itself
+ * (see {@link plainUrl}): an absolute URL without a base, or a path that starts with one `/`
+ * joined onto a base without a query. `undefined` for anything else, which takes resolveUrl. A
+ * plain URL has no dot segment, so a joined path cannot leave the base's.
+ */
+export function resolvePlainUrl(
+  input: string | URL,
+  base: BaseUrl | undefined,
+): UrlText | undefined {
+  if (typeof input !== 'string') return undefined;
+  if (base === undefined) return plainUrl(input);
+  const second = input.charCodeAt(1);
+  if (base.search !== '' || input.charCodeAt(0) !== 0x2f || second === 0x2f || second === 0x5c)
+    return undefined;
+  return plainUrl(base.prefix + input);
 }
 
 /** Appends the `query` option to `url`: arrays repeat the key, `undefined` is dropped, `null` is empty. */

@@ -1,7 +1,7 @@
 // A scripted transport for unit tests of middleware: answers from a script and records what it saw.
 // It is the seam middleware authors test against without a server.
 import type { Readable } from 'node:stream';
-import { peekHeaders } from '../context.js';
+import { peekHeaders, requestUrl } from '../context.js';
 import { headerList } from '../pass-headers.js';
 import { createResponse } from '../response.js';
 import { sleep } from '../signal.js';
@@ -87,10 +87,12 @@ export function mockTransport(
 
   async function answer(ctx: Context): Promise<HttpResponse> {
     const call = calls++;
-    const { method, url, body } = ctx.request;
+    const { method, body } = ctx.request;
+    // Read as the transports read it: a URL the client kept as text is not parsed for it.
+    const { href } = requestUrl(ctx.request);
     requests.push({
       method,
-      url: url.href,
+      url: href,
       // Read as the undici transport reads them (headerList): no copy of headers nobody wrote, no
       // Headers built for a pass that only set some.
       headers: recordOf(headerList(peekHeaders(ctx.request))),
@@ -124,7 +126,7 @@ export function mockTransport(
       status: step.status ?? 200,
       statusText: step.statusText ?? '',
       headers: responseHeaders,
-      url: url.href,
+      url: href,
       method,
       body: responseBody,
       raw: step,

@@ -11,8 +11,10 @@ import {
   type Next,
   redactHeaders,
   redactUrl,
+  requestUrl,
 } from '@extapi/core';
 import { joinedNames } from '../shared/joined-names.js';
+import { redactedRequestUrl } from '../shared/request-url.js';
 import { type Level, type LoggingOptions, resolveLoggingOptions } from './options.js';
 import { headerSet, previewBody, requestBodyBytes, summarise } from './redact.js';
 
@@ -175,7 +177,7 @@ export function logging(options: LoggingOptions = {}): Middleware {
       status,
       durationMs,
     };
-    if (response.url && response.url !== ctx.request.url.href)
+    if (response.url && response.url !== requestUrl(ctx.request).href)
       received.finalUrl = redactUrl(response.url, redactQuery);
     if (!hidden) return emitResponse(response, received);
     received.headers = redactHeaders(response.headers, hidden);
@@ -203,7 +205,7 @@ export function logging(options: LoggingOptions = {}): Middleware {
   // Not async: a pass is its request line, next(), and one `.then` for the response line.
   const middleware = function logging(ctx: Context, next: Next): Promise<HttpResponse> {
     const { method } = ctx.request;
-    const url = redactUrl(ctx.request.url, redactQuery);
+    const url = redactedRequestUrl(ctx.request, redactQuery);
     const attempt = ctx.attempt;
     const hidden = verbose ? headerSet(resolved.redactHeaders, ctx.sensitiveHeaders) : undefined;
     const fields = verbose ? headerSet(bodyFields, ctx.sensitiveHeaders) : undefined;

@@ -259,8 +259,8 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Middl
   );
 
   function recordResponse(ctx: Context, status: number, seconds: number): void {
-    const { method, url } = ctx.request;
-    responses.observe(responseTotals(url, method, pathOf(ctx), status), seconds);
+    const { request } = ctx;
+    responses.observe(responseTotals(request, request.method, pathOf(ctx), status), seconds);
   }
 
   function recordError(ctx: Context, error: unknown, seconds: number): void {

@@ -1,6 +1,6 @@
 // Finds the totals a response adds to without building its label key string on every call.
 // Used by prometheus/index.ts for responses (errors are rare and take the keyed path).
-import { originOf } from '@extapi/core';
+import { type HttpRequest, originOf, requestUrl } from '@extapi/core';
 import { effectivePort } from './labels.js';
 import type { SeriesStore, Totals } from './series.js';
 
@@ -41,28 +41,29 @@ export function originLabels(url: URL): OriginLabels {
 export function createResponseIndex(
   store: SeriesStore,
   keyed: (origin: OriginLabels, method: string, path: string, status: number) => Totals,
-): (url: URL, method: string, path: string, status: number) => Totals {
+): (request: HttpRequest, method: string, path: string, status: number) => Totals {
   let origins = new Map<string, CachedOrigin>();
   let generation = store.generation;
 
-  function cachedOrigin(url: URL): CachedOrigin | undefined {
-    const key = originOf(url);
+  function cachedOrigin(request: HttpRequest): CachedOrigin | undefined {
+    // The request's text: a URL object is made only for an origin not seen before.
+    const key = requestUrl(request).origin;
     let origin = origins.get(key);
     if (origin === undefined) {
       if (origins.size >= MAX_ORIGINS) return undefined;
-      origin = { ...originLabels(url), routes: new Map() };
+      origin = { ...originLabels(request.url), routes: new Map() };
       origins.set(key, origin);
     }
     return origin;
   }
 
-  return function totalsOf(url, method, path, status) {
+  return function totalsOf(request, method, path, status) {
     if (generation !== store.generation) {
       origins = new Map();
       generation = store.generation;
     }
-    const origin = cachedOrigin(url);
-    if (origin === undefined) return keyed(originLabels(url), method, path, status);
+    const origin = cachedOrigin(request);
+    if (origin === undefined) return keyed(originLabels(request.url), method, path, status);
     let byPath = origin.routes.get(method);
     if (byPath === undefined) {
       byPath = new Map();
