@@ -17,6 +17,26 @@ export function isToken(value: unknown): value is string {
   return typeof value === 'string' && TOKEN.test(value);
 }
 
+// Header names checked before, by name: a program reads and writes a handful of names, each then
+// checked and lower-cased once. Bounded, so that names made up per call cannot grow it.
+const KEYS = new Map<string, string>();
+const MAX_KEYS = 512;
+
+/**
+ * The lower-case form of a header name Headers accepts as it is (an RFC 9110 token), else
+ * `undefined`: the key core's lazy headers look names up by.
+ */
+export function headerKey(name: unknown): string | undefined {
+  if (typeof name !== 'string') return undefined;
+  let key = KEYS.get(name);
+  if (key === undefined) {
+    if (!TOKEN.test(name)) return undefined;
+    key = name.toLowerCase();
+    if (KEYS.size < MAX_KEYS) KEYS.set(name, key);
+  }
+  return key;
+}
+
 /** A header value as Headers stores it: HTTP whitespace trimmed from both ends. */
 export function normalise(value: string): string {
   return isSpace(value.charCodeAt(0)) || isSpace(value.charCodeAt(value.length - 1))

@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { mockTransport } from './testing/index.js';
 import { createClient } from './client.js';
 import { peekHeaders } from './context.js';
-import { copiesThroughIterator } from './lazy-headers.js';
+import { copiesThroughIterator, headerKey } from './lazy-headers.js';
 import { ClientHeaders, headerList, PassHeaders } from './pass-headers.js';
 
 const client = (init: Record<string, string>) => new ClientHeaders(new Headers(init));
@@ -178,5 +178,17 @@ describe('PassHeaders', () => {
     expect(sent).toBeInstanceOf(PassHeaders);
     expect(headerList(sent!)).toEqual(['accept', 'a/b', 'authorization', 'Bearer t']);
     expect(Object.fromEntries(sent!)).toEqual({ accept: 'a/b', authorization: 'Bearer t' });
+  });
+});
+
+describe('headerKey', () => {
+  it('lower-cases a valid name and refuses others, the same on every ask and past its memo', () => {
+    const names = Array.from({ length: 700 }, (_, i) => `X-Made-Up-${i}`);
+    for (let round = 0; round < 2; round++) {
+      expect(names.map(headerKey)).toEqual(names.map((n) => n.toLowerCase()));
+      expect(['bad name', 'naïve', '', 'a:b', 5, undefined].map(headerKey)).toEqual(
+        Array(6).fill(undefined),
+      );
+    }
   });
 });

@@ -2,7 +2,7 @@
 // and a pass's, which keep what it sets or deletes as a short list over the client's until
 // something needs a whole Headers. Either is a real `Headers` to whoever holds it.
 
-import { isToken, kFill, LazyHeaders, normalise } from './lazy-headers.js';
+import { headerKey, kFill, LazyHeaders, normalise } from './lazy-headers.js';
 
 // What Headers refuses in a value (once trimmed): NUL, CR, LF, and anything past Latin-1.
 const BAD_VALUE = /[\0\r\n]|[^\0-\u00ff]/;
@@ -39,9 +39,8 @@ export class ClientHeaders extends Headers {
   /** Where a valid name is in the list (-1: absent); `undefined` for what Headers must answer. */
   #find(name: unknown): number | undefined {
     // A repeated Set-Cookie is listed once per value, which get() joins: Headers answers it.
-    if (!isToken(name)) return undefined;
-    const key = name.toLowerCase();
-    return key === 'set-cookie' ? undefined : indexOf(this.list(), key);
+    const key = headerKey(name);
+    return key === undefined || key === 'set-cookie' ? undefined : indexOf(this.list(), key);
   }
 
   override set(_name: string, _value: string): never {
@@ -98,17 +97,18 @@ export class PassHeaders extends LazyHeaders {
   /** A name this pass may answer or record without Headers' help: `undefined` once filled. */
   #key(name: unknown): string | undefined {
     if (this.#base === undefined) return undefined;
-    if (isToken(name)) return name.toLowerCase();
-    this[kFill]();
-    return undefined;
+    const key = headerKey(name);
+    if (key === undefined) this[kFill]();
+    return key;
   }
 
   #record(key: string, value: string | null): void {
     const own = this.#own;
     const at = indexOf(own, key);
     if (at !== -1) own[at + 1] = value;
-    // A literal, not push(): an empty array's first push reserves room for 16 more.
-    else this.#own = own.length === 0 ? [key, value] : own.concat(key, value);
+    // A literal first, not push(): an empty array's first push reserves room for 16 more.
+    else if (own.length === 0) this.#own = [key, value];
+    else own.push(key, value);
   }
 
   override get(name: string): string | null {

@@ -1,7 +1,7 @@
 // Response headers from a record of lowercase names (undici's `headers`), as a real WHATWG Headers
 // that answers get() and has() from the record and copies it into itself only when asked for more.
 
-import { copiesThroughIterator, isToken, kFill, LazyHeaders, normalise } from './lazy-headers.js';
+import { copiesThroughIterator, headerKey, kFill, LazyHeaders, normalise } from './lazy-headers.js';
 
 /** Header values by lowercase name, as undici gives them: repeated headers as arrays. */
 export type HeaderRecord = Record<string, string | string[] | undefined>;
@@ -49,8 +49,9 @@ class RecordHeaders extends LazyHeaders {
   /** The record's value for a valid name; `undefined` when the answer must come from Headers itself. */
   #lookup(name: string): string | string[] | null | undefined {
     const record = this.#record;
-    if (record === undefined || !isToken(name)) return undefined;
-    const lower = name.toLowerCase();
+    if (record === undefined) return undefined;
+    const lower = headerKey(name);
+    if (lower === undefined) return undefined;
     if (isSource(record)) return record.get(lower) ?? null;
     return Object.hasOwn(record, lower) ? (record[lower] ?? null) : null;
   }
@@ -88,8 +89,9 @@ function joined(value: string | readonly string[] | null): string | null {
  * `recordHeaders(source).get(name)` answers, for one name (an invalid one throws the same TypeError).
  */
 export function sourceHeader(source: HeaderSource, name: string): string | null {
-  if (!isToken(name)) return new Headers().get(name);
-  return joined(source.get(name.toLowerCase()) ?? null);
+  const key = headerKey(name);
+  if (key === undefined) return new Headers().get(name);
+  return joined(source.get(key) ?? null);
 }
 
 /** A HeaderSource, not a record: a record's `get` would be a header's value, never a function. */
