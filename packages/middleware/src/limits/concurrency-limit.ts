@@ -123,7 +123,7 @@ function releaseWhenSettled(response: HttpResponse, release: Release): void {
  * @example
  * const client = createClient([
  *   retry(),
- *   concurrencyLimit({ max: 8, key: (ctx) => ctx.request.url.origin }),
+ *   concurrencyLimit({ max: 8, key: (ctx) => ctx.call.origin }),
  *   undiciTransport(),
  * ]);
  */

@@ -11,7 +11,10 @@ import {
 import type { RedisClientLike } from '../redis/connection.js';
 import { redisOption } from '../redis/options.js';
 
-/** Picks the limiter a call belongs to, e.g. `(ctx) => ctx.request.url.origin` for one limit per host. */
+/**
+ * Picks the limiter a call belongs to, e.g. `(ctx) => ctx.call.origin` for one limit per host (the
+ * origin the call was made for: no URL is parsed for it).
+ */
 export type LimitKey = (ctx: Context) => string;
 
 /** What to do when Redis fails: reject the call (`'fail'`) or fall back to this process's own limit. */

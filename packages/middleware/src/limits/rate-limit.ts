@@ -142,7 +142,7 @@ export function resolveRateLimitOptions(options: RateLimitOptions): ResolvedRate
  * @example
  * const client = createClient([
  *   retry(),
- *   rateLimit({ limit: 10, windowMs: 1000, key: (ctx) => ctx.request.url.origin }),
+ *   rateLimit({ limit: 10, windowMs: 1000, key: (ctx) => ctx.call.origin }),
  *   undiciTransport(),
  * ]);
  */

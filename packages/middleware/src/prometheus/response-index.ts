@@ -33,9 +33,9 @@ export function originLabels(url: URL): OriginLabels {
 
 /**
  * A cache in front of `store` for the response totals of (origin, method, path, status). The
- * origin is core's `originOf()` (the last call's own string again when it is the same), where the
- * key needs `url.protocol` and `url.host` (each a new string) and one more string to join them
- * (~300 B a call). `keyed` finds or creates the totals of a label set the cache has not seen, in
+ * origin is the request's own text (core's `requestUrl()`, no URL object and the last call's same
+ * string), where a key of labels needs `url.protocol` and `url.host` (each a new string) and one
+ * more string to join them (~300 B a call). `keyed` finds or creates the totals of a label set the cache has not seen, in
  * the store, so two middleware sharing the store share them; a registry reset empties the cache.
  */
 export function createResponseIndex(
