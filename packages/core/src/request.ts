@@ -185,13 +185,14 @@ export function buildContext(
     origin === undefined && o.query === undefined
       ? resolvePlainUrl(input, resolved.base)
       : undefined;
-  const url =
-    text !== undefined
-      ? undefined
-      : origin === undefined
+  let url: URL | undefined;
+  if (text === undefined) {
+    url =
+      origin === undefined
         ? resolveUrl(input, resolved.base, resolved.allowAbsoluteUrls)
         : parseHttpUrl('url', input);
-  if (url !== undefined && o.query !== undefined) appendQuery(url, o.query as Query);
+    if (o.query !== undefined) appendQuery(url, o.query as Query);
+  }
 
   // The client's headers are read in place: the request copies them only when one is written.
   const request = callRequest(method, url, text, resolved.headers);

@@ -259,8 +259,7 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Middl
   );
 
   function recordResponse(ctx: Context, status: number, seconds: number): void {
-    const { request } = ctx;
-    responses.observe(responseTotals(request, request.method, pathOf(ctx), status), seconds);
+    responses.observe(responseTotals(ctx.request, pathOf(ctx), status), seconds);
   }
 
   function recordError(ctx: Context, error: unknown, seconds: number): void {

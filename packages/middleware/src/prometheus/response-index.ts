@@ -35,13 +35,14 @@ export function originLabels(url: URL): OriginLabels {
  * A cache in front of `store` for the response totals of (origin, method, path, status). The
  * origin is the request's own text (core's `requestUrl()`, no URL object and the last call's same
  * string), where a key of labels needs `url.protocol` and `url.host` (each a new string) and one
- * more string to join them (~300 B a call). `keyed` finds or creates the totals of a label set the cache has not seen, in
- * the store, so two middleware sharing the store share them; a registry reset empties the cache.
+ * more string to join them (~300 B a call). `keyed` finds or creates the totals of a label set
+ * the cache has not seen, in the store, so two middleware sharing the store share them; a
+ * registry reset empties the cache.
  */
 export function createResponseIndex(
   store: SeriesStore,
   keyed: (origin: OriginLabels, method: string, path: string, status: number) => Totals,
-): (request: HttpRequest, method: string, path: string, status: number) => Totals {
+): (request: HttpRequest, path: string, status: number) => Totals {
   let origins = new Map<string, CachedOrigin>();
   let generation = store.generation;
 
@@ -57,7 +58,8 @@ export function createResponseIndex(
     return origin;
   }
 
-  return function totalsOf(request, method, path, status) {
+  return function totalsOf(request, path, status) {
+    const { method } = request;
     if (generation !== store.generation) {
       origins = new Map();
       generation = store.generation;
