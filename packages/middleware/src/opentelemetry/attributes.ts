@@ -82,9 +82,7 @@ export function errorType(error: unknown): string {
  * fullUrl(new URL('https://u:p@api.test/?token=t')); // 'https://api.test/?token=[REDACTED]'
  */
 export function fullUrl(url: URL): string {
-  if (url.username === '' && url.password === '' && url.search === '' && url.hash === '') {
-    if (!url.pathname.includes(';')) return url.href;
-  }
+  // redactUrl gives an href with nothing to redact back as it is, without a copy.
   return redactUrl(url);
 }
 
