@@ -1,0 +1,177 @@
+// What a microsecond of in-process work costs over the wire: the raw undici dispatch() row, alone and
+// with one kind of synthetic work added to each call (a spin, short-lived objects, distinct code), each
+// timed in a hot loop and over the wire. Explains why the in-process ablation understates the wire.
+import { Agent } from 'undici';
+import { benchEntry, runSelf, startServer } from './harness.mjs';
+import { machine, median, parseArgs, PINNING, pinningNote, positive, table } from './util.mjs';
+
+const HELP = `usage: node bench/amplify.mjs [--rounds N] [--slice S]
+  --rounds N   interleaved rounds over the wire (default 11)
+  --slice S    seconds each variant runs per round (default 1)`;
+
+// Where each variant's result goes, so that the optimiser cannot drop the work.
+const kept = { value: undefined };
+// 128 objects of four fields a call, linked so that they stay alive until the call ends, as a call's own do.
+function objects() {
+  let head = null;
+  for (let i = 0; i < 128; i++) head = { a: i, b: head, c: null, d: 0 };
+  return head;
+}
+// 100 functions that differ in their constants: as much code as a stack of middleware touches per call.
+const FUNCTIONS = Array.from(
+  { length: 100 },
+  (_, i) =>
+    new Function(
+      'o',
+      `let s = o.a * ${i + 1}; if (o.b > ${i}) s += o.c ^ ${i * 7}; else s -= ${i};
+       for (let k = 0; k < 3; k++) s = (s * 31 + k + ${i}) | 0; return s ^ o.d;`,
+    ),
+);
+function code() {
+  const o = { a: 1, b: 200, c: 3, d: 4 };
+  let s = 0;
+  for (const fn of FUNCTIONS) s += fn(o);
+  return s;
+}
+function spin() {
+  const end = performance.now() + 0.003;
+  while (performance.now() < end);
+}
+
+/** The synthetic work of each variant, done once per call before its request. */
+const VARIANTS = {
+  none: () => undefined,
+  'spin 3 µs': spin,
+  '128 objects (7 KB)': objects,
+  '100 distinct functions': code,
+};
+
+class TextHandler {
+  constructor(resolve, reject) {
+    this.resolve = resolve;
+    this.reject = reject;
+    this.chunks = [];
+  }
+  onConnect() {}
+  onHeaders() {
+    return true;
+  }
+  onData(chunk) {
+    this.chunks.push(chunk);
+    return true;
+  }
+  onComplete() {
+    this.resolve(Buffer.concat(this.chunks).toString());
+  }
+  onError(error) {
+    this.reject(error);
+  }
+}
+
+async function load(call, ms) {
+  const end = performance.now() + ms;
+  let done = 0;
+  const worker = async () => {
+    while (performance.now() < end) {
+      await call();
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: 32 }, worker));
+  return done;
+}
+
+function cpuPerCall(run) {
+  const before = process.cpuUsage();
+  const calls = run();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / calls;
+}
+
+// The child, pinned where run.mjs pins its clients: every variant in process, then over the wire.
+async function work({ url, rounds, sliceMs }) {
+  const { origin, pathname } = new URL(url);
+  const agent = new Agent({ keepAliveTimeout: 60_000 });
+  const options = { origin, path: pathname, method: 'GET' };
+  const inProcess = {};
+  for (const [name, fn] of Object.entries(VARIANTS)) {
+    for (let i = 0; i < 20_000; i++) kept.value = fn();
+    inProcess[name] = median(
+      Array.from({ length: 5 }, () =>
+        cpuPerCall(() => {
+          for (let i = 0; i < 100_000; i++) kept.value = fn();
+          return 100_000;
+        }),
+      ),
+    );
+  }
+  const calls = Object.fromEntries(
+    Object.entries(VARIANTS).map(([name, fn]) => [
+      name,
+      async () => {
+        const held = fn();
+        await new Promise((resolve, reject) =>
+          agent.dispatch(options, new TextHandler(resolve, reject)),
+        );
+        kept.value = held;
+      },
+    ]),
+  );
+  for (const call of Object.values(calls)) await load(call, 1500);
+  const wire = Object.fromEntries(Object.keys(calls).map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, call] of Object.entries(calls)) {
+      const before = process.cpuUsage();
+      const done = await load(call, sliceMs);
+      const used = process.cpuUsage(before);
+      wire[name].push((used.user + used.system) / done);
+    }
+  }
+  await agent.close();
+  return { inProcess, wire };
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2), ['help']);
+  if (args.help) return console.log(HELP);
+  const rounds = positive(args, 'rounds', 11);
+  const sliceMs = positive(args, 'slice', 1) * 1000;
+  console.log(`machine: ${machine()}\n${pinningNote()}`);
+  const server = await startServer();
+  const { inProcess, wire } = await runSelf(
+    import.meta.url,
+    { url: server.url, rounds, sliceMs },
+    PINNING?.client,
+  );
+  await server.close();
+  const base = wire.none;
+  const rows = Object.keys(VARIANTS).map((name) => {
+    const added = median(wire[name].map((us, round) => us - base[round]));
+    const own = inProcess[name] - inProcess.none;
+    return [
+      name,
+      own.toFixed(2),
+      median(wire[name]).toFixed(1),
+      name === 'none' ? '' : added.toFixed(2),
+      name === 'none' ? '' : `${(added / own).toFixed(1)}×`,
+    ];
+  });
+  console.log(
+    `\n${rounds} interleaved rounds of ${sliceMs / 1000} s per variant over the wire, 32 in flight\n`,
+  );
+  console.log(
+    table(
+      [
+        'work added per call',
+        'in process µs',
+        'wire CPU µs/req',
+        'wire µs added',
+        'wire ÷ in process',
+      ],
+      rows,
+    ),
+  );
+  console.log('\n"wire µs added" is the median over rounds of (variant − none) in the same round.');
+}
+
+benchEntry(main, work);
