@@ -3,6 +3,7 @@
 // timed in a hot loop and over the wire. Explains why the in-process ablation understates the wire.
 import { Agent } from 'undici';
 import { benchEntry, runSelf, startServer } from './harness.mjs';
+import { TextHandler } from './rows.mjs';
 import { machine, median, parseArgs, PINNING, pinningNote, positive, table } from './util.mjs';
 
 const HELP = `usage: node bench/amplify.mjs [--rounds N] [--slice S]
@@ -45,28 +46,6 @@ const VARIANTS = {
   '128 objects (7 KB)': objects,
   '100 distinct functions': code,
 };
-
-class TextHandler {
-  constructor(resolve, reject) {
-    this.resolve = resolve;
-    this.reject = reject;
-    this.chunks = [];
-  }
-  onConnect() {}
-  onHeaders() {
-    return true;
-  }
-  onData(chunk) {
-    this.chunks.push(chunk);
-    return true;
-  }
-  onComplete() {
-    this.resolve(Buffer.concat(this.chunks).toString());
-  }
-  onError(error) {
-    this.reject(error);
-  }
-}
 
 async function load(call, ms) {
   const end = performance.now() + ms;

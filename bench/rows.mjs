@@ -213,7 +213,7 @@ async function rawAgent(url) {
 }
 
 /** A raw undici dispatch handler that collects a body and resolves with its text. */
-class TextHandler {
+export class TextHandler {
   constructor(resolve, reject) {
     this.resolve = resolve;
     this.reject = reject;
