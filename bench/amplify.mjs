@@ -98,8 +98,12 @@ async function work({ url, rounds, sliceMs }) {
   );
   for (const call of Object.values(calls)) await load(call, 1500);
   const wire = Object.fromEntries(Object.keys(calls).map((name) => [name, []]));
+  const names = Object.keys(calls);
   for (let round = 0; round < rounds; round++) {
-    for (const [name, call] of Object.entries(calls)) {
+    // Rotated by one each round, as harness.mjs does: no variant always follows the same one.
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + round) % names.length];
+      const call = calls[name];
       const before = process.cpuUsage();
       const done = await load(call, sliceMs);
       const used = process.cpuUsage(before);
@@ -136,7 +140,7 @@ async function main() {
     ];
   });
   console.log(
-    `\n${rounds} interleaved rounds of ${sliceMs / 1000} s per variant over the wire, 32 in flight\n`,
+    `\n${rounds} interleaved rounds (rotated order) of ${sliceMs / 1000} s per variant over the wire, 32 in flight\n`,
   );
   console.log(
     table(
