@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import { ABLATION_ROWS, ROWS } from './rows.mjs';
-import { parseArgs, positive, table } from './util.mjs';
+import { load, parseArgs, positive, table } from './util.mjs';
 
 const HELP = `usage: node bench/alloc.mjs [options]
   --only a,b      these rows (default: undici-dispatch, extapi-undici, recommended)
@@ -40,24 +40,19 @@ async function fakeDispatch() {
   };
 }
 
-async function load(call, calls) {
-  let left = calls;
-  const worker = async () => {
-    while (left-- > 0) await call();
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-}
+// `calls` calls, CONCURRENCY in flight.
+const callTimes = (call, calls) => load(call, CONCURRENCY, (started) => started < calls);
 
 async function child({ row: id, calls, rounds, sites }) {
   await fakeDispatch();
   const row = [...ROWS, ...ABLATION_ROWS].find((r) => r.id === id);
   // The URL never reaches a socket: dispatch() is faked, mockTransport never opens one.
   const { call, close } = await row.setup('http://127.0.0.1:9/items/42');
-  await load(call, calls * 2);
+  await callTimes(call, calls * 2);
   let best = Number.POSITIVE_INFINITY;
   for (let i = 0; i < rounds; i++) {
     const before = process.cpuUsage();
-    await load(call, calls);
+    await callTimes(call, calls);
     const used = process.cpuUsage(before);
     best = Math.min(best, (used.user + used.system) / calls);
   }
@@ -69,7 +64,7 @@ async function child({ row: id, calls, rounds, sites }) {
     includeObjectsCollectedByMinorGC: true,
   });
   const sampled = calls * 5;
-  await load(call, sampled);
+  await callTimes(call, sampled);
   const { profile } = await session.post('HeapProfiler.stopSampling');
   session.disconnect();
   await close();

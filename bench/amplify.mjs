@@ -4,7 +4,16 @@
 import { Agent } from 'undici';
 import { benchEntry, runSelf, startServer } from './harness.mjs';
 import { TextHandler } from './rows.mjs';
-import { machine, median, parseArgs, PINNING, pinningNote, positive, table } from './util.mjs';
+import {
+  load,
+  machine,
+  median,
+  parseArgs,
+  PINNING,
+  pinningNote,
+  positive,
+  table,
+} from './util.mjs';
 
 const HELP = `usage: node bench/amplify.mjs [--rounds N] [--slice S]
   --rounds N   interleaved rounds over the wire (default 11)
@@ -47,18 +56,11 @@ const VARIANTS = {
   '100 distinct functions': code,
 };
 
-async function load(call, ms) {
+// 32 calls in flight for `ms`, as run.mjs's rows; resolves with how many completed.
+const loadFor = (call, ms) => {
   const end = performance.now() + ms;
-  let done = 0;
-  const worker = async () => {
-    while (performance.now() < end) {
-      await call();
-      done++;
-    }
-  };
-  await Promise.all(Array.from({ length: 32 }, worker));
-  return done;
-}
+  return load(call, 32, () => performance.now() < end);
+};
 
 function cpuPerCall(run) {
   const before = process.cpuUsage();
@@ -96,7 +98,7 @@ async function work({ url, rounds, sliceMs }) {
       },
     ]),
   );
-  for (const call of Object.values(calls)) await load(call, 1500);
+  for (const call of Object.values(calls)) await loadFor(call, 1500);
   const wire = Object.fromEntries(Object.keys(calls).map((name) => [name, []]));
   const names = Object.keys(calls);
   for (let round = 0; round < rounds; round++) {
@@ -105,7 +107,7 @@ async function work({ url, rounds, sliceMs }) {
       const name = names[(i + round) % names.length];
       const call = calls[name];
       const before = process.cpuUsage();
-      const done = await load(call, sliceMs);
+      const done = await loadFor(call, sliceMs);
       const used = process.cpuUsage(before);
       wire[name].push((used.user + used.system) / done);
     }

@@ -2,21 +2,7 @@
 // Forked by harness.mjs, which sends the options and gets one JSON result back over IPC.
 import { performance } from 'node:perf_hooks';
 import { ABLATION_ROWS, ROWS } from './rows.mjs';
-
-// Keeps `concurrency` calls in flight until `until()` says stop; returns how many completed.
-async function load(call, concurrency, until) {
-  let started = 0;
-  let completed = 0;
-  async function worker() {
-    while (until(started)) {
-      started++;
-      await call();
-      completed++;
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return completed;
-}
+import { load } from './util.mjs';
 
 async function run({ row: id, url, concurrency, durationMs, requests, warmupMs }) {
   const row = [...ROWS, ...ABLATION_ROWS].find((r) => r.id === id);

@@ -28,6 +28,24 @@ export function positive(options, name, fallback) {
   return value;
 }
 
+/**
+ * Keeps `concurrency` calls in flight until `until(started)` says stop; resolves with how many
+ * completed. A duration is `() => performance.now() < end`, a count `(started) => started < n`.
+ */
+export async function load(call, concurrency, until) {
+  let started = 0;
+  let completed = 0;
+  async function worker() {
+    while (until(started)) {
+      started++;
+      await call();
+      completed++;
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return completed;
+}
+
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
