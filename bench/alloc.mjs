@@ -1,14 +1,17 @@
 // What one call costs in process, with undici's socket work taken out: the Agent's dispatch() is
 // replaced by one that answers every request at once (a canned head and body, from a microtask),
 // so the raw dispatch row, the transport and every middleware above it run as they do over the
-// wire, and only the wire is missing. Prints CPU µs per call (the fastest of several rounds) and the
-// bytes allocated per call (V8's sampling heap profiler), with --sites the functions that allocate.
-// Allocation is the figure to watch: over the wire a call costs about 2.5× its in-process CPU,
-// while a busy loop costs 1× (see bench/README.md), so the extra is memory, not arithmetic.
+// wire, and only the wire is missing. Prints CPU µs per call (the fastest of several rounds), the
+// bytes allocated per call (V8's sampling heap profiler; with --sites the functions that allocate),
+// the promises made per call, and the distinct functions each call runs (V8's precise coverage).
+// Bytes and functions are the figures to watch: over the wire distinct code costs about 2.5× its
+// in-process CPU and objects about 2×, while a busy loop or a promise chain costs 1–1.5×
+// (amplify.mjs, bench/README.md). All but the CPU hold steady from run to run.
 // Each row runs in its own process (`node bench/alloc.mjs --row <id>` is the child).
 import { spawnSync } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
+import { promiseHooks } from 'node:v8';
 import { ABLATION_ROWS, ROWS } from './rows.mjs';
 import { load, parseArgs, positive, table } from './util.mjs';
 
@@ -40,6 +43,32 @@ async function fakeDispatch() {
   };
 }
 
+/**
+ * The distinct functions every call runs and the function calls it makes (V8's precise coverage,
+ * counting calls; the faked dispatch() of this script left out). Distinct code is what costs most
+ * more over the wire than in a hot loop (see amplify.mjs), so this is the footprint to watch.
+ */
+async function functionsPerCall(session, run, calls) {
+  await session.post('Profiler.enable');
+  await session.post('Profiler.startPreciseCoverage', { callCount: true, detailed: false });
+  await session.post('Profiler.takePreciseCoverage'); // resets the counts
+  await run();
+  const { result } = await session.post('Profiler.takePreciseCoverage');
+  await session.post('Profiler.stopPreciseCoverage');
+  let distinct = 0;
+  let invoked = 0;
+  for (const script of result) {
+    if (script.url === import.meta.url) continue;
+    // The first entry of a script is its top level, run once when it loaded.
+    for (const fn of script.functions.slice(1)) {
+      const count = fn.ranges[0].count;
+      if (count >= calls) distinct++;
+      invoked += count;
+    }
+  }
+  return { functions: distinct, invoked: invoked / calls };
+}
+
 // `calls` calls, CONCURRENCY in flight.
 const callTimes = (call, calls) => load(call, CONCURRENCY, (started) => started < calls);
 
@@ -56,6 +85,13 @@ async function child({ row: id, calls, rounds, sites }) {
     const used = process.cpuUsage(before);
     best = Math.min(best, (used.user + used.system) / calls);
   }
+  // Promises created per call (each one reaction job or more on the microtask queue).
+  let promises = 0;
+  const stop = promiseHooks.onInit(() => {
+    promises++;
+  });
+  await callTimes(call, calls);
+  stop();
   const session = new Session();
   session.connect();
   await session.post('HeapProfiler.startSampling', {
@@ -66,6 +102,8 @@ async function child({ row: id, calls, rounds, sites }) {
   const sampled = calls * 5;
   await callTimes(call, sampled);
   const { profile } = await session.post('HeapProfiler.stopSampling');
+  // Last: counting calls keeps V8 from optimising some of them away.
+  const functions = await functionsPerCall(session, () => callTimes(call, calls), calls);
   session.disconnect();
   await close();
   const bySite = new Map();
@@ -84,7 +122,7 @@ async function child({ row: id, calls, rounds, sites }) {
     .sort((a, b) => b[1] - a[1])
     .slice(0, sites)
     .map(([site, total]) => [site, Math.round(total / sampled)]);
-  return { id, cpuUs: best, bytes: bytes / sampled, top };
+  return { id, cpuUs: best, bytes: bytes / sampled, promises: promises / calls, ...functions, top };
 }
 
 function main() {
@@ -119,8 +157,22 @@ function main() {
   );
   console.log(
     table(
-      ['row', 'CPU µs/call (fastest round)', 'bytes allocated/call'],
-      results.map((r) => [r.id, r.cpuUs.toFixed(2), Math.round(r.bytes).toLocaleString('en-US')]),
+      [
+        'row',
+        'CPU µs/call (fastest round)',
+        'bytes allocated/call',
+        'promises/call',
+        'functions/call',
+        'function calls/call',
+      ],
+      results.map((r) => [
+        r.id,
+        r.cpuUs.toFixed(2),
+        Math.round(r.bytes).toLocaleString('en-US'),
+        r.promises.toFixed(1),
+        r.functions,
+        r.invoked.toFixed(0),
+      ]),
     ),
   );
   for (const r of results) {

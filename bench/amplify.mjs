@@ -1,6 +1,7 @@
-// What a microsecond of in-process work costs over the wire: the raw undici dispatch() row, alone and
-// with one kind of synthetic work added to each call (a spin, short-lived objects, distinct code), each
-// timed in a hot loop and over the wire. Explains why the in-process ablation understates the wire.
+// What a microsecond of in-process work costs over the wire: the raw undici dispatch() row, alone
+// and with one kind of synthetic work added to each call (a spin, short-lived objects, distinct code,
+// a chain of `.then` on the answer), each timed in a hot loop and over the wire. Explains why the
+// in-process ablation understates the wire.
 import { Agent } from 'undici';
 import { benchEntry, runSelf, startServer } from './harness.mjs';
 import { TextHandler } from './rows.mjs';
@@ -48,13 +49,26 @@ function spin() {
   while (performance.now() < end);
 }
 
-/** The synthetic work of each variant, done once per call before its request. */
+/**
+ * The synthetic work of each variant: `before` done once per call before its request, or `thens`
+ * reactions chained on its answer (the promises a stack of middleware adds, one per layer that
+ * looks at the response).
+ */
 const VARIANTS = {
-  none: () => undefined,
-  'spin 3 µs': spin,
-  '128 objects (7 KB)': objects,
-  '100 distinct functions': code,
+  none: {},
+  'spin 3 µs': { before: spin },
+  '128 objects (7 KB)': { before: objects },
+  '100 distinct functions': { before: code },
+  '24 `.then` on the answer': { thens: 24 },
 };
+
+// Distinct reactions, as distinct layers' are: one function per link of the chain.
+const REACTIONS = Array.from({ length: 24 }, (_, i) => new Function('x', `return x; // ${i}`));
+function chained(promise, thens = 0) {
+  let p = promise;
+  for (let i = 0; i < thens; i++) p = p.then(REACTIONS[i]);
+  return p;
+}
 
 // 32 calls in flight for `ms`, as run.mjs's rows; resolves with how many completed.
 const loadFor = (call, ms) => {
@@ -62,9 +76,10 @@ const loadFor = (call, ms) => {
   return load(call, 32, () => performance.now() < end);
 };
 
-function cpuPerCall(run) {
+// CPU µs per call of `calls` calls of `run`, one after another (each awaited when it is async).
+async function cpuPerCall(run, calls) {
   const before = process.cpuUsage();
-  const calls = run();
+  for (let i = 0; i < calls; i++) kept.value = await run();
   const used = process.cpuUsage(before);
   return (used.user + used.system) / calls;
 }
@@ -74,25 +89,29 @@ async function work({ url, rounds, sliceMs }) {
   const { origin, pathname } = new URL(url);
   const agent = new Agent({ keepAliveTimeout: 60_000 });
   const options = { origin, path: pathname, method: 'GET' };
+  // In process: the work alone, on an answer that is already there (a resolved promise).
   const inProcess = {};
-  for (const [name, fn] of Object.entries(VARIANTS)) {
-    for (let i = 0; i < 20_000; i++) kept.value = fn();
-    inProcess[name] = median(
-      Array.from({ length: 5 }, () =>
-        cpuPerCall(() => {
-          for (let i = 0; i < 100_000; i++) kept.value = fn();
-          return 100_000;
-        }),
-      ),
-    );
+  const ANSWER = Promise.resolve(0);
+  for (const [name, { before, thens }] of Object.entries(VARIANTS)) {
+    const run = () => {
+      kept.value = before?.();
+      return chained(ANSWER, thens);
+    };
+    await cpuPerCall(run, 20_000);
+    const rounds = [];
+    for (let i = 0; i < 5; i++) rounds.push(await cpuPerCall(run, 100_000));
+    inProcess[name] = median(rounds);
   }
   const calls = Object.fromEntries(
-    Object.entries(VARIANTS).map(([name, fn]) => [
+    Object.entries(VARIANTS).map(([name, { before, thens }]) => [
       name,
       async () => {
-        const held = fn();
-        await new Promise((resolve, reject) =>
-          agent.dispatch(options, new TextHandler(resolve, reject)),
+        const held = before?.();
+        await chained(
+          new Promise((resolve, reject) =>
+            agent.dispatch(options, new TextHandler(resolve, reject)),
+          ),
+          thens,
         );
         kept.value = held;
       },
