@@ -312,6 +312,18 @@ export const ROWS = [
     },
   },
   {
+    // The same without the transport's own head deadline: fetch then gets no signal to follow, which
+    // is most of what fetchTransport costs over fetch (bench/README.md, 2026-11-30 11:10).
+    id: 'extapi-fetch-nohead',
+    label: 'extapi + fetchTransport({ headersTimeoutMs: 0 })',
+    async setup(url) {
+      return extapiRow(url, async () => {
+        const [fetchTransport] = await need('@extapi/backend-fetch', 'fetchTransport');
+        return [fetchTransport({ headersTimeoutMs: 0 })];
+      });
+    },
+  },
+  {
     id: 'fetch',
     label: 'global fetch',
     async setup(url) {
