@@ -313,7 +313,7 @@ export const ROWS = [
   },
   {
     // The same without the transport's own head deadline: fetch then gets no signal to follow, which
-    // is most of what fetchTransport costs over fetch (bench/README.md, 2026-11-30 11:10).
+    // is most of what fetchTransport costs over fetch (bench/README.md, the 2026-11-30 10:38 entry).
     id: 'extapi-fetch-nohead',
     label: 'extapi + fetchTransport({ headersTimeoutMs: 0 })',
     async setup(url) {
