@@ -18,6 +18,7 @@ import {
   isSpanContextValid,
   metrics,
   propagation,
+  ProxyTracerProvider,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -63,6 +64,17 @@ const SCOPE = '@extapi/middleware';
 const SUPPRESS_TRACING = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
 const SPAN_OPTIONS: SpanOptions = Object.freeze({ kind: SpanKind.CLIENT });
 const NOOP_HISTOGRAM = createNoopMeter().createHistogram('noop');
+// What the API's tracer provider (a proxy) delegates to while no SDK is registered.
+const NO_SDK = new ProxyTracerProvider().getDelegate();
+
+/**
+ * Whether neither an SDK's tracer provider nor a propagator is registered globally: a span would be
+ * the API's no-op and nothing would be injected. Asked on every pass, so one registered later counts.
+ */
+function nothingRegistered(): boolean {
+  const provider = trace.getTracerProvider() as { getDelegate?: () => unknown };
+  return provider.getDelegate?.() === NO_SDK && propagation.fields().length === 0;
+}
 const HISTOGRAM_OPTIONS = {
   description: 'Duration of HTTP client requests.',
   unit: 's',
@@ -108,7 +120,9 @@ function metricAttributes(
  *
  * Place it inside `retry()` for the span per attempt the conventions recommend; above `retry()` one
  * span covers the whole call. The span ends when the response headers (and, with `readBody`, the body)
- * arrived. Without a registered SDK a pass costs a no-op span and nothing else.
+ * arrived. Without a registered SDK a pass costs a no-op span and nothing else; with nothing
+ * registered globally (no tracer provider, propagator or meter provider) and no `tracer` or
+ * `propagator` given, not even that: a check of the three, and `next()`.
  * State: the tracer and histogram are shared by every call through this middleware; spans are per pass.
  * @example
  * const client = createClient([retry(), openTelemetry(), undiciTransport()]);
@@ -159,8 +173,13 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Middleware {
     }
   }
 
+  // Only the global API's: a tracer or propagator given here is used as it is.
+  const globalOnly = resolved.tracer === undefined && propagator === undefined;
+
   // Not async: without an SDK a pass is a span that is never recorded, and next().
   const middleware: Middleware = function openTelemetry(ctx, next) {
+    // Nothing registered at all: no span to start, no header to inject, no duration to record.
+    if (globalOnly && histogram() === undefined && nothingRegistered()) return next(ctx);
     const parent = otelContext.active();
     const span = tracer.startSpan(spanName(ctx), SPAN_OPTIONS, parent);
     const recording = span.isRecording();

@@ -93,6 +93,29 @@ describe('openTelemetry without an SDK', () => {
     const client = createClient([openTelemetry(), mockTransport([{ error }])]);
     await expect(client.get('http://api.test/')).rejects.toBe(error);
   });
+
+  it('still injects through a propagator registered without a tracer provider', async () => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(new W3CBaggagePropagator());
+    try {
+      const transport = mockTransport([{ status: 200 }, { status: 200 }]);
+      const client = createClient([openTelemetry(), transport]);
+      const bag = propagation.createBaggage({ tenant: { value: 'acme' } });
+      await context.with(propagation.setBaggage(context.active(), bag), () =>
+        client.get('http://api.test/'),
+      );
+      expect(transport.requests[0]!.headers.baggage).toBe('tenant=acme');
+      // Registered after the middleware was made, and gone again: asked on every pass.
+      propagation.disable();
+      await context.with(propagation.setBaggage(context.active(), bag), () =>
+        client.get('http://api.test/'),
+      );
+      expect(transport.requests[1]!.headers.baggage).toBeUndefined();
+    } finally {
+      propagation.disable();
+      context.disable();
+    }
+  });
 });
 
 describe('openTelemetry with an SDK', () => {
