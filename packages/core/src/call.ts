@@ -27,8 +27,10 @@ export function execute(
   // Not async: a call costs one `.then` here, not an async frame.
   return Promise.resolve(run(ctx, next, trail)).then((response) => {
     if (!isResponse(response)) return noResponseError(ctx, response, trail, names).then(fail, fail);
+    // A scope that can never abort has nothing to release.
+    if (!scope.canAbort) return response;
     const body = response.body;
-    if (scope.canAbort && body && !body.destroyed && !body.readableEnded) {
+    if (body && !body.destroyed && !body.readableEnded) {
       // The caller's signal and the deadline still reach a body streamed after we return, whatever
       // the transport makes of the abort; both are released when the body closes.
       const off = scope.onAbort((reason) => body.destroy(reason as Error));
