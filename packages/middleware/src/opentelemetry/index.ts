@@ -66,6 +66,11 @@ const SPAN_OPTIONS: SpanOptions = Object.freeze({ kind: SpanKind.CLIENT });
 const NOOP_HISTOGRAM = createNoopMeter().createHistogram('noop');
 // What the API's tracer provider (a proxy) delegates to while no SDK is registered.
 const NO_SDK = new ProxyTracerProvider().getDelegate();
+const HISTOGRAM_OPTIONS = {
+  description: 'Duration of HTTP client requests.',
+  unit: 's',
+  advice: { explicitBucketBoundaries: [...DURATION_BUCKETS] },
+};
 
 /**
  * Whether neither an SDK's tracer provider nor a propagator is registered globally: a span would be
@@ -75,11 +80,6 @@ function nothingRegistered(): boolean {
   const provider = trace.getTracerProvider() as { getDelegate?: () => unknown };
   return provider.getDelegate?.() === NO_SDK && propagation.fields().length === 0;
 }
-const HISTOGRAM_OPTIONS = {
-  description: 'Duration of HTTP client requests.',
-  unit: 's',
-  advice: { explicitBucketBoundaries: [...DURATION_BUCKETS] },
-};
 
 // Propagators write here synchronously and we read it back at once, so one array serves every call
 // and a pass without anything to inject allocates nothing.

@@ -105,7 +105,7 @@ describe('openTelemetry without an SDK', () => {
         client.get('http://api.test/'),
       );
       expect(transport.requests[0]!.headers.baggage).toBe('tenant=acme');
-      // Registered after the middleware was made, and gone again: asked on every pass.
+      // Unregistered between two calls of the same client: asked on every pass.
       propagation.disable();
       await context.with(propagation.setBaggage(context.active(), bag), () =>
         client.get('http://api.test/'),
