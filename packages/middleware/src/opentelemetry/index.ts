@@ -178,12 +178,12 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Middleware {
 
   // Not async: without an SDK a pass is a span that is never recorded, and next().
   const middleware: Middleware = function openTelemetry(ctx, next) {
+    const durations = histogram();
     // Nothing registered at all: no span to start, no header to inject, no duration to record.
-    if (globalOnly && histogram() === undefined && nothingRegistered()) return next(ctx);
+    if (globalOnly && durations === undefined && nothingRegistered()) return next(ctx);
     const parent = otelContext.active();
     const span = tracer.startSpan(spanName(ctx), SPAN_OPTIONS, parent);
     const recording = span.isRecording();
-    const durations = histogram();
     const spanContext = span.spanContext();
     // The no-op tracer's span without a parent carries the shared invalid context: no id to check.
     const noContext = spanContext === INVALID_SPAN_CONTEXT || !isSpanContextValid(spanContext);
