@@ -5,26 +5,27 @@ import { ABLATION_ROWS, ROWS } from './rows.mjs';
 import { load } from './util.mjs';
 
 /**
- * A duration's stop test that also times slices of `sliceMs`: the CPU per request of the fastest
- * one is the code's own cost, with the stretches where the machine's other work slowed the process
- * left out (as alloc.mjs keeps its fastest round). Checks the clock every 128 calls started.
+ * The run's stop test, also timing slices of `sliceMs`: the CPU per request of the fastest one is
+ * the code's own cost, with the stretches where the machine's other work slowed the process left
+ * out (as alloc.mjs keeps its fastest round). Reads the clock for it every 128 calls started.
  */
-function slicedUntil(end, sliceMs) {
+function sliced(stop, sliceMs) {
   let fastest = Number.POSITIVE_INFINITY;
   let from = 0;
   let cpu0 = process.cpuUsage();
   let sliceEnd = performance.now() + sliceMs;
   const until = (started) => {
-    if ((started & 127) !== 0) return true;
-    const now = performance.now();
-    if (now >= sliceEnd && started > from) {
-      const cpu = process.cpuUsage(cpu0);
-      fastest = Math.min(fastest, (cpu.user + cpu.system) / (started - from));
-      cpu0 = process.cpuUsage();
-      from = started;
-      sliceEnd = now + sliceMs;
+    if ((started & 127) === 0 && started > from) {
+      const now = performance.now();
+      if (now >= sliceEnd) {
+        const cpu = process.cpuUsage(cpu0);
+        fastest = Math.min(fastest, (cpu.user + cpu.system) / (started - from));
+        cpu0 = process.cpuUsage();
+        from = started;
+        sliceEnd = now + sliceMs;
+      }
     }
-    return now < end;
+    return stop(started);
   };
   return { until, fastest: () => fastest };
 }
@@ -47,14 +48,9 @@ async function run({ row: id, url, concurrency, durationMs, requests, warmupMs, 
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const end = t0 + durationMs;
-  const slices = requests === 0 && sliceMs > 0 ? slicedUntil(end, sliceMs) : undefined;
-  const done = await load(
-    client.call,
-    concurrency,
-    requests > 0
-      ? (started) => started < requests
-      : (slices?.until ?? (() => performance.now() < end)),
-  );
+  const stop = requests > 0 ? (started) => started < requests : () => performance.now() < end;
+  const slices = sliceMs > 0 ? sliced(stop, sliceMs) : undefined;
+  const done = await load(client.call, concurrency, slices?.until ?? stop);
   const elapsedMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   process.send({ type: 'mark', phase: 'end' });
@@ -65,8 +61,9 @@ async function run({ row: id, url, concurrency, durationMs, requests, warmupMs, 
     elapsedMs,
     rps: done / (elapsedMs / 1000),
     cpuUsPerReq: (cpu.user + cpu.system) / done,
-    // With sliceMs: the fastest slice's CPU per request (see slicedUntil).
-    fastestSliceCpuUs: slices?.fastest(),
+    // With sliceMs: the fastest slice's CPU per request (see sliced()); a run shorter than one
+    // slice is its own only slice.
+    fastestSliceCpuUs: slices && Math.min(slices.fastest(), (cpu.user + cpu.system) / done),
     // Share of one core the client used: near 100 % means the client is the bottleneck.
     clientCpuPct: ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100,
   };
